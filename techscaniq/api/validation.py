@@ -1,0 +1,162 @@
+"""Validation of API input: every problem becomes a field error in one ValidationError."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+
+from techscaniq import theses
+from techscaniq.errors import FetchRefused, ValidationError
+from techscaniq.evidence.addresses import normalize_and_check_url
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_PER_PAGE = 500
+DEFAULT_PER_PAGE = 50
+TEXT_LIMITS = {
+    "company_name": 300,
+    "requestor_name": 300,
+    "organization_name": 300,
+    "company_description": 5000,
+}
+MAX_METADATA_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """A validated scan submission."""
+
+    company_name: str
+    website_url: str
+    thesis: theses.ResolvedThesis
+    thesis_tags: list[str]
+    requestor_name: str | None
+    organization_name: str | None
+    company_description: str | None
+    metadata: dict[str, Any]
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; ValidationError for anything else."""
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationError(
+            f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB",
+            code="payload_too_large",
+            http_status=413,
+        )
+    if not raw.strip():
+        raise ValidationError("send a JSON object as the request body", code="invalid_json")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"the request body is not valid JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise ValidationError("the request body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _text(body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[name] = f"{name} is required"
+        return None
+    if not isinstance(value, str):
+        errors[name] = f"{name} must be a string"
+        return None
+    value = value.strip()
+    limit = TEXT_LIMITS[name]
+    if len(value) > limit:
+        errors[name] = f"{name} must be at most {limit} characters"
+        return None
+    return value
+
+
+def validate_scan_request(body: dict[str, Any]) -> ScanRequest:
+    """Check a POST /api/scans body; raises one ValidationError listing every bad field."""
+    errors: dict[str, str] = {}
+    code = "validation_error"
+    company_name = _text(body, "company_name", errors, required=True)
+    requestor_name = _text(body, "requestor_name", errors, required=False)
+    organization_name = _text(body, "organization_name", errors, required=False)
+    company_description = _text(body, "company_description", errors, required=False)
+
+    website_url = ""
+    raw_url = body.get("website_url")
+    if raw_url is None or (isinstance(raw_url, str) and not raw_url.strip()):
+        errors["website_url"] = "website_url is required"
+    elif not isinstance(raw_url, str):
+        errors["website_url"] = "website_url must be a string"
+    else:
+        try:
+            website_url = normalize_and_check_url(raw_url.strip(), _allow_networks()).url
+        except FetchRefused as refused:
+            errors["website_url"] = refused.message
+            code = refused.code
+
+    metadata = body.get("metadata", {})
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        errors["metadata"] = "metadata must be a JSON object"
+        metadata = {}
+    elif len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        errors["metadata"] = f"metadata must be at most {MAX_METADATA_BYTES // 1024} KiB"
+
+    resolved: theses.ResolvedThesis | None = None
+    try:
+        resolved = theses.resolve_thesis(
+            body.get("primary_criteria"), body.get("investment_thesis_data"), body.get("thesis_tags")
+        )
+    except ValidationError as invalid:
+        errors.update(invalid.fields or {"primary_criteria": invalid.message})
+
+    if errors or resolved is None:
+        first = next(iter(errors.values()), "invalid input")
+        message = first if len(errors) == 1 else f"{len(errors)} fields are invalid"
+        raise ValidationError(message, code=code if len(errors) == 1 else "validation_error", fields=errors)
+    return ScanRequest(
+        company_name=company_name or "",
+        website_url=website_url,
+        thesis=resolved,
+        thesis_tags=list(resolved.focus_areas),
+        requestor_name=requestor_name,
+        organization_name=organization_name,
+        company_description=company_description,
+        metadata=metadata,
+    )
+
+
+def _allow_networks() -> tuple[str, ...]:
+    from techscaniq.api.auth import settings
+
+    return settings().allow_networks
+
+
+def pagination(request: Request) -> tuple[int, int]:
+    """page and per_page from the query string (per_page at most 500)."""
+    errors: dict[str, str] = {}
+    values = {}
+    for name, default, low, high in (
+        ("page", 1, 1, 1_000_000),
+        ("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+    ):
+        raw = request.args.get(name)
+        if raw is None or raw == "":
+            values[name] = default
+            continue
+        try:
+            number = int(raw)
+        except ValueError:
+            errors[name] = f"{name} must be a whole number"
+            continue
+        if not low <= number <= high:
+            errors[name] = f"{name} must be between {low} and {high}"
+            continue
+        values[name] = number
+    if errors:
+        raise ValidationError(next(iter(errors.values())), fields=errors)
+    return values["page"], values["per_page"]

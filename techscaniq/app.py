@@ -1,0 +1,78 @@
+"""create_app(): the Flask application with its blueprints, CORS, JSON errors and storage."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException
+
+from techscaniq.api.scans import api
+from techscaniq.api.validation import MAX_BODY_BYTES
+from techscaniq.config import Settings
+from techscaniq.errors import TechScanError
+from techscaniq.web.views import web
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI app; importing and creating it connects to nothing."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config["TECHSCANIQ_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["JSON_SORT_KEYS"] = False
+    app.secret_key = settings.secret_key or None
+    if settings.cors_origins:
+        CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}})
+    if settings.allow_networks:
+        log.warning(
+            "TECHSCANIQ_ALLOW_NETWORKS=%s: scans may reach these networks", ",".join(settings.allow_networks)
+        )
+    app.register_blueprint(api)
+    app.register_blueprint(web)
+
+    @app.errorhandler(TechScanError)
+    def on_techscan_error(error: TechScanError) -> ResponseReturnValue:
+        return jsonify(error.to_dict()), error.http_status
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException) -> ResponseReturnValue:
+        status = error.code or 500
+        if not request.path.startswith("/api/") and status == 404:
+            return error
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+        }.get(status, "http_error")
+        message = error.description or error.name
+        if status == 413:
+            message = f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB"
+        return jsonify({"success": False, "error": {"code": code, "message": message}}), status
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> ResponseReturnValue:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = {
+            "success": False,
+            "error": {"code": "internal_error", "message": "an unexpected error occurred"},
+        }
+        return jsonify(body), 500
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        )
+        return response
+
+    return app

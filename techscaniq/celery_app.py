@@ -1,0 +1,34 @@
+"""The Celery instance: settings from the top-level celeryconfig.py, tasks from techscaniq.tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
+
+celery_app = Celery("techscaniq")
+celery_app.config_from_object("celeryconfig")
+celery_app.conf.imports = ("techscaniq.tasks",)
+
+
+@worker_process_init.connect
+def _reset_after_fork(**_: Any) -> None:
+    # A forked pool child must not share the parent's database connections.
+    from techscaniq.storage.db import dispose_engines
+
+    dispose_engines()
+
+
+@worker_ready.connect
+def _start_reaper(sender: Any = None, **_: Any) -> None:
+    from techscaniq.reaper import start_reaper
+
+    start_reaper(hostname=getattr(sender, "hostname", "worker"))
+
+
+@worker_shutdown.connect
+def _stop_reaper(**_: Any) -> None:
+    from techscaniq.reaper import stop_reaper
+
+    stop_reaper()

@@ -1,0 +1,158 @@
+"""Settings.from_env(): the only reader of the process environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_PORT = 3001
+DEFAULT_DATA_DIR = Path.home() / ".techscaniq"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a number, got {raw!r}") from exc
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"]
+    if env.get("REDIS_HOST"):
+        return f"redis://{env['REDIS_HOST']}:{env.get('REDIS_PORT', '6379')}/0"
+    return ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the system, with its default (see docs/settings.md)."""
+
+    database_url: str = ""
+    redis_url: str = ""
+    result_backend_url: str = ""
+    port: int = DEFAULT_API_PORT
+    auth_mode: str = "required"
+    secret_key: str = ""
+    cors_origins: tuple[str, ...] = ()
+    db_schema: str = "techscaniq"
+    evidence_time_limit_seconds: int = 2700
+    report_time_limit_seconds: int = 900
+    visibility_timeout_seconds: int = 3600
+    step_lease_seconds: int = 120
+    reaper_interval_seconds: int = 30
+    max_step_deliveries: int = 3
+    log_level: str = "INFO"
+    data_dir: Path = DEFAULT_DATA_DIR
+    allow_networks: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    user_agent: str = (
+        "techscaniq/0.1 (+https://github.com/techscaniq/techscaniq; technology due diligence scanner)"
+    )
+    evidence_concurrency: int = 3
+    report_concurrency: int = 2
+    max_body_bytes: int = 64 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment (or the mapping given)."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("TECHSCANIQ_DATA_DIR") or DEFAULT_DATA_DIR)
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'techscaniq.db'}"
+        redis_url = _redis_url(env)
+        port = _int(env, "PORT", 0) or _int(env, "API_PORT", DEFAULT_API_PORT)
+        auth_mode = env.get("TECHSCANIQ_AUTH", "required").strip().lower() or "required"
+        if auth_mode not in {"required", "off"}:
+            raise ValueError(f"TECHSCANIQ_AUTH must be 'required' or 'off', got {auth_mode!r}")
+        allow_networks = _list(env, "TECHSCANIQ_ALLOW_NETWORKS")
+        for cidr in allow_networks:
+            ipaddress.ip_network(cidr, strict=False)
+        settings = cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            result_backend_url=env.get("CELERY_RESULT_BACKEND", ""),
+            port=port,
+            auth_mode=auth_mode,
+            secret_key=env.get("TECHSCANIQ_SECRET_KEY", ""),
+            cors_origins=_list(env, "TECHSCANIQ_CORS_ORIGINS"),
+            db_schema=env.get("TECHSCANIQ_DB_SCHEMA", "techscaniq").strip() or "techscaniq",
+            evidence_time_limit_seconds=_int(env, "TECHSCANIQ_EVIDENCE_TIME_LIMIT", 2700),
+            report_time_limit_seconds=_int(env, "TECHSCANIQ_REPORT_TIME_LIMIT", 900),
+            visibility_timeout_seconds=_int(env, "TECHSCANIQ_VISIBILITY_TIMEOUT", 3600),
+            step_lease_seconds=_int(env, "TECHSCANIQ_STEP_LEASE_SECONDS", 120),
+            reaper_interval_seconds=_int(env, "TECHSCANIQ_REAPER_INTERVAL_SECONDS", 30),
+            max_step_deliveries=_int(env, "TECHSCANIQ_MAX_STEP_DELIVERIES", 3),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            data_dir=data_dir,
+            allow_networks=allow_networks,
+            dns_servers=_list(env, "TECHSCANIQ_DNS_SERVERS"),
+            user_agent=env.get("TECHSCANIQ_USER_AGENT") or cls.user_agent,
+            evidence_concurrency=_int(env, "TECHSCANIQ_EVIDENCE_CONCURRENCY", 3),
+            report_concurrency=_int(env, "TECHSCANIQ_REPORT_CONCURRENCY", 2),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would break the lose-nothing rules."""
+        longest_hard_limit = max(self.evidence_time_limit_seconds, self.report_time_limit_seconds)
+        if self.visibility_timeout_seconds <= longest_hard_limit:
+            raise ValueError(
+                "TECHSCANIQ_VISIBILITY_TIMEOUT must exceed the longest task time limit "
+                f"({self.visibility_timeout_seconds} <= {longest_hard_limit}); otherwise a running task "
+                "is delivered twice"
+            )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (tests, CLI flags)."""
+        return replace(self, **changes)
+
+    @property
+    def broker_url(self) -> str:
+        """The Celery broker: Redis when configured, else the embedded SQLite transport."""
+        if self.redis_url:
+            return self.redis_url
+        return f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        """The Celery result backend: its own setting, else the broker's Redis, else SQLite."""
+        if self.result_backend_url:
+            return self.result_backend_url
+        if self.redis_url:
+            return self.redis_url
+        return f"db+sqlite:///{self.data_dir / 'results.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when the database is PostgreSQL (schema-qualified tables)."""
+        return self.database_url.startswith("postgresql")

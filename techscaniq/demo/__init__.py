@@ -1,0 +1,1 @@
+"""A realistic fictional company site and a loopback DNS server, for tests and `techscaniq demo`."""

@@ -1,0 +1,1 @@
+"""Evidence collection: the guarded fetch, the crawler, collectors and fingerprints."""

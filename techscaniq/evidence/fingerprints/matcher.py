@@ -1,0 +1,797 @@
+"""Technology fingerprint matcher for data in the Wappalyzer technology format.
+
+Pure: it reads only the page and site signals it is given and makes no requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import regex
+from selectolax.lexbor import LexborHTMLParser
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).parent / "data"
+
+MAX_REPEAT = 250  # replaces unbounded + and * so one pattern cannot scan a whole page per start position
+MIN_LITERAL_CHARS = 3  # shorter literals filter too little to be worth a lookup
+REGEX_TIMEOUT_SECONDS = 0.1  # backstop against catastrophic backtracking in operator data
+HTML_HEAD_CHARS = 1_500_000  # html patterns see the head and the tail of very large pages
+HTML_TAIL_CHARS = 500_000
+VALUE_MAX_CHARS = 8_192  # header, cookie, meta, src and record values longer than this are cut
+EXCERPT_CHARS = 200
+
+
+class Signal(StrEnum):
+    """Where a pattern looks; the values are the Wappalyzer pattern keys."""
+
+    HEADERS = "headers"
+    COOKIES = "cookies"
+    META = "meta"
+    SCRIPT_SRC = "scriptSrc"
+    SCRIPTS = "scripts"
+    HTML = "html"
+    DOM = "dom"
+    URL = "url"
+    DNS = "dns"
+    CERT_ISSUER = "certIssuer"
+    ROBOTS = "robots"
+    IMPLIES = "implies"
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What the crawl stored for one page."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    html: str
+    cookies: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteSignals:
+    """Site-wide signals: DNS records by type, the certificate issuer and robots.txt."""
+
+    dns: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    cert_issuer: str | None = None
+    robots: str | None = None
+
+
+@dataclass(frozen=True)
+class SignalMatch:
+    """One observation behind a detection: where, which signal and key, and what was seen."""
+
+    page_url: str | None
+    signal: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A detected technology with its evidence."""
+
+    name: str
+    slug: str
+    version: str | None
+    confidence: int
+    categories: tuple[str, ...]
+    website: str | None
+    saas: bool | None
+    oss: bool | None
+    pricing: tuple[str, ...]
+    matches: tuple[SignalMatch, ...]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One compiled pattern: regex (None matches anything), pre-filter literals and tags."""
+
+    source: str
+    regex: Any
+    literals: tuple[str, ...] | None
+    confidence: int
+    version: str | None
+
+
+@dataclass(frozen=True)
+class DomRule:
+    """A CSS selector with optional text, attribute and property patterns."""
+
+    selector: str
+    literals: tuple[str, ...] | None
+    exists: Pattern | None
+    text: Pattern | None
+    attributes: tuple[tuple[str, Pattern], ...]
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A technology implied by another, with the confidence of the implication."""
+
+    name: str
+    confidence: int
+
+
+@dataclass(frozen=True)
+class Technology:
+    """A compiled technology definition."""
+
+    name: str
+    slug: str
+    categories: tuple[str, ...]
+    website: str | None
+    saas: bool | None
+    oss: bool | None
+    pricing: tuple[str, ...]
+    implies: tuple[Implied, ...]
+    excludes: tuple[str, ...]
+    requires: tuple[str, ...]
+    requires_categories: tuple[str, ...]
+    keyed: Mapping[Signal, tuple[tuple[str, Pattern], ...]]  # headers, cookies, meta, dns
+    plain: Mapping[Signal, tuple[Pattern, ...]]  # scriptSrc, scripts, html, url, certIssuer, robots
+    dom: tuple[DomRule, ...]
+
+
+def slugify(name: str) -> str:
+    """Return the Wappalyzer-style slug of a technology name."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")
+
+
+# ---------------------------------------------------------------- pattern compilation
+
+
+def bound_repetition(pattern: str, limit: int = MAX_REPEAT) -> str:
+    """Rewrite unbounded `+`, `*` and `{n,}` outside character classes to `{1,limit}`-style bounds."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    after_quantifier = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            after_quantifier = False
+            continue
+        if c == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            out.append(pattern[i : j + 1])
+            i = j + 1
+            after_quantifier = False
+            continue
+        if c in "+*" and not after_quantifier and out:
+            out.append(f"{{{0 if c == '*' else 1},{limit}}}")
+            after_quantifier = True
+            i += 1
+            continue
+        if c == "{":
+            m = re.match(r"\{(\d+)(,(\d*))?\}", pattern[i:])
+            if m:
+                low, comma, high = m.group(1), m.group(2), m.group(3)
+                out.append(f"{{{low},{max(int(low), limit)}}}" if comma and not high else m.group(0))
+                i += len(m.group(0))
+                after_quantifier = True
+                continue
+        # `?` after `(` opens a group; elsewhere it is a quantifier (or the lazy mark after one)
+        after_quantifier = c == "?" and bool(out) and out[-1] != "("
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _js_to_python(pattern: str) -> str:
+    # JavaScript named groups are (?<name>...), Python's are (?P<name>...).
+    return re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
+
+
+def required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Return lower-case literals one of which every match contains, or None if none is known."""
+    try:
+        parsed = sre_parse.parse(pattern, re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    try:
+        found = _literals_of(list(parsed))
+    except RecursionError:
+        return None
+    return found
+
+
+def _score(cand: tuple[str, ...] | None) -> int:
+    return min((len(s) for s in cand), default=0) if cand else 0
+
+
+def _literals_of(items: list[Any]) -> tuple[str, ...] | None:
+    best: tuple[str, ...] | None = None
+    run: list[str] = []
+
+    def consider(cand: tuple[str, ...] | None) -> None:
+        nonlocal best
+        if cand and _score(cand) > _score(best):
+            best = cand
+
+    def flush() -> None:
+        text = "".join(run)
+        run.clear()
+        if text.isascii():  # non-ASCII case folding is not what str.lower() does
+            consider((text.lower(),))
+
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        if op is sre_constants.SUBPATTERN:
+            consider(_literals_of(list(av[-1])))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            consider(_literals_of(list(av[2])))
+        elif op is sre_constants.BRANCH:
+            alts = [_literals_of(list(b)) for b in av[1]]
+            if all(alts):
+                consider(tuple(sorted({s for a in alts if a for s in a})))
+    flush()
+    if best is None or _score(best) < MIN_LITERAL_CHARS:
+        return None
+    return best
+
+
+def parse_pattern(value: str) -> Pattern | None:
+    """Compile `regex\\;confidence:N\\;version:\\1`; None if the regex is invalid."""
+    parts = value.split("\\;")
+    source, confidence, version = parts[0], 100, None
+    for tag in parts[1:]:
+        key, _, tag_value = tag.partition(":")
+        if key == "confidence" and tag_value.isdigit():
+            confidence = min(100, int(tag_value))
+        elif key == "version":
+            version = tag_value
+    if not source:
+        return Pattern(value, None, None, confidence, version)
+    bounded = bound_repetition(_js_to_python(source))
+    try:
+        compiled = regex.compile(bounded, regex.IGNORECASE | regex.ASCII)
+    except (regex.error, OverflowError, RecursionError) as exc:
+        log.warning("fingerprint pattern skipped, invalid regex %r: %s", source, exc)
+        return None
+    return Pattern(value, compiled, required_literals(bounded), confidence, version)
+
+
+def resolve_version(template: str, groups: Sequence[str | None]) -> str:
+    """Fill a version template: `\\1` is group 1; `\\1?a:b` is a if group 1 matched, else b."""
+
+    def ternary(m: re.Match[str]) -> str:
+        idx = int(m.group(1))
+        hit = idx < len(groups) and bool(groups[idx])
+        return m.group(2) if hit else m.group(3)
+
+    out = re.sub(r"\\(\d)\?([^:]*):(.*)", ternary, template)
+    out = re.sub(
+        r"\\(\d)", lambda m: (groups[int(m.group(1))] or "") if int(m.group(1)) < len(groups) else "", out
+    )
+    return out.strip()
+
+
+_SELECTOR_TOKEN = re.compile(
+    r"[#.]((?:\\.|[\w-])+)|\[\s*([\w:-]+)\s*(?:[~|^$*]?=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\]\s]+)))?"
+)
+
+
+def selector_literals(selector: str) -> tuple[str, ...] | None:
+    """Return literals one of which the html must contain for the selector to match anything."""
+    parts: list[str] = []
+    for alternative in _split_selector_list(selector):
+        required = re.sub(r":not\([^)]*\)", "", alternative)
+        tokens = [t.replace("\\", "").lower() for m in _SELECTOR_TOKEN.finditer(required) for t in m.groups() if t]
+        tokens = [t for t in tokens if t.isascii()]
+        if not tokens:
+            return None
+        parts.append(max(tokens, key=len))
+    if not parts or min(len(p) for p in parts) < MIN_LITERAL_CHARS:
+        return None
+    return tuple(sorted(set(parts)))
+
+
+def _split_selector_list(selector: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(selector):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(selector[start:i])
+            start = i + 1
+    parts.append(selector[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+_PROPERTY_ATTRIBUTES = {"classname": "class", "htmlfor": "for"}
+
+_VALIDATION_TREE = LexborHTMLParser("<html><body></body></html>")
+
+
+def _dom_rules(spec: Any) -> list[DomRule]:
+    rules: list[DomRule] = []
+    if isinstance(spec, str):
+        spec = [spec]
+    if isinstance(spec, list):
+        spec = {s: {"exists": ""} for s in spec if isinstance(s, str)}
+    if not isinstance(spec, dict):
+        return rules
+    for selector, checks in spec.items():
+        try:
+            _VALIDATION_TREE.css(selector)
+        except Exception as exc:  # selectolax raises several types for bad selectors
+            log.warning("fingerprint dom selector skipped %r: %s", selector, exc)
+            continue
+        checks = checks if isinstance(checks, dict) else {"exists": ""}
+        exists = parse_pattern(checks["exists"]) if isinstance(checks.get("exists"), str) else None
+        text = parse_pattern(checks["text"]) if isinstance(checks.get("text"), str) else None
+        attributes: list[tuple[str, Pattern]] = []
+        for group in ("attributes", "properties"):
+            for name, value in (checks.get(group) or {}).items():
+                pattern = parse_pattern(value) if isinstance(value, str) else None
+                if pattern:
+                    attr = name.lower()
+                    attributes.append((_PROPERTY_ATTRIBUTES.get(attr, attr), pattern))
+        if exists is None and text is None and not attributes:
+            exists = Pattern("", None, None, 100, None)
+        rules.append(DomRule(selector, selector_literals(selector), exists, text, tuple(attributes)))
+    return rules
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _compile_list(value: Any) -> tuple[Pattern, ...]:
+    return tuple(p for p in map(parse_pattern, _as_list(value)) if p)
+
+
+def _compile_keyed(value: Any, lower_keys: bool) -> tuple[tuple[str, Pattern], ...]:
+    if not isinstance(value, dict):
+        return ()
+    out: list[tuple[str, Pattern]] = []
+    for key, patterns in value.items():
+        name = key.lower() if lower_keys else key.upper()
+        out.extend((name, p) for p in _compile_list(patterns))
+    return tuple(out)
+
+
+def _implied(value: Any) -> tuple[Implied, ...]:
+    out = []
+    for item in _as_list(value):
+        name, *tags = item.split("\\;")
+        confidence = 100
+        for tag in tags:
+            key, _, tag_value = tag.partition(":")
+            if key == "confidence" and tag_value.isdigit():
+                confidence = min(100, int(tag_value))
+        out.append(Implied(name, confidence))
+    return tuple(out)
+
+
+def compile_technology(name: str, spec: Mapping[str, Any], categories: Mapping[str, str]) -> Technology:
+    """Compile one technology definition; category ids resolve through `categories`."""
+    cat_names = tuple(categories.get(str(c), str(c)) for c in spec.get("cats", []))
+    keyed = {
+        Signal.HEADERS: _compile_keyed(spec.get("headers"), lower_keys=True),
+        Signal.COOKIES: _compile_keyed(spec.get("cookies"), lower_keys=True),
+        Signal.META: _compile_keyed(spec.get("meta"), lower_keys=True),
+        Signal.DNS: _compile_keyed(spec.get("dns"), lower_keys=False),
+    }
+    plain = {
+        Signal.SCRIPT_SRC: _compile_list(spec.get("scriptSrc")),
+        Signal.SCRIPTS: _compile_list(spec.get("scripts")),
+        Signal.HTML: _compile_list(spec.get("html")),
+        Signal.URL: _compile_list(spec.get("url")),
+        Signal.CERT_ISSUER: _compile_list(spec.get("certIssuer")),
+        Signal.ROBOTS: _compile_list(spec.get("robots")),
+    }
+    pricing = spec.get("pricing")
+    return Technology(
+        name=name,
+        slug=slugify(name),
+        categories=cat_names,
+        website=spec.get("website") if isinstance(spec.get("website"), str) else None,
+        saas=spec.get("saas") if isinstance(spec.get("saas"), bool) else None,
+        oss=spec.get("oss") if isinstance(spec.get("oss"), bool) else None,
+        pricing=tuple(pricing) if isinstance(pricing, list) else (),
+        implies=_implied(spec.get("implies")),
+        excludes=tuple(_as_list(spec.get("excludes"))),
+        requires=tuple(_as_list(spec.get("requires"))),
+        requires_categories=tuple(categories.get(str(c), str(c)) for c in spec.get("requiresCategory", [])),
+        keyed={k: v for k, v in keyed.items() if v},
+        plain={k: v for k, v in plain.items() if v},
+        dom=tuple(_dom_rules(spec["dom"])) if "dom" in spec else (),
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _load_dir(directory: Path, base_categories: Mapping[str, str]) -> dict[str, Technology]:
+    categories = dict(base_categories)
+    cat_file = directory / "categories.json"
+    if cat_file.is_file():
+        categories = {str(k): v.get("name", str(k)) for k, v in _read_json(cat_file).items()}
+    files = sorted(directory.glob("*.json")) + sorted((directory / "technologies").glob("*.json"))
+    techs: dict[str, Technology] = {}
+    for path in files:
+        if path.name in ("categories.json", "groups.json"):
+            continue
+        try:
+            specs = _read_json(path)
+        except (OSError, ValueError) as exc:
+            log.warning("fingerprint file skipped %s: %s", path, exc)
+            continue
+        for name, spec in specs.items():
+            if isinstance(spec, dict):
+                techs[name] = compile_technology(name, spec, categories)
+    return techs
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(dirs: tuple[Path, ...]) -> FingerprintMatcher:
+    base_categories = {
+        str(k): v.get("name", str(k)) for k, v in _read_json(DATA_DIR / "categories.json").items()
+    }
+    techs: dict[str, Technology] = {}
+    for directory in (DATA_DIR, *dirs):
+        if not directory.is_dir():
+            log.warning("fingerprint directory missing: %s", directory)
+            continue
+        techs.update(_load_dir(directory, base_categories))  # later directories override by name
+    return FingerprintMatcher(techs.values())
+
+
+# ---------------------------------------------------------------- matching
+
+
+class _Texts:
+    """Several texts (script URLs, inline scripts) with their lower-case forms for the pre-filter."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.lowers = [t.lower() for t in texts]
+        self.joined = "\n".join(self.lowers)
+
+
+class _Page:
+    """Per-page views of the signals, built lazily and once."""
+
+    def __init__(self, page: PageSignals) -> None:
+        self.url = page.url
+        html = page.html
+        if len(html) > HTML_HEAD_CHARS + HTML_TAIL_CHARS:
+            html = html[:HTML_HEAD_CHARS] + "\n" + html[-HTML_TAIL_CHARS:]
+        self.html = html
+        self.headers: dict[str, list[str]] = {}
+        cookies: dict[str, str] = {}
+        for name, value in page.headers:
+            self.headers.setdefault(name.lower(), []).append(value[:VALUE_MAX_CHARS])
+            if name.lower() == "set-cookie":
+                cookie_name, _, cookie_value = value.split(";", 1)[0].partition("=")
+                cookies[cookie_name.strip().lower()] = cookie_value.strip()[:VALUE_MAX_CHARS]
+        for name, value in page.cookies.items():
+            cookies[name.lower()] = value[:VALUE_MAX_CHARS]
+        self.cookies = cookies
+
+    @functools.cached_property
+    def html_lower(self) -> str:
+        return self.html.lower()
+
+    @functools.cached_property
+    def tree(self) -> LexborHTMLParser:
+        return LexborHTMLParser(self.html)
+
+    @functools.cached_property
+    def script_srcs(self) -> _Texts:
+        if "<script" not in self.html_lower:
+            return _Texts([])
+        srcs = (node.attributes.get("src") for node in self.tree.css("script[src]"))
+        return _Texts([s[:VALUE_MAX_CHARS] for s in srcs if s])
+
+    @functools.cached_property
+    def scripts(self) -> _Texts:
+        if "<script" not in self.html_lower:
+            return _Texts([])
+        return _Texts([node.text(deep=True) for node in self.tree.css("script:not([src])")])
+
+    @functools.cached_property
+    def url_texts(self) -> _Texts:
+        return _Texts([self.url])
+
+    @functools.cached_property
+    def meta(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        if "<meta" not in self.html_lower:
+            return out
+        for node in self.tree.css("meta"):
+            attrs = node.attributes
+            key = attrs.get("name") or attrs.get("property") or attrs.get("http-equiv")
+            content = attrs.get("content")
+            if key and content is not None:
+                out.setdefault(key.lower(), []).append(content[:VALUE_MAX_CHARS])
+        return out
+
+
+def _search(
+    pattern: Pattern, text: str, text_lower: str | None = None, prefilter: bool = True
+) -> list[str | None] | None:
+    """Return the groups (index 0 = the match) if the pattern matches, else None."""
+    if pattern.regex is None:
+        return [text[:EXCERPT_CHARS]]
+    if prefilter and pattern.literals is not None:
+        haystack = text_lower if text_lower is not None else text.lower()
+        if not any(lit in haystack for lit in pattern.literals):
+            return None
+    try:
+        m = pattern.regex.search(text, timeout=REGEX_TIMEOUT_SECONDS)
+    except TimeoutError:
+        log.warning("fingerprint pattern timed out: %r", pattern.source)
+        return None
+    if m is None:
+        return None
+    return [m.group(0), *m.groups()]
+
+
+def _excerpt(text: str, groups: Sequence[str | None]) -> str:
+    matched = groups[0] or ""
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    if matched and len(matched) <= EXCERPT_CHARS:
+        return matched
+    return (matched or text)[:EXCERPT_CHARS]
+
+
+@dataclass
+class _Hit:
+    confidence: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    versions: set[str] = field(default_factory=set)
+    matches: dict[tuple[str | None, str, str], SignalMatch] = field(default_factory=dict)
+
+    def add(self, page_url: str | None, signal: Signal, key: str, pattern: Pattern, text: str, groups: Any) -> None:
+        self.confidence[(signal, key, pattern.source)] = pattern.confidence
+        if pattern.version is not None:
+            version = resolve_version(pattern.version, groups)
+            if version:
+                self.versions.add(version)
+        self.matches.setdefault((page_url, signal, key), SignalMatch(page_url, signal, key, _excerpt(text, groups)))
+
+    @property
+    def total(self) -> int:
+        return min(100, sum(self.confidence.values()))
+
+
+def _version_key(version: str) -> tuple[tuple[int, ...], int]:
+    return tuple(int(x) for x in re.findall(r"\d+", version)[:6]), len(version)
+
+
+class FingerprintMatcher:
+    """Detects technologies from page and site signals with a compiled fingerprint set."""
+
+    def __init__(self, technologies: Iterable[Technology], prefilter: bool = True) -> None:
+        self.technologies: dict[str, Technology] = {t.name: t for t in technologies}
+        self.prefilter = prefilter  # off only to test that the literal pre-filter changes no result
+
+    @classmethod
+    def load(cls, extra_dirs: Sequence[Path] = ()) -> FingerprintMatcher:
+        """Return the matcher for our data plus the operator's directories (compiled once per process)."""
+        return _load_cached(tuple(Path(d).resolve() for d in extra_dirs))
+
+    @classmethod
+    def from_specs(
+        cls,
+        specs: Mapping[str, Mapping[str, Any]],
+        categories: Mapping[str, str] | None = None,
+        prefilter: bool = True,
+    ) -> FingerprintMatcher:
+        """Build a matcher from in-memory Wappalyzer-format definitions (tests, tools)."""
+        cats = categories or {}
+        return cls((compile_technology(name, spec, cats) for name, spec in specs.items()), prefilter)
+
+    def analyze(self, pages: Sequence[PageSignals], site: SiteSignals | None = None) -> list[Detection]:
+        """Detect technologies across the pages of one site; sorted by confidence, then name."""
+        views = [_Page(p) for p in pages]
+        hits: dict[str, _Hit] = {}
+        pending = [t for t in self.technologies.values() if not (t.requires or t.requires_categories)]
+        waiting = [t for t in self.technologies.values() if t.requires or t.requires_categories]
+        while pending:
+            for tech in pending:
+                hit = self._match(tech, views, site)
+                if hit is not None:
+                    hits[tech.name] = hit
+            present, cats = self._closure(hits)
+            pending = [
+                t
+                for t in waiting
+                if all(r in present for r in t.requires) and all(c in cats for c in t.requires_categories)
+            ]
+            waiting = [t for t in waiting if t not in pending]
+        return self._detections(hits)
+
+    # -- per technology
+
+    def _match(self, tech: Technology, pages: Sequence[_Page], site: SiteSignals | None) -> _Hit | None:
+        hit = _Hit()
+        for page in pages:
+            self._match_page(tech, page, hit)
+        if site is not None:
+            self._match_site(tech, site, hit)
+        return hit if hit.confidence else None
+
+    def _match_page(self, tech: Technology, page: _Page, hit: _Hit) -> None:
+        url, prefilter = page.url, self.prefilter
+        for signal, patterns in tech.plain.items():
+            if signal is Signal.URL:
+                texts = page.url_texts
+            elif signal is Signal.HTML:
+                for pattern in patterns:
+                    groups = _search(pattern, page.html, page.html_lower, prefilter)
+                    if groups is not None:
+                        hit.add(url, signal, "", pattern, page.html, groups)
+                continue
+            elif signal is Signal.SCRIPT_SRC:
+                texts = page.script_srcs
+            elif signal is Signal.SCRIPTS:
+                texts = page.scripts
+            else:
+                continue
+            for pattern in patterns:
+                literals = pattern.literals if prefilter else None
+                if literals is not None and not any(lit in texts.joined for lit in literals):
+                    continue
+                for text, lower in zip(texts.texts, texts.lowers, strict=True):
+                    groups = _search(pattern, text, lower, prefilter)
+                    if groups is not None:
+                        hit.add(url, signal, "", pattern, text, groups)
+                        break
+        for signal, keyed in tech.keyed.items():
+            if signal is Signal.HEADERS:
+                source = page.headers
+            elif signal is Signal.META:
+                source = page.meta
+            elif signal is Signal.COOKIES:
+                source = {k: [v] for k, v in page.cookies.items()}
+            else:
+                continue
+            for key, pattern in keyed:
+                for name, values in _lookup(source, key):
+                    for value in values:
+                        groups = _search(pattern, value, None, prefilter)
+                        if groups is not None:
+                            hit.add(url, signal, name, pattern, value, groups)
+                            break
+        for rule in tech.dom:
+            if prefilter and rule.literals is not None and not any(lit in page.html_lower for lit in rule.literals):
+                continue
+            self._match_dom(rule, page, hit)
+
+    def _match_dom(self, rule: DomRule, page: _Page, hit: _Hit) -> None:
+        nodes = page.tree.css(rule.selector)
+        if not nodes:
+            return
+        url = page.url
+        if rule.exists is not None:
+            excerpt = (nodes[0].html or "")[:EXCERPT_CHARS]
+            hit.add(url, Signal.DOM, rule.selector, rule.exists, excerpt, [excerpt])
+        for node in nodes:
+            if rule.text is not None:
+                text = node.text(deep=True)[:VALUE_MAX_CHARS]
+                groups = _search(rule.text, text, None, self.prefilter)
+                if groups is not None:
+                    hit.add(url, Signal.DOM, rule.selector, rule.text, text, groups)
+            for attr, pattern in rule.attributes:
+                value = node.attributes.get(attr)
+                if value is None:
+                    continue
+                groups = _search(pattern, value[:VALUE_MAX_CHARS], None, self.prefilter)
+                if groups is not None:
+                    hit.add(url, Signal.DOM, f"{rule.selector} [{attr}]", pattern, value, groups)
+
+    def _match_site(self, tech: Technology, site: SiteSignals, hit: _Hit) -> None:
+        for key, pattern in tech.keyed.get(Signal.DNS, ()):
+            for record in site.dns.get(key, ()) or site.dns.get(key.lower(), ()):
+                record = record[:VALUE_MAX_CHARS]
+                groups = _search(pattern, record)
+                if groups is not None:
+                    hit.add(None, Signal.DNS, key, pattern, record, groups)
+                    break
+        for signal, text in ((Signal.CERT_ISSUER, site.cert_issuer), (Signal.ROBOTS, site.robots)):
+            if not text:
+                continue
+            for pattern in tech.plain.get(signal, ()):
+                groups = _search(pattern, text)
+                if groups is not None:
+                    hit.add(None, signal, "", pattern, text, groups)
+
+    # -- across technologies
+
+    def _closure(self, hits: Mapping[str, _Hit]) -> tuple[dict[str, int], set[str]]:
+        """Detected names with confidence after implies, and the categories present."""
+        present = {name: hit.total for name, hit in hits.items()}
+        queue = list(present)
+        while queue:
+            tech = self.technologies.get(queue.pop())
+            if tech is None:
+                continue
+            for imp in tech.implies:
+                conf = min(present[tech.name], imp.confidence)
+                if imp.name in self.technologies and conf > present.get(imp.name, 0):
+                    present[imp.name] = conf
+                    queue.append(imp.name)
+        cats = {c for name in present for c in self.technologies[name].categories}
+        return present, cats
+
+    def _detections(self, hits: Mapping[str, _Hit]) -> list[Detection]:
+        present, _ = self._closure(hits)
+        excluded = {e for name in present for e in self.technologies[name].excludes}
+        direct = {name: hit for name, hit in hits.items() if name not in excluded}
+        present, _ = self._closure(direct)
+        implied_by: dict[str, list[str]] = {}
+        for name in present:
+            for imp in self.technologies[name].implies:
+                implied_by.setdefault(imp.name, []).append(name)
+        out = []
+        for name, confidence in present.items():
+            if name in excluded:
+                continue
+            tech = self.technologies[name]
+            hit = direct.get(name)
+            matches = list(hit.matches.values()) if hit else []
+            if name not in direct:
+                matches = [SignalMatch(None, Signal.IMPLIES, parent, parent) for parent in implied_by.get(name, [])]
+            versions = sorted(hit.versions, key=_version_key) if hit else []
+            out.append(
+                Detection(
+                    name=name,
+                    slug=tech.slug,
+                    version=versions[-1] if versions else None,
+                    confidence=max(confidence, hit.total if hit else 0),
+                    categories=tech.categories,
+                    website=tech.website,
+                    saas=tech.saas,
+                    oss=tech.oss,
+                    pricing=tech.pricing,
+                    matches=tuple(matches),
+                )
+            )
+        out.sort(key=lambda d: (-d.confidence, d.name.lower()))
+        return out
+
+
+def _lookup(source: Mapping[str, list[str]], key: str) -> Iterator[tuple[str, list[str]]]:
+    # A trailing `*` in a cookie or header name matches by prefix (e.g. `_hjSession_*`).
+    if key.endswith("*"):
+        prefix = key[:-1]
+        yield from ((k, v) for k, v in source.items() if k.startswith(prefix))
+    elif key in source:
+        yield key, source[key]

@@ -1,0 +1,168 @@
+"""One way to report progress: the durable step row, the live task state and the scan's event log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from techscaniq.config import Settings
+from techscaniq.domain import EventKind, Evidence, StepName
+from techscaniq.errors import ScanCancelled, StepLeaseTaken
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+
+PROGRESS_WRITE_INTERVAL_SECONDS = 0.25
+EVIDENCE_EVENTS_PER_BATCH = 25
+
+TaskStateCallback = Callable[[dict[str, Any]], None]
+
+
+class ProgressReporter:
+    """Reports a step's progress, checks the cancel flag and keeps the step's lease alive."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        scan_id: str,
+        step: StepName,
+        *,
+        owner: str,
+        on_task_state: TaskStateCallback | None = None,
+        on_console: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scan_id = scan_id
+        self.step = step
+        self.owner = owner
+        self._on_task_state = on_task_state
+        self._on_console = on_console
+        self._progress = 0
+        self._items = 0
+        self._phase = ""
+        self._last_write = 0.0
+        self._lease_lost = threading.Event()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    # --- lease heartbeat ---------------------------------------------------------------------------------
+
+    def start_heartbeat(self) -> None:
+        """Renew the step lease in the background until stop_heartbeat()."""
+        interval = max(1.0, self.settings.step_lease_seconds / 4)
+
+        def beat() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    with session_scope(self.settings) as session:
+                        held = repo.renew_lease(
+                            session,
+                            self.scan_id,
+                            self.step,
+                            owner=self.owner,
+                            lease_seconds=self.settings.step_lease_seconds,
+                        )
+                except Exception:  # noqa: BLE001 - a database blip must not kill the heartbeat
+                    continue
+                if not held:
+                    self._lease_lost.set()
+                    return
+
+        self._heartbeat = threading.Thread(target=beat, name=f"lease-{self.scan_id[:8]}", daemon=True)
+        self._heartbeat.start()
+
+    def stop_heartbeat(self) -> None:
+        """Stop renewing the lease."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+
+    # --- checkpoints -------------------------------------------------------------------------------------
+
+    def checkpoint(self) -> None:
+        """Raise ScanCancelled when cancel was requested, StepLeaseTaken when another copy took over."""
+        if self._lease_lost.is_set():
+            raise StepLeaseTaken(f"lease of {self.step} for scan {self.scan_id} was taken over")
+        with session_scope(self.settings, write=False) as session:
+            if repo.cancel_requested(session, self.scan_id):
+                raise ScanCancelled(f"scan {self.scan_id} was cancelled")
+
+    # --- reporting ---------------------------------------------------------------------------------------
+
+    @property
+    def items_collected(self) -> int:
+        """Items stored so far by this step."""
+        return self._items
+
+    def update(
+        self, progress: int, *, phase: str | None = None, items: int | None = None, force: bool = False
+    ) -> None:
+        """Record progress (monotonic), throttled to a few writes a second."""
+        self._progress = max(self._progress, min(100, int(progress)))
+        if items is not None:
+            self._items = items
+        phase_changed = phase is not None and phase != self._phase
+        if phase is not None:
+            self._phase = phase
+        now = time.monotonic()
+        if not (force or phase_changed) and now - self._last_write < PROGRESS_WRITE_INTERVAL_SECONDS:
+            return
+        self._last_write = now
+        with session_scope(self.settings) as session:
+            repo.update_step_progress(
+                session,
+                self.scan_id,
+                self.step,
+                progress=self._progress,
+                items_collected=self._items,
+                phase=self._phase or None,
+            )
+            repo.append_event(
+                session,
+                self.scan_id,
+                EventKind.PROGRESS,
+                self._phase or str(self.step),
+                step=self.step,
+                progress=self._progress,
+                data={"itemsCollected": self._items, "phase": self._phase},
+            )
+        self._publish()
+
+    def evidence_added(self, items: Sequence[Evidence], total: int) -> None:
+        """Log newly stored evidence to the event feed and count it."""
+        self._items = total
+        if not items:
+            return
+        with session_scope(self.settings) as session:
+            for item in items[:EVIDENCE_EVENTS_PER_BATCH]:
+                repo.append_event(
+                    session,
+                    self.scan_id,
+                    EventKind.EVIDENCE,
+                    item.title,
+                    step=self.step,
+                    data={
+                        "id": item.id,
+                        "type": item.type,
+                        "category": item.category,
+                        "source": item.source_url,
+                    },
+                )
+        if self._on_console:
+            for item in items:
+                self._on_console(f"  + [{item.category}] {item.title}")
+
+    def warning(self, message: str, data: dict[str, Any] | None = None) -> None:
+        """Record a warning that does not stop the step."""
+        with session_scope(self.settings) as session:
+            repo.append_event(session, self.scan_id, EventKind.WARNING, message, step=self.step, data=data)
+        if self._on_console:
+            self._on_console(f"  ! {message}")
+
+    def _publish(self) -> None:
+        state = {"progress": self._progress, "itemsCollected": self._items, "phase": self._phase}
+        if self._on_task_state:
+            self._on_task_state(state)
+        if self._on_console:
+            self._on_console(f"[{self.step}] {self._progress:3d}% {self._phase} ({self._items} items)")

@@ -1,0 +1,159 @@
+"""SQLAlchemy table definitions; portable column types only (SQLite and PostgreSQL run the same code)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Timestamp = DateTime(timezone=True)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("label", String(200)),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp),
+)
+
+scans = Table(
+    "scans",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("created_by_key_id", String(36)),
+    Column("company_name", String(300), nullable=False),
+    Column("website_url", String(2048), nullable=False),
+    Column("primary_criteria", String(100), nullable=False),
+    Column("thesis", JSON, nullable=False),
+    Column("thesis_tags", JSON, nullable=False),
+    Column("requestor_name", String(300)),
+    Column("organization_name", String(300)),
+    Column("company_description", Text),
+    Column("metadata", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("cancel_requested_at", Timestamp),
+    Column("last_event_seq", Integer, nullable=False, default=0),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp),
+    Index("ix_scans_org_created", "org_id", "created_at"),
+)
+
+scan_steps = Table(
+    "scan_steps",
+    metadata,
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(20), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("task_id", String(100), nullable=False),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("items_collected", Integer, nullable=False, default=0),
+    Column("phase", String(100)),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("deliveries", Integer, nullable=False, default=0),
+    Column("owner", String(200)),
+    Column("lease_expires_at", Timestamp),
+    Column("started_at", Timestamp),
+    Column("finished_at", Timestamp),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+evidence_items = Table(
+    "evidence_items",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("source_url", String(2048), nullable=False),
+    Column("collector", String(64), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("dedup_key", String(512), nullable=False),
+    Column("collected_at", Timestamp, nullable=False),
+    UniqueConstraint("scan_id", "type", "dedup_key", name="uq_evidence_items_scan_type_key"),
+    Index("ix_evidence_items_scan_category", "scan_id", "category"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("writer", String(100), nullable=False),
+    Column("score", Integer),
+    Column("grade", String(2)),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("scan_id", "version", name="uq_reports_scan_version"),
+)
+
+citations = Table(
+    "citations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(36), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("claim", Text, nullable=False),
+    Column("section", String(100), nullable=False),
+    Column("evidence_id", String(36), ForeignKey("evidence_items.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("report_id", "number", "evidence_id", name="uq_citations_report_number_evidence"),
+)
+
+scan_events = Table(
+    "scan_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Column("step", String(20)),
+    Column("kind", String(20), nullable=False),
+    Column("progress", Integer),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("scan_id", "seq", name="uq_scan_events_scan_seq"),
+)

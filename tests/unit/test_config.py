@@ -1,0 +1,42 @@
+"""Settings come from the environment, with the seed's names and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from techscaniq.config import DEFAULT_API_PORT, Settings
+
+
+def test_defaults_need_nothing() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == DEFAULT_API_PORT == 3001
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.broker_url.startswith("sqla+sqlite:///")
+    assert settings.auth_mode == "required"
+    assert settings.allow_networks == ()
+
+
+def test_port_prefers_the_paas_variable() -> None:
+    assert Settings.from_env({"PORT": "8080", "API_PORT": "9000"}).port == 8080
+    assert Settings.from_env({"API_PORT": "9000"}).port == 9000
+
+
+def test_redis_from_the_seed_variables() -> None:
+    settings = Settings.from_env({"REDIS_HOST": "cache.internal", "REDIS_PORT": "6380"})
+    assert settings.redis_url == "redis://cache.internal:6380/0"
+    assert settings.broker_url == settings.celery_result_backend == "redis://cache.internal:6380/0"
+    assert Settings.from_env({"REDIS_URL": "rediss://u:p@h:1/0"}).redis_url == "rediss://u:p@h:1/0"
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(ValueError, match="API_PORT"):
+        Settings.from_env({"API_PORT": "eighty"})
+    with pytest.raises(ValueError, match="TECHSCANIQ_AUTH"):
+        Settings.from_env({"TECHSCANIQ_AUTH": "maybe"})
+    with pytest.raises(ValueError):
+        Settings.from_env({"TECHSCANIQ_ALLOW_NETWORKS": "not-a-network"})
+
+
+def test_lists_are_comma_separated() -> None:
+    settings = Settings.from_env({"TECHSCANIQ_CORS_ORIGINS": "https://a.example, https://b.example"})
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
