@@ -33,8 +33,8 @@ test-deps:
 	fi
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check techscaniq tests celeryconfig.py
-	$(BIN)/ruff format --check techscaniq tests celeryconfig.py
+	$(BIN)/ruff check techscaniq tests bench celeryconfig.py
+	$(BIN)/ruff format --check techscaniq tests bench celeryconfig.py
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -23,8 +23,13 @@ worker_prefetch_multiplier = 1
 # The visibility timeout must exceed the longest hard time limit (checked by Settings.check()), set in all
 # three places the Redis transport reads it.
 visibility_timeout = _settings.visibility_timeout_seconds
-broker_transport_options = {"visibility_timeout": _settings.visibility_timeout_seconds}
-result_backend_transport_options = {"visibility_timeout": _settings.visibility_timeout_seconds}
+if _settings.redis_url:
+    broker_transport_options = {"visibility_timeout": _settings.visibility_timeout_seconds}
+    result_backend_transport_options = {"visibility_timeout": _settings.visibility_timeout_seconds}
+else:
+    # The embedded SQLite transport (no Redis) keeps unacked messages in its table and takes no such options.
+    broker_transport_options = {}
+    result_backend_transport_options = {}
 
 task_track_started = True
 result_extended = True
@@ -58,6 +63,7 @@ enable_utc = True
 
 # Fail fast when the broker is down at submit: the API answers 503 instead of hanging.
 task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-broker_transport_options["socket_connect_timeout"] = 3
+if _settings.redis_url:
+    broker_transport_options["socket_connect_timeout"] = 3
 redis_socket_connect_timeout = 3
 redis_socket_timeout = 10

@@ -135,7 +135,9 @@ def _start_stack(kind: str, redis_server: RedisServer, directory: Path) -> Stack
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def stack(request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     """Real workers on real Redis against SQLite, then PostgreSQL (one set alive at a time)."""
     running = _start_stack(request.param, redis_server, tmp_path_factory.mktemp(f"stack-{request.param}"))
     yield running

@@ -49,7 +49,7 @@ def _rdata(rtype: str, value: str) -> dns.rdata.Rdata:
     rdtype = dns.rdatatype.from_text(rtype)
     if rdtype == dns.rdatatype.TXT:
         return _txt_rdata(value)
-    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value, origin=dns.name.root)
+    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value, origin=dns.name.root, relativize=False)
 
 
 class LoopbackDNSServer:
@@ -254,7 +254,11 @@ class LoopbackDNSServer:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
             return None
-        response = self._answer(query)
+        try:
+            response = self._answer(query)
+        except (dns.exception.DNSException, ValueError):  # a bad entry must not kill the server thread
+            response = dns.message.make_response(query)
+            response.set_rcode(dns.rcode.SERVFAIL)
         if query.edns >= 0:
             max_size = max(max_size, query.payload)
         try:

@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -54,11 +55,15 @@ class _HTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet: clients that hang up mid-response are expected here."""
+        """Stay quiet about clients that hang up or fail the TLS handshake; report anything else."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, keep-alive clients wait out a delayed ACK each time.
+    disable_nagle_algorithm = True
     timeout = IDLE_CONNECTION_TIMEOUT_SECONDS
     server: _HTTPServer
 

@@ -2,6 +2,9 @@
 
 `build_site()` returns every response the site serves, keyed by (host, path), plus a JSON-serialisable manifest that
 tests assert against, and `Site.dns_zone()` gives the DNS records of every host. Same arguments, same bytes.
+
+Manifest conventions: URLs are absolute (scheme, host, and the port unless it is the scheme's default); a technology
+signal's `where` is `label:path` for one page, `label:*` for every page of that host, or `dns` for the zone.
 """
 
 from __future__ import annotations
@@ -368,7 +371,7 @@ GUIDE_FORMS = [
 SENTENCES = [
     "Most teams we talk to still handle {t} with a shared spreadsheet and a lot of goodwill.",
     "The first step is to write down who approves what, because software cannot guess a policy nobody agreed on.",
-    "In {company}, {t} runs on the same ledger as everything else, so a change in one place shows up everywhere.",
+    "In {company}, work on {t} happens on the same ledger as everything else, so a change shows up everywhere.",
     "Controllers told us the slowest part of {t} was chasing context, not doing arithmetic.",
     "We measured the median time spent on {t} across {n} customers before and after they switched.",
     "A good rule is boring: it fires every time, it leaves a trail, and a reviewer can read it in one sentence.",
@@ -379,7 +382,7 @@ SENTENCES = [
     "When two entities share a vendor, {t} needs one source of truth for bank details.",
     "We rebuilt the screen around the questions people actually ask during {t}.",
     "A shorter queue is not the goal; fewer surprises at quarter end is.",
-    "Roughly {n} percent of the mismatches we saw came from a missing purchase order number.",
+    "Roughly {p} percent of the mismatches we saw came from a missing purchase order number.",
     "Start small: pick one entity, one approval chain and one bank account, and widen from there.",
     "Everything described here is available through the public API as well as in the app.",
     "If your ERP is the system of record, {company} writes back to it instead of keeping a second ledger.",
@@ -846,7 +849,10 @@ class _Builder:
         out = []
         for _ in range(paragraphs):
             picked = rng.sample(SENTENCES, 4)
-            text = " ".join(s.format(t=topic, company=COMPANY, n=rng.randrange(12, 480)) for s in picked)
+            text = " ".join(
+                s.format(t=topic, company=COMPANY, n=rng.randrange(12, 480), p=rng.randrange(8, 61))
+                for s in picked
+            )
             out.append(f"<p>{_esc(text)}</p>")
         return "\n".join(out)
 
@@ -2186,7 +2192,7 @@ and the <a href="{self.url("www", "/security")}">security overview</a>.</p>"""
             main = f"""<article class="job"><h1>{_esc(title)}</h1>
 <p class="meta"><span class="department">{department}</span> · <span class="location">{_esc(location)}</span> ·
 Full-time</p>
-<p>{COMPANY} is hiring a {_esc(title)} to join the {department} team.</p>
+<p>{COMPANY} is looking for a colleague to join the {department} team as {_esc(title)}.</p>
 {stack_text}
 <h2>What you will do</h2><p>Own meaningful work from the first month, write things down, and help customers close
 their books with less stress.</p>

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from http.client import LineTooLong
+from http.client import HTTPException, LineTooLong
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -157,7 +157,12 @@ class RedirectHop:
 
 @dataclass
 class FetchResult:
-    """Everything one fetch saw; `error_code` is None when the fetch completed."""
+    """Everything one fetch saw; `error_code` is None when the fetch completed.
+
+    Timings are milliseconds over the whole fetch (redirects and retries included): dns_ms and connect_ms
+    (TCP plus TLS of new connections) are sums, first_byte_ms is from the start to the final response's
+    headers, total_ms is from the start to the end.
+    """
 
     requested_url: str
     final_url: str
@@ -415,6 +420,17 @@ def _http_version(raw: Any) -> str | None:
     return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(getattr(raw, "version", 0))
 
 
+def _redirect_location(response: requests.Response) -> str | None:
+    """The Location header; http.client decodes it as Latin-1, most servers mean UTF-8 (as requests does)."""
+    location = response.headers.get("Location")
+    if location is None:
+        return None
+    try:
+        return location.encode("latin1").decode("utf8")
+    except UnicodeError:
+        return location
+
+
 def _header_items(raw: Any) -> list[tuple[str, str]]:
     original = getattr(raw, "_original_response", None)
     message = getattr(original, "msg", None)
@@ -535,6 +551,9 @@ class GuardedFetcher:
             result.error_code, result.error_message = exc.code, exc.message
         except _Failure as failure:
             result.error_code, result.error_message = failure.code, failure.message
+        except (requests.RequestException, urllib3.exceptions.HTTPError, HTTPException, OSError) as exc:
+            # A safety net: whatever the network does is data, never an exception for the crawler.
+            result.error_code, result.error_message = "fetch_failed", f"{type(exc).__name__}: {exc}"
         result.timings["total_ms"] = clock.elapsed_ms()
         if contacted_hosts and result.error_code != "circuit_open":
             self._circuits.record(contacted_hosts[-1], self._is_host_failure(result))
@@ -604,7 +623,7 @@ class GuardedFetcher:
             response, ip, gave_up = self._send_with_retries(
                 result, checked, method, kind, extra, cookies, clock
             )
-            location = response.headers.get("Location")
+            location = _redirect_location(response)
             if response.status_code not in REDIRECT_STATUSES or not location:
                 self._record_response(result, response, ip, kind, clock, read_body=method != "HEAD")
                 if gave_up:
@@ -692,18 +711,21 @@ class GuardedFetcher:
         if remaining <= 0:
             raise _Failure("deadline_exceeded", "the fetch deadline passed", retryable=False)
         request = PinnedRequest()
-        request.prepare(
-            method=method,
-            url=checked.url,
-            headers={
-                "User-Agent": self.settings.user_agent,
-                "Accept": kind.accept,
-                "Accept-Encoding": ACCEPT_ENCODING,
-                **extra,
-                "Host": checked.host_header,
-            },
-            cookies=cookies,
-        )
+        try:
+            request.prepare(
+                method=method,
+                url=checked.url,
+                headers={
+                    "User-Agent": self.settings.user_agent,
+                    "Accept": kind.accept,
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                    **extra,
+                    "Host": checked.host_header,
+                },
+                cookies=cookies,
+            )
+        except (requests.RequestException, urllib3.exceptions.LocationParseError) as exc:
+            raise FetchRefused(f"the URL cannot be sent: {exc}", code="invalid_url") from exc
         request.pinned_ip = ip
         timeout = (min(self.connect_timeout_seconds, remaining), min(self.read_timeout_seconds, remaining))
         _request_deadline.monotonic = clock.ends

@@ -48,7 +48,11 @@ GOOD = {"company_name": "Acme", "website_url": "https://acme-analytics.com/"}
 
 BAD_BODIES = [
     ({"website_url": "https://acme-analytics.com/"}, "company_name", "validation_error"),
-    ({"company_name": "  ", "website_url": "https://acme-analytics.com/"}, "company_name", "validation_error"),
+    (
+        {"company_name": "  ", "website_url": "https://acme-analytics.com/"},
+        "company_name",
+        "validation_error",
+    ),
     ({"company_name": 42, "website_url": "https://acme-analytics.com/"}, "company_name", "validation_error"),
     ({"company_name": "Acme"}, "website_url", "validation_error"),
     ({"company_name": "Acme", "website_url": ""}, "website_url", "validation_error"),
@@ -56,13 +60,29 @@ BAD_BODIES = [
     ({"company_name": "Acme", "website_url": "javascript:alert(1)"}, "website_url", "ssrf_scheme"),
     ({"company_name": "Acme", "website_url": "http://"}, "website_url", "invalid_url"),
     ({"company_name": "Acme", "website_url": "not a url"}, "website_url", None),
-    ({"company_name": "Acme", "website_url": "https://user:pw@acme-analytics.com/"}, "website_url", "ssrf_userinfo"),
+    (
+        {"company_name": "Acme", "website_url": "https://user:pw@acme-analytics.com/"},
+        "website_url",
+        "ssrf_userinfo",
+    ),
     ({"company_name": "Acme", "website_url": "https://acme-analytics.com:8081/"}, "website_url", "ssrf_port"),
     ({"company_name": "Acme", "website_url": "http://localhost/"}, "website_url", "ssrf_blocked_host"),
-    ({"company_name": "Acme", "website_url": "http://169.254.169.254/"}, "website_url", "ssrf_blocked_address"),
+    (
+        {"company_name": "Acme", "website_url": "http://169.254.169.254/"},
+        "website_url",
+        "ssrf_blocked_address",
+    ),
     ({"company_name": "Acme", "website_url": "http://2130706433/"}, "website_url", "ssrf_blocked_address"),
-    ({"company_name": "Acme", "website_url": "http://127.0.0.1:8123/"}, "website_url", "ssrf_blocked_address"),
-    ({"company_name": "Acme", "website_url": "http://[::ffff:127.0.0.1]/"}, "website_url", "ssrf_blocked_address"),
+    (
+        {"company_name": "Acme", "website_url": "http://127.0.0.1:8123/"},
+        "website_url",
+        "ssrf_blocked_address",
+    ),
+    (
+        {"company_name": "Acme", "website_url": "http://[::ffff:127.0.0.1]/"},
+        "website_url",
+        "ssrf_blocked_address",
+    ),
     ({**GOOD, "primary_criteria": "get-rich-quick"}, "primary_criteria", "validation_error"),
     ({**GOOD, "thesis_tags": ["blockchain"]}, "thesis_tags", "validation_error"),
     ({**GOOD, "metadata": ["not", "an", "object"]}, "metadata", "validation_error"),
@@ -71,7 +91,9 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "field", "code"), BAD_BODIES)
-def test_bad_fields_are_named_and_change_nothing(api: Any, body: dict[str, Any], field: str, code: str | None) -> None:
+def test_bad_fields_are_named_and_change_nothing(
+    api: Any, body: dict[str, Any], field: str, code: str | None
+) -> None:
     response = api.post("/api/scans", json=body)
     payload = response.get_json()
     assert response.status_code == 400, payload
@@ -89,10 +111,17 @@ def test_bad_fields_are_named_and_change_nothing(api: Any, body: dict[str, Any],
         ("{not json", "application/json", 400, "invalid_json"),
         ("", "application/json", 400, "invalid_json"),
         ("[1, 2]", "application/json", 400, "invalid_json"),
-        (json.dumps({**GOOD, "company_description": "x" * 70_000}), "application/json", 413, "payload_too_large"),
+        (
+            json.dumps({**GOOD, "company_description": "x" * 70_000}),
+            "application/json",
+            413,
+            "payload_too_large",
+        ),
     ],
 )
-def test_bodies_that_are_not_a_json_object(api: Any, data: str, content_type: str, status: int, code: str) -> None:
+def test_bodies_that_are_not_a_json_object(
+    api: Any, data: str, content_type: str, status: int, code: str
+) -> None:
     response = api.post("/api/scans", data=data, content_type=content_type)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
@@ -109,7 +138,12 @@ def test_missing_or_wrong_key_is_401(api: Any) -> None:
 
 
 def test_unknown_ids_are_404(api: Any) -> None:
-    for path in ("/api/scans/nope", "/api/scans/nope/status", "/api/scans/nope/evidence", "/api/reports/nope"):
+    for path in (
+        "/api/scans/nope",
+        "/api/scans/nope/status",
+        "/api/scans/nope/evidence",
+        "/api/reports/nope",
+    ):
         response = api.get(path)
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
@@ -120,13 +154,17 @@ def test_unknown_ids_are_404(api: Any) -> None:
 def test_pagination_limits(api: Any) -> None:
     assert api.get("/api/scans?per_page=501").status_code == 400
     assert api.get("/api/scans?per_page=0").status_code == 400
-    assert api.get("/api/scans?page=abc").get_json()["error"]["fields"] == {"page": "page must be a whole number"}
+    assert api.get("/api/scans?page=abc").get_json()["error"]["fields"] == {
+        "page": "page must be a whole number"
+    }
     listing = api.get("/api/scans?per_page=500").get_json()
     assert listing == {"items": [], "page": 1, "per_page": 500, "total": 0}
 
 
 def test_a_good_submission_is_stored_and_queued(api: Any) -> None:
-    response = api.post("/api/scans", json={**GOOD, "thesis_tags": ["api-driven"], "metadata": {"deal": "Orion"}})
+    response = api.post(
+        "/api/scans", json={**GOOD, "thesis_tags": ["api-driven"], "metadata": {"deal": "Orion"}}
+    )
     assert response.status_code == 201
     scan_id = response.get_json()["scanRequestId"]
     assert _scan_count(api) == 1 and int(api.redis.llen("evidence")) == 1
@@ -134,7 +172,9 @@ def test_a_good_submission_is_stored_and_queued(api: Any) -> None:
     assert detail["status"] == "pending" and detail["thesis"] == "digital-transformation"
     assert detail["thesis_tags"] == ["api-driven"] and detail["metadata"] == {"deal": "Orion"}
     state = api.get(f"/api/scans/{scan_id}/status").get_json()
-    assert state["progress"]["evidenceCollection"] | {"taskId": None} == state["progress"]["evidenceCollection"] | {
+    assert state["progress"]["evidenceCollection"] | {"taskId": None} == state["progress"][
+        "evidenceCollection"
+    ] | {
         "status": "waiting",
         "progress": 0,
         "itemsCollected": 0,

@@ -34,7 +34,9 @@ def http() -> Iterator[requests.Session]:
     session.close()
 
 
-def fetch(http: requests.Session, server: SiteServer, url: str, method: str = "GET", **kwargs: Any) -> requests.Response:
+def fetch(
+    http: requests.Session, server: SiteServer, url: str, method: str = "GET", **kwargs: Any
+) -> requests.Response:
     """Request a site URL from the loopback server, naming its host only in the Host header."""
     parts = urlsplit(url)
     target = server.base_url + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -73,7 +75,9 @@ def test_gzip_head_and_headers(server: SiteServer, http: requests.Session) -> No
         assert plain.headers[name] == value
     cookies = plain.raw.headers.getlist("Set-Cookie")
     assert cookies == [c["value"] for c in server.site.manifest["cookies"] if c["host"] == "www"]
-    gz_sitemap = fetch(http, server, server.site.url("www", "/sitemap-blog.xml.gz"), headers={"Accept-Encoding": "gzip"})
+    gz_sitemap = fetch(
+        http, server, server.site.url("www", "/sitemap-blog.xml.gz"), headers={"Accept-Encoding": "gzip"}
+    )
     assert "Content-Encoding" not in gz_sitemap.headers
     assert gzip.decompress(gz_sitemap.content).startswith(b"<?xml")
 
@@ -87,7 +91,9 @@ def test_hosts_redirects_unknown_paths_and_cors(server: SiteServer, http: reques
     assert missing.headers["Server"] == "cloudflare"
     stranger = http.get(server.base_url + "/", headers={"Host": "stranger.test"}, timeout=TIMEOUT)
     assert stranger.status_code == 421
-    preflight = fetch(http, server, site.url("api", "/"), method="OPTIONS", headers={"Origin": "https://example.test"})
+    preflight = fetch(
+        http, server, site.url("api", "/"), method="OPTIONS", headers={"Origin": "https://example.test"}
+    )
     assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == "*"
     jobs = fetch(http, server, site.manifest["hiring"]["api_url"] + "?content=true")
     assert jobs.json()["meta"]["total"] == len(site.manifest["roles"])
@@ -114,7 +120,9 @@ def test_redirect_loop_oversized_binary_500_and_broken(server: SiteServer, http:
     second = fetch(http, server, first.headers["Location"])
     assert first.status_code == second.status_code == 302
     assert second.headers["Location"] == loop
-    big = fetch(http, server, hostile_url(server, "oversized"), method="HEAD", headers={"Accept-Encoding": "identity"})
+    big = fetch(
+        http, server, hostile_url(server, "oversized"), method="HEAD", headers={"Accept-Encoding": "identity"}
+    )
     assert int(big.headers["Content-Length"]) >= 8 * 1024 * 1024
     binary = fetch(http, server, hostile_url(server, "binary_as_html"))
     assert binary.headers["Content-Type"].startswith("text/html")

@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -553,7 +554,7 @@ def test_resource_kinds_carry_the_table_of_limits() -> None:
 # -- retries and the circuit breaker ----------------------------------------------------------------------------
 
 
-def recording_fetcher(settings: Settings, sleeps: list[float], **options: float) -> GuardedFetcher:
+def recording_fetcher(settings: Settings, sleeps: list[float], **options: Any) -> GuardedFetcher:
     return GuardedFetcher(
         settings, backoff_base_seconds=0.25, deadline_seconds=5.0, sleep=sleeps.append, **options
     )

@@ -71,11 +71,23 @@ def test_a_scan_runs_through_both_queues_to_a_report(stack: Stack) -> None:
     assert evidence["status"] == report["status"] == "completed"
     assert report["reportId"]
 
-    listing = stack.client.get(f"/api/scans/{scan_id}/evidence?per_page=500", headers=_headers(stack.admin_key))  # type: ignore[attr-defined]
+    listing = stack.client.get(
+        f"/api/scans/{scan_id}/evidence?per_page=500", headers=_headers(stack.admin_key)
+    )  # type: ignore[attr-defined]
     items = listing.get_json()
     assert items["total"] == evidence["itemsCollected"] == len(items["items"]) > 5
     for item in items["items"]:
-        assert {"id", "type", "category", "title", "summary", "data", "source_url", "confidence", "collected_at"} <= set(item)
+        assert {
+            "id",
+            "type",
+            "category",
+            "title",
+            "summary",
+            "data",
+            "source_url",
+            "confidence",
+            "collected_at",
+        } <= set(item)
         assert 0 <= item["confidence"] <= 1
 
     # Which worker ran each step, from the result backend's extended result, not from configuration.
@@ -89,7 +101,9 @@ def test_a_scan_runs_through_both_queues_to_a_report(stack: Stack) -> None:
     assert report_meta["worker"].startswith("reports-")
     assert report_meta["queue"] == "reports"
 
-    fetched = stack.client.get(f"/api/reports/{report['reportId']}", headers=_headers(stack.admin_key)).get_json()  # type: ignore[attr-defined]
+    fetched = stack.client.get(
+        f"/api/reports/{report['reportId']}", headers=_headers(stack.admin_key)
+    ).get_json()  # type: ignore[attr-defined]
     known = {item["id"] for item in items["items"]}
     statements = [s for section in fetched["content"]["sections"] for s in section["statements"]]
     assert statements and all(s["evidence_ids"] and set(s["evidence_ids"]) <= known for s in statements)
@@ -135,7 +149,9 @@ def test_another_organisation_gets_404(stack: Stack) -> None:
     assert stack.client.get(f"/api/scans/{scan_id}", headers=_headers(key_a)).status_code == 200  # type: ignore[attr-defined]
 
 
-def test_a_non_retryable_error_fails_the_scan_and_skips_the_report(stack: Stack, fixture_dns: Any, tripwire: Any) -> None:
+def test_a_non_retryable_error_fails_the_scan_and_skips_the_report(
+    stack: Stack, fixture_dns: Any, tripwire: Any
+) -> None:
     # A public-looking name whose DNS answer is a forbidden loopback address outside the allow-list.
     fixture_dns.set_records("intranet.acme-analytics.com", "A", [tripwire.host])
     scan_id = submit(stack, f"http://intranet.acme-analytics.com:{tripwire.port}/")

@@ -8,7 +8,15 @@ import uuid
 import pytest
 
 from techscaniq.config import Settings
-from techscaniq.domain import Citation, EventKind, EvidenceCategory, EvidenceDraft, EvidenceType, StepName, StepStatus
+from techscaniq.domain import (
+    Citation,
+    EventKind,
+    EvidenceCategory,
+    EvidenceDraft,
+    EvidenceType,
+    StepName,
+    StepStatus,
+)
 from techscaniq.errors import ConflictError, NotFoundError
 from techscaniq.storage import repo
 from techscaniq.storage.db import migrate, session_scope
@@ -99,7 +107,9 @@ def test_event_sequence_is_allocated_in_the_transaction(database: Database) -> N
     settings = _settings(database)
     scan_id = _new_scan(settings)
     with session_scope(settings) as session:
-        seqs = [repo.append_event(session, scan_id, EventKind.PROGRESS, f"e{i}", progress=i) for i in range(5)]
+        seqs = [
+            repo.append_event(session, scan_id, EventKind.PROGRESS, f"e{i}", progress=i) for i in range(5)
+        ]
     with session_scope(settings, write=False) as session:
         events = repo.list_events(session, scan_id, after_seq=2)
     assert seqs == [1, 2, 3, 4, 5]
@@ -172,7 +182,9 @@ def _write_many(url: str, schema: str, scan_id: str, worker: int, count: int) ->
         with session_scope(settings) as session:
             repo.add_evidence(session, scan_id, [_draft(f"w{worker}-{index}")])
             repo.append_event(session, scan_id, EventKind.EVIDENCE, f"w{worker}-{index}")
-            repo.update_step_progress(session, scan_id, StepName.EVIDENCE, progress=index, items_collected=index)
+            repo.update_step_progress(
+                session, scan_id, StepName.EVIDENCE, progress=index, items_collected=index
+            )
 
 
 def test_several_processes_write_the_same_scan_at_once(database: Database) -> None:

@@ -8,6 +8,7 @@ import itertools
 import select
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +20,16 @@ from typing import Any
 Responder = Callable[[BaseHTTPRequestHandler], None]
 
 MAX_DRIP_SECONDS = 10.0
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up mid-response are the point of several tests, not errors to print."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,7 @@ class LoopbackHTTPServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((host, port), Handler)
         if tls_context is not None:
             self._httpd.socket = tls_context.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(

@@ -45,7 +45,9 @@ class LoopbackSite:
                 else:
                     self._send(404, "text/html", "<h1>Not found</h1>")
 
-            def _send(self, status: int, content_type: str, body: str, headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, content_type: str, body: str, headers: dict[str, str] | None = None
+            ) -> None:
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)

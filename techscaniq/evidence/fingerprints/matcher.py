@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import regex
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def resolve_version(template: str, groups: Sequence[str | None]) -> str:
     out = re.sub(
         r"\\(\d)", lambda m: (groups[int(m.group(1))] or "") if int(m.group(1)) < len(groups) else "", out
     )
-    return out.strip()
+    return out.strip().strip(".")  # `([\d.]+)` often swallows a sentence's full stop
 
 
 _SELECTOR_TOKEN = re.compile(
@@ -299,7 +299,9 @@ def selector_literals(selector: str) -> tuple[str, ...] | None:
     parts: list[str] = []
     for alternative in _split_selector_list(selector):
         required = re.sub(r":not\([^)]*\)", "", alternative)
-        tokens = [t.replace("\\", "").lower() for m in _SELECTOR_TOKEN.finditer(required) for t in m.groups() if t]
+        tokens = [
+            t.replace("\\", "").lower() for m in _SELECTOR_TOKEN.finditer(required) for t in m.groups() if t
+        ]
         tokens = [t for t in tokens if t.isascii()]
         if not tokens:
             return None
@@ -339,7 +341,7 @@ def _dom_rules(spec: Any) -> list[DomRule]:
     for selector, checks in spec.items():
         try:
             _VALIDATION_TREE.css(selector)
-        except Exception as exc:  # selectolax raises several types for bad selectors
+        except (SelectolaxError, ValueError, TypeError) as exc:
             log.warning("fingerprint dom selector skipped %r: %s", selector, exc)
             continue
         checks = checks if isinstance(checks, dict) else {"exists": ""}
@@ -578,13 +580,17 @@ class _Hit:
     versions: set[str] = field(default_factory=set)
     matches: dict[tuple[str | None, str, str], SignalMatch] = field(default_factory=dict)
 
-    def add(self, page_url: str | None, signal: Signal, key: str, pattern: Pattern, text: str, groups: Any) -> None:
+    def add(
+        self, page_url: str | None, signal: Signal, key: str, pattern: Pattern, text: str, groups: Any
+    ) -> None:
         self.confidence[(signal, key, pattern.source)] = pattern.confidence
         if pattern.version is not None:
             version = resolve_version(pattern.version, groups)
             if version:
                 self.versions.add(version)
-        self.matches.setdefault((page_url, signal, key), SignalMatch(page_url, signal, key, _excerpt(text, groups)))
+        self.matches.setdefault(
+            (page_url, signal, key), SignalMatch(page_url, signal, key, _excerpt(text, groups))
+        )
 
     @property
     def total(self) -> int:
@@ -691,7 +697,11 @@ class FingerprintMatcher:
                             hit.add(url, signal, name, pattern, value, groups)
                             break
         for rule in tech.dom:
-            if prefilter and rule.literals is not None and not any(lit in page.html_lower for lit in rule.literals):
+            if (
+                prefilter
+                and rule.literals is not None
+                and not any(lit in page.html_lower for lit in rule.literals)
+            ):
                 continue
             self._match_dom(rule, page, hit)
 
@@ -768,7 +778,9 @@ class FingerprintMatcher:
             hit = direct.get(name)
             matches = list(hit.matches.values()) if hit else []
             if name not in direct:
-                matches = [SignalMatch(None, Signal.IMPLIES, parent, parent) for parent in implied_by.get(name, [])]
+                matches = [
+                    SignalMatch(None, Signal.IMPLIES, parent, parent) for parent in implied_by.get(name, [])
+                ]
             versions = sorted(hit.versions, key=_version_key) if hit else []
             out.append(
                 Detection(

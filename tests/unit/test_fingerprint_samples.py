@@ -1,0 +1,54 @@
+"""Every shipped technology is detected from its own positive sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from techscaniq.evidence.fingerprints import FingerprintMatcher, PageSignals, SiteSignals
+
+SAMPLES_FILE = Path(__file__).parent / "fingerprint_samples" / "samples.json"
+SAMPLES: dict[str, dict[str, Any]] = json.loads(SAMPLES_FILE.read_text(encoding="utf-8"))
+MATCHER = FingerprintMatcher.load()
+
+
+def signals(sample: dict[str, Any]) -> tuple[PageSignals, SiteSignals]:
+    """Turn one sample record into page and site signals."""
+    page = PageSignals(
+        url=sample.get("url", "https://www.example.com/"),
+        headers=tuple((name, value) for name, value in sample.get("headers", [])),
+        html=sample.get("html", "<html><body></body></html>"),
+        cookies=sample.get("cookies", {}),
+    )
+    site = SiteSignals(
+        dns=sample.get("dns", {}), cert_issuer=sample.get("cert_issuer"), robots=sample.get("robots")
+    )
+    return page, site
+
+
+def test_every_shipped_technology_has_a_sample() -> None:
+    assert sorted(MATCHER.technologies) == sorted(SAMPLES)
+    assert len(MATCHER.technologies) >= 400
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_sample_is_detected(name: str) -> None:
+    sample = SAMPLES[name]
+    page, site = signals(sample)
+    found = {d.name: d for d in MATCHER.analyze([page], site)}
+    assert name in found, f"{name} not detected from its sample; found {sorted(found)}"
+    detection = found[name]
+    assert 0 < detection.confidence <= 100
+    assert detection.matches, "a detection cites at least one signal"
+    if "version" in sample:
+        assert detection.version == sample["version"]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_metadata_is_complete(name: str) -> None:
+    tech = MATCHER.technologies[name]
+    assert tech.categories and all(not c.isdigit() for c in tech.categories)
+    assert tech.website and tech.website.startswith(("https://", "http://"))
