@@ -46,12 +46,13 @@ class StepName(StrEnum):
 
 
 class EvidenceCategory(StrEnum):
-    """Where an evidence item belongs in the report."""
+    """Where an evidence item belongs (evidence-catalog.md)."""
 
-    WEB_PRESENCE = "web-presence"
+    PAGES = "pages"
     TECHNOLOGY = "technology"
     SECURITY = "security"
-    INFRASTRUCTURE = "infrastructure"
+    TLS = "tls"
+    DNS_EMAIL = "dns_email"
     COMPLIANCE = "compliance"
     DEVELOPER = "developer"
     HIRING = "hiring"
@@ -61,14 +62,85 @@ class EvidenceCategory(StrEnum):
 
 
 class EvidenceType(StrEnum):
-    """Every kind of evidence item; new kinds are added here (the database stores the value)."""
+    """Every kind of evidence item; a new kind is added here (the database stores the value)."""
 
+    # pages and discovery
     PAGE = "page"
     HTTP_RESPONSE = "http_response"
-    SECURITY_HEADER = "security_header"
-    SERVER_DISCLOSURE = "server_disclosure"
     ROBOTS_TXT = "robots_txt"
+    SITEMAP = "sitemap"
     LINK_SUMMARY = "link_summary"
+    CRAWL_SUMMARY = "crawl_summary"
+    FETCH_FAILURE = "fetch_failure"
+    # technology
+    TECHNOLOGY = "technology"
+    SERVER_DISCLOSURE = "server_disclosure"
+    HOSTING = "hosting"
+    # security
+    OBSERVATORY_SCORE = "observatory_score"
+    OBSERVATORY_TEST = "observatory_test"
+    SECURITY_HEADER = "security_header"
+    COOKIE = "cookie"
+    REDIRECT_CHAIN = "redirect_chain"
+    CORS = "cors"
+    MIXED_CONTENT = "mixed_content"
+    SUBRESOURCE_INTEGRITY = "subresource_integrity"
+    VERSION_DISCLOSURE = "version_disclosure"
+    SECURITY_TXT = "security_txt"
+    # tls
+    TLS_PROTOCOLS = "tls_protocols"
+    TLS_HANDSHAKE = "tls_handshake"
+    TLS_CERTIFICATE = "tls_certificate"
+    HSTS = "hsts"
+    # dns and e-mail
+    DNS_RECORDS = "dns_records"
+    DNS_PROVIDER = "dns_provider"
+    MAIL_PROVIDER = "mail_provider"
+    SPF = "spf"
+    DMARC = "dmarc"
+    DKIM = "dkim"
+    MTA_STS = "mta_sts"
+    TLS_RPT = "tls_rpt"
+    BIMI = "bimi"
+    CAA = "caa"
+    DNSSEC = "dnssec"
+    SAAS_VERIFICATION = "saas_verification"
+    # compliance and trust
+    COMPLIANCE_CLAIM = "compliance_claim"
+    POLICY = "policy"
+    SUBPROCESSORS = "subprocessors"
+    COOKIE_CONSENT = "cookie_consent"
+    TRUST_CENTER = "trust_center"
+    STATUS_PAGE = "status_page"
+    DISCLOSURE_PROGRAM = "disclosure_program"
+    SLA_CLAIM = "sla_claim"
+    # developer and product
+    API_DOCS = "api_docs"
+    OPENAPI = "openapi"
+    SDK = "sdk"
+    CODE_REPOSITORY = "code_repository"
+    WEBHOOKS = "webhooks"
+    CHANGELOG = "changelog"
+    INTEGRATIONS = "integrations"
+    PRICING = "pricing"
+    # hiring and team
+    CAREERS_PAGE = "careers_page"
+    ATS_PROVIDER = "ats_provider"
+    JOB_POSTING = "job_posting"
+    JOBS_SUMMARY = "jobs_summary"
+    LEADER = "leader"
+    # business facts
+    ORGANIZATION = "organization"
+    SOCIAL_PROFILE = "social_profile"
+    CUSTOMERS = "customers"
+    CASE_STUDY = "case_study"
+    CONTACT_CHANNEL = "contact_channel"
+    LOCALES = "locales"
+    # performance
+    PAGE_PERFORMANCE = "page_performance"
+    SITE_PERFORMANCE = "site_performance"
+    # collection bookkeeping
+    COLLECTOR_RUN = "collector_run"
     COLLECTOR_ERROR = "collector_error"
 
 

@@ -284,3 +284,56 @@ def ready() -> ResponseReturnValue:
         body["error"] = {"code": "not_ready", "message": f"unreachable: {', '.join(down)}"}
         return jsonify(body), 503
     return jsonify(body)
+
+
+RETRY_JOB_TYPES = {
+    "evidence": (StepName.EVIDENCE, StepName.REPORT),
+    "both": (StepName.EVIDENCE, StepName.REPORT),
+}
+RETRY_JOB_TYPES["report"] = (StepName.REPORT,)
+
+
+@api.post("/scans/<scan_id>/retry")
+def retry_scan(scan_id: str) -> ResponseReturnValue:
+    """Re-run steps of a finished scan: new evidence is always followed by a new report version."""
+    viewer = current_viewer()
+    body = json_body(request)
+    job_type = body.get("jobType")
+    if job_type not in RETRY_JOB_TYPES:
+        raise TechScanError(
+            "jobType must be 'evidence', 'report' or 'both'",
+            code="validation_error",
+            http_status=400,
+            fields={"jobType": "expected evidence, report or both"},
+        )
+    steps = RETRY_JOB_TYPES[job_type]
+    config = settings()
+    with session_scope(config) as session:
+        scan = repo.get_scan(session, scan_id, org_id=viewer.scope_org_id)
+        if not scan.status.is_final:
+            raise TechScanError(
+                f"scan {scan_id} is still {scan.status}", code="scan_running", http_status=409
+            )
+        if steps == (StepName.REPORT,) and scan.steps[StepName.EVIDENCE].status != StepStatus.COMPLETED:
+            raise TechScanError(
+                "the report can be regenerated only from completed evidence; retry 'evidence' instead",
+                code="evidence_not_completed",
+                http_status=409,
+            )
+        task_ids = {}
+        for step in steps:
+            task_ids[step] = tasks.task_id_for(scan_id, step, scan.steps[step].attempt + 1)
+            repo.reset_step(session, scan_id, step, task_id=task_ids[step])
+        repo.reopen_scan(session, scan_id)
+    try:
+        tasks.enqueue_steps(config, scan_id, task_ids)
+    except BrokerUnavailable:
+        # Put the scan back as it was seen: finished, with the retry not started.
+        with session_scope(config) as session:
+            for step in steps:
+                repo.finish_step(session, scan_id, step, StepStatus.SKIPPED, error_code="broker_unavailable")
+            repo.set_scan_status(session, scan_id, ScanStatus.FAILED, error_code="broker_unavailable",
+                                 error_message="the retry could not be queued")  # fmt: skip
+        raise
+    jobs = {"evidenceJobId": task_ids.get(StepName.EVIDENCE), "reportJobId": task_ids.get(StepName.REPORT)}
+    return jsonify({"success": True, "scanRequestId": scan_id, "jobType": job_type, "jobs": jobs}), 202

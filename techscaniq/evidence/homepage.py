@@ -56,7 +56,7 @@ def homepage_evidence(result: FetchResult) -> list[EvidenceDraft]:
     drafts = [
         _draft(
             EvidenceType.HTTP_RESPONSE,
-            EvidenceCategory.WEB_PRESENCE,
+            EvidenceCategory.PAGES,
             f"Home page answered HTTP {result.status}",
             f"{result.requested_url} answered {result.status} from {url} after {len(result.redirects)} redirect(s) "
             f"in {result.timings.get('total_ms', 0):.0f} ms.",
@@ -129,7 +129,7 @@ def _page_evidence(url: str, html: str) -> list[EvidenceDraft]:
     return [
         _draft(
             EvidenceType.PAGE,
-            EvidenceCategory.WEB_PRESENCE,
+            EvidenceCategory.PAGES,
             f"Home page: {title[:120] or '(no title)'}",
             f"Title '{title[:200]}', {words} words, language '{language or 'not declared'}'.",
             {"title": title, "description": description, "language": language, "word_count": words},
@@ -138,7 +138,7 @@ def _page_evidence(url: str, html: str) -> list[EvidenceDraft]:
         ),
         _draft(
             EvidenceType.LINK_SUMMARY,
-            EvidenceCategory.WEB_PRESENCE,
+            EvidenceCategory.PAGES,
             f"Home page links to {len(internal)} internal and {len(external)} external pages",
             "Links found in the home page markup.",
             {"internal": sorted(internal)[:200], "external": sorted(external)[:200]},
@@ -155,7 +155,7 @@ def robots_evidence(result: FetchResult) -> list[EvidenceDraft]:
         return [
             _draft(
                 EvidenceType.ROBOTS_TXT,
-                EvidenceCategory.WEB_PRESENCE,
+                EvidenceCategory.PAGES,
                 "No robots.txt",
                 f"{url} answered {result.status or result.error_code}.",
                 {"present": False, "status": result.status, "error_code": result.error_code},
@@ -169,7 +169,7 @@ def robots_evidence(result: FetchResult) -> list[EvidenceDraft]:
     return [
         _draft(
             EvidenceType.ROBOTS_TXT,
-            EvidenceCategory.WEB_PRESENCE,
+            EvidenceCategory.PAGES,
             f"robots.txt lists {len(sitemaps)} sitemap(s) and {len([d for d in disallows if d])} disallow rule(s)",
             "robots.txt was fetched and read.",
             {"present": True, "sitemaps": sitemaps, "disallow": [d for d in disallows if d]},

@@ -14,10 +14,11 @@ METHOD_VERSION = "0.1"
 MINIMUM_EVIDENCE_ITEMS = 20
 
 SECTION_TITLES = {
-    "web-presence": "Web presence",
+    "pages": "Web presence",
     "security": "Security posture",
+    "tls": "TLS",
+    "dns_email": "DNS and e-mail security",
     "technology": "Technology signals",
-    "infrastructure": "Infrastructure",
     "compliance": "Compliance and trust",
     "developer": "Product and developer ecosystem",
     "hiring": "Team and hiring",

@@ -135,6 +135,8 @@ def migrate(settings: Settings) -> str:
     with engine.begin() as connection:
         if settings.is_postgres:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.db_schema}"'))
+            # Alembic renders ALTER TABLE names itself, outside the schema translation map.
+            connection.execute(text(f'SET LOCAL search_path TO "{settings.db_schema}"'))
         config.attributes["connection"] = connection
         config.attributes["version_table_schema"] = settings.db_schema if settings.is_postgres else None
         command.upgrade(config, "head")

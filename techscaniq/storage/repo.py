@@ -32,6 +32,8 @@ from techscaniq.errors import ConflictError, NotFoundError
 from techscaniq.storage.tables import (
     api_keys,
     citations,
+    crawl_pages,
+    crawl_state,
     evidence_items,
     organizations,
     reports,
@@ -828,4 +830,72 @@ def delete_scan(session: Session, scan_id: str, *, org_id: str | None) -> None:
     session.execute(delete(evidence_items).where(evidence_items.c.scan_id == scan_id))
     session.execute(delete(scan_events).where(scan_events.c.scan_id == scan_id))
     session.execute(delete(scan_steps).where(scan_steps.c.scan_id == scan_id))
+    session.execute(delete(crawl_state).where(crawl_state.c.scan_id == scan_id))
+    session.execute(delete(crawl_pages).where(crawl_pages.c.scan_id == scan_id))
     session.execute(delete(scans).where(scans.c.id == scan_id))
+
+
+# --- crawl checkpoints ------------------------------------------------------------------------------------
+
+
+def save_crawl_state(session: Session, scan_id: str, state: dict[str, Any]) -> None:
+    """Store the crawl's checkpoint (frontier, fetched URLs, collector state), replacing the previous one."""
+    now = utcnow()
+    updated = session.execute(
+        update(crawl_state).where(crawl_state.c.scan_id == scan_id).values(state=state, updated_at=now)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(crawl_state).values(scan_id=scan_id, state=state, updated_at=now))
+
+
+def load_crawl_state(session: Session, scan_id: str) -> dict[str, Any] | None:
+    """The last checkpoint of a scan's crawl, if any."""
+    value = session.execute(select(crawl_state.c.state).where(crawl_state.c.scan_id == scan_id)).scalar()
+    return dict(value) if value else None
+
+
+def record_crawled_page(
+    session: Session,
+    scan_id: str,
+    *,
+    url: str,
+    depth: int,
+    page_class: str,
+    status: int | None,
+    outlinks: list[str],
+) -> bool:
+    """Remember that a page was fetched (with its outlinks, for resuming); False if it was already recorded."""
+    exists = session.execute(
+        select(crawl_pages.c.url).where(crawl_pages.c.scan_id == scan_id, crawl_pages.c.url == url)
+    ).first()
+    if exists:
+        return False
+    session.execute(
+        insert(crawl_pages).values(
+            scan_id=scan_id,
+            url=url,
+            depth=depth,
+            page_class=page_class,
+            status=status,
+            outlinks=outlinks,
+            fetched_at=utcnow(),
+        )
+    )
+    return True
+
+
+def crawled_pages(session: Session, scan_id: str) -> list[dict[str, Any]]:
+    """Every page a scan's crawl has fetched so far, in fetch order."""
+    rows = session.execute(
+        select(crawl_pages).where(crawl_pages.c.scan_id == scan_id).order_by(crawl_pages.c.fetched_at)
+    ).all()
+    return [
+        {
+            "url": r.url,
+            "depth": r.depth,
+            "page_class": r.page_class,
+            "status": r.status,
+            "outlinks": r.outlinks,
+        }
+        for r in rows
+    ]

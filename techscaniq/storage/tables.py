@@ -36,6 +36,7 @@ organizations = Table(
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("created_at", Timestamp, nullable=False),
+    Column("webhook_secret", String(128)),
 )
 
 api_keys = Table(
@@ -66,6 +67,7 @@ scans = Table(
     Column("organization_name", String(300)),
     Column("company_description", Text),
     Column("metadata", JSON, nullable=False),
+    Column("callback_url", String(2048)),
     Column("status", String(20), nullable=False),
     Column("error_code", String(64)),
     Column("error_message", Text),
@@ -156,4 +158,66 @@ scan_events = Table(
     Column("message", Text, nullable=False),
     Column("data", JSON, nullable=False),
     UniqueConstraint("scan_id", "seq", name="uq_scan_events_scan_seq"),
+)
+
+crawl_state = Table(
+    "crawl_state",
+    metadata,
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+crawl_pages = Table(
+    "crawl_pages",
+    metadata,
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("url", String(2048), primary_key=True),
+    Column("depth", Integer, nullable=False),
+    Column("page_class", String(32), nullable=False),
+    Column("status", Integer),
+    Column("outlinks", JSON, nullable=False),
+    Column("fetched_at", Timestamp, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", JSON),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    UniqueConstraint("org_id", "key", name="uq_idempotency_keys_org_key"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Timestamp, nullable=False),
+    Column("org_id", String(36)),
+    Column("key_id", String(36)),
+    Column("action", String(64), nullable=False),
+    Column("scan_id", String(36)),
+    Column("report_id", String(36)),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_log_scan", "scan_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("status", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer),
+    Index("ix_webhook_deliveries_scan", "scan_id"),
 )

@@ -161,3 +161,32 @@ def test_a_non_retryable_error_fails_the_scan_and_skips_the_report(
     assert final["progress"]["evidenceCollection"]["status"] == "failed"
     assert final["progress"]["reportGeneration"]["status"] == "skipped"
     assert tripwire.connections == []
+
+
+def test_retry_makes_a_new_report_version_and_keeps_the_old(stack: Stack) -> None:
+    with LoopbackSite() as site:
+        scan_id = submit(stack, site.url)
+        first = wait_until(stack, scan_id, {"completed", "failed"})
+        assert first["scanRequest"]["status"] == "completed"
+        running = stack.client.post(
+            f"/api/scans/{scan_id}/retry", json={"jobType": "sideways"}, headers=_headers(stack.admin_key)
+        )  # type: ignore[attr-defined]
+        assert running.status_code == 400
+        response = stack.client.post(
+            f"/api/scans/{scan_id}/retry", json={"jobType": "report"}, headers=_headers(stack.admin_key)
+        )  # type: ignore[attr-defined]
+        assert response.status_code == 202
+        assert response.get_json()["jobs"]["reportJobId"].endswith(".report.2")
+        second = wait_until(stack, scan_id, {"completed", "failed"})
+        assert (
+            second["progress"]["reportGeneration"]["reportId"]
+            != first["progress"]["reportGeneration"]["reportId"]
+        )
+        both = stack.client.post(
+            f"/api/scans/{scan_id}/retry", json={"jobType": "both"}, headers=_headers(stack.admin_key)
+        )  # type: ignore[attr-defined]
+        assert both.status_code == 202
+        third = wait_until(stack, scan_id, {"completed", "failed"})
+    assert third["scanRequest"]["status"] == "completed"
+    with session_scope(stack.settings) as session:  # type: ignore[arg-type]
+        assert repo.count_reports(session, scan_id) == 3

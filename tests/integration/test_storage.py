@@ -53,7 +53,7 @@ def _new_scan(settings: Settings, org: str = "Org A") -> str:
 def _draft(key: str) -> EvidenceDraft:
     return EvidenceDraft(
         type=EvidenceType.PAGE,
-        category=EvidenceCategory.WEB_PRESENCE,
+        category=EvidenceCategory.PAGES,
         title=f"page {key}",
         summary="s",
         data={"k": key},
