@@ -286,11 +286,11 @@ def ready() -> ResponseReturnValue:
     return jsonify(body)
 
 
-RETRY_JOB_TYPES = {
+RETRY_JOB_TYPES: dict[str, tuple[StepName, ...]] = {
     "evidence": (StepName.EVIDENCE, StepName.REPORT),
     "both": (StepName.EVIDENCE, StepName.REPORT),
+    "report": (StepName.REPORT,),
 }
-RETRY_JOB_TYPES["report"] = (StepName.REPORT,)
 
 
 @api.post("/scans/<scan_id>/retry")
