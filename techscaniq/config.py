@@ -80,6 +80,19 @@ class Settings:
     evidence_concurrency: int = 3
     report_concurrency: int = 2
     max_body_bytes: int = 64 * 1024
+    flower_url: str = "http://127.0.0.1:5555"
+    flower_basic_auth: str = ""
+    submit_rate: str = "60/minute"
+    retention_days: int = 0
+    fingerprints_dir: str = ""
+    llm_provider: str = ""
+    llm_model: str = ""
+    anthropic_api_key: str = ""
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    anthropic_base_url: str = ""
+    crawl_max_pages: int = 200
+    crawl_max_seconds: int = 1800
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -118,13 +131,37 @@ class Settings:
             user_agent=env.get("TECHSCANIQ_USER_AGENT") or cls.user_agent,
             evidence_concurrency=_int(env, "TECHSCANIQ_EVIDENCE_CONCURRENCY", 3),
             report_concurrency=_int(env, "TECHSCANIQ_REPORT_CONCURRENCY", 2),
+            flower_url=env.get("TECHSCANIQ_FLOWER_URL", "http://127.0.0.1:5555").rstrip("/"),
+            flower_basic_auth=env.get("FLOWER_BASIC_AUTH", ""),
+            submit_rate=env.get("TECHSCANIQ_SUBMIT_RATE", "60/minute").strip() or "60/minute",
+            retention_days=_int(env, "TECHSCANIQ_RETENTION_DAYS", 0),
+            fingerprints_dir=env.get("TECHSCANIQ_FINGERPRINTS_DIR", ""),
+            llm_provider=env.get("TECHSCANIQ_LLM", "").strip().lower(),
+            llm_model=env.get("TECHSCANIQ_LLM_MODEL", ""),
+            anthropic_api_key=env.get("ANTHROPIC_API_KEY", ""),
+            openai_api_key=env.get("OPENAI_API_KEY", ""),
+            openai_base_url=env.get("OPENAI_BASE_URL", ""),
+            anthropic_base_url=env.get("ANTHROPIC_BASE_URL", ""),
+            crawl_max_pages=_int(env, "TECHSCANIQ_CRAWL_MAX_PAGES", 200),
+            crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
         )
         settings.check()
         return settings
 
+    def __repr__(self) -> str:
+        # Secrets never reach logs through a repr.
+        hidden = {"secret_key", "anthropic_api_key", "openai_api_key", "flower_basic_auth"}
+        shown = ", ".join(
+            f"{name}={'***' if name in hidden and getattr(self, name) else getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+        )
+        return f"Settings({shown})"
+
     def check(self) -> None:
         """Refuse settings that would break the lose-nothing rules."""
         longest_hard_limit = max(self.evidence_time_limit_seconds, self.report_time_limit_seconds)
+        if self.llm_provider not in {"", "anthropic", "openai"}:
+            raise ValueError(f"TECHSCANIQ_LLM must be 'anthropic' or 'openai', got {self.llm_provider!r}")
         if self.visibility_timeout_seconds <= longest_hard_limit:
             raise ValueError(
                 "TECHSCANIQ_VISIBILITY_TIMEOUT must exceed the longest task time limit "

@@ -246,6 +246,7 @@ class Scan:
     finished_at: datetime | None
     created_by_key_id: str | None
     steps: dict[StepName, Step] = field(default_factory=dict)
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)

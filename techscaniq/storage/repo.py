@@ -208,6 +208,7 @@ def _scan_from_row(row: Row[Any], steps: Iterable[Row[Any]]) -> Scan:
         finished_at=_aware(row.finished_at),
         created_by_key_id=row.created_by_key_id,
         steps={StepName(step.name): _step_from_row(step) for step in steps},
+        callback_url=row.callback_url,
     )
 
 
@@ -227,6 +228,7 @@ def create_scan(
     company_description: str | None,
     metadata: dict[str, Any],
     task_ids: dict[StepName, str],
+    callback_url: str | None = None,
 ) -> Scan:
     """Insert a pending scan with its steps waiting and their task ids frozen."""
     now = utcnow()
@@ -244,6 +246,7 @@ def create_scan(
             organization_name=organization_name,
             company_description=company_description,
             metadata=metadata,
+            callback_url=callback_url,
             status=ScanStatus.PENDING,
             last_event_seq=0,
             created_at=now,
