@@ -211,6 +211,7 @@ class Step:
     task_id: str
     progress: int
     items_collected: int
+    pages_fetched: int
     attempt: int
     deliveries: int
     owner: str | None

@@ -40,6 +40,7 @@ class ProgressReporter:
         self._on_console = on_console
         self._progress = 0
         self._items = 0
+        self._pages = 0
         self._phase = ""
         self._last_write = 0.0
         self._lease_lost = threading.Event()
@@ -96,12 +97,20 @@ class ProgressReporter:
         return self._items
 
     def update(
-        self, progress: int, *, phase: str | None = None, items: int | None = None, force: bool = False
+        self,
+        progress: int,
+        *,
+        phase: str | None = None,
+        items: int | None = None,
+        pages: int | None = None,
+        force: bool = False,
     ) -> None:
         """Record progress (monotonic), throttled to a few writes a second."""
         self._progress = max(self._progress, min(100, int(progress)))
         if items is not None:
             self._items = items
+        if pages is not None:
+            self._pages = max(self._pages, pages)
         phase_changed = phase is not None and phase != self._phase
         if phase is not None:
             self._phase = phase
@@ -117,6 +126,7 @@ class ProgressReporter:
                 progress=self._progress,
                 items_collected=self._items,
                 phase=self._phase or None,
+                pages_fetched=self._pages,
             )
             repo.append_event(
                 session,
@@ -125,7 +135,7 @@ class ProgressReporter:
                 self._phase or str(self.step),
                 step=self.step,
                 progress=self._progress,
-                data={"itemsCollected": self._items, "phase": self._phase},
+                data={"itemsCollected": self._items, "pagesFetched": self._pages, "phase": self._phase},
             )
         self._publish()
 
@@ -161,7 +171,12 @@ class ProgressReporter:
             self._on_console(f"  ! {message}")
 
     def _publish(self) -> None:
-        state = {"progress": self._progress, "itemsCollected": self._items, "phase": self._phase}
+        state = {
+            "progress": self._progress,
+            "itemsCollected": self._items,
+            "pagesFetched": self._pages,
+            "phase": self._phase,
+        }
         if self._on_task_state:
             self._on_task_state(state)
         if self._on_console:

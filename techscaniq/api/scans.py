@@ -44,6 +44,10 @@ def _step_json(step: Step, live: dict[str, Any] | None, *, report_id: str | None
         body["error"] = {"code": step.error_code, "message": step.error_message}
     if step.name == StepName.EVIDENCE:
         body["itemsCollected"] = items
+        pages = step.pages_fetched
+        if live and step.status == StepStatus.ACTIVE:
+            pages = max(pages, int(live.get("pagesFetched", 0)))
+        body["pagesFetched"] = pages
     else:
         body["reportId"] = report_id
     return body

@@ -174,6 +174,7 @@ def _step_from_row(row: Row[Any]) -> Step:
         task_id=row.task_id,
         progress=row.progress,
         items_collected=row.items_collected,
+        pages_fetched=row.pages_fetched,
         attempt=row.attempt,
         deliveries=row.deliveries,
         owner=row.owner,
@@ -438,6 +439,7 @@ def update_step_progress(
     progress: int,
     items_collected: int | None = None,
     phase: str | None = None,
+    pages_fetched: int | None = None,
 ) -> None:
     """Record progress; never lets the percentage go backwards."""
     values: dict[str, Any] = {
@@ -450,6 +452,8 @@ def update_step_progress(
         values["items_collected"] = items_collected
     if phase is not None:
         values["phase"] = phase
+    if pages_fetched is not None:
+        values["pages_fetched"] = pages_fetched
     session.execute(
         update(scan_steps).where(scan_steps.c.scan_id == scan_id, scan_steps.c.name == step).values(**values)
     )

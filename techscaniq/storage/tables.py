@@ -88,6 +88,7 @@ scan_steps = Table(
     Column("task_id", String(100), nullable=False),
     Column("progress", Integer, nullable=False, default=0),
     Column("items_collected", Integer, nullable=False, default=0),
+    Column("pages_fetched", Integer, nullable=False, default=0, server_default="0"),
     Column("phase", String(100)),
     Column("attempt", Integer, nullable=False, default=1),
     Column("deliveries", Integer, nullable=False, default=0),

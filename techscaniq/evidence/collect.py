@@ -1,0 +1,286 @@
+"""Evidence collection for one scan: the crawl feeds every registered collector; each page is stored atomically."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from techscaniq.config import Settings
+from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, Scan
+from techscaniq.errors import FetchError, FetchRefused
+from techscaniq.evidence import collectors as collectors_package
+from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
+from techscaniq.evidence.crawler import CrawlLimits, Crawler, CrawlProgress, CrawlSummary, FetchedPageRecord
+from techscaniq.evidence.fetch import GuardedFetcher, ResourceKind
+from techscaniq.evidence.urls import registrable_domain
+from techscaniq.progress import ProgressReporter
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+CRAWL_PROGRESS_SHARE = 85
+# Site-level work that others build on runs first: DNS answers feed the technology collector.
+FINISH_ORDER = ("dns_email", "tls", "security")
+REFUSAL_PREFIXES = ("ssrf_", "invalid_url")
+
+
+def load_collectors() -> dict[str, Any]:
+    """Import every module of techscaniq.evidence.collectors so each registers itself; returns the registry."""
+    for module in pkgutil.iter_modules(collectors_package.__path__):
+        if module.name != "base":
+            importlib.import_module(f"{collectors_package.__name__}.{module.name}")
+    return registered()
+
+
+@dataclass
+class CollectorRun:
+    """One collector's outcome for the coverage table."""
+
+    collector: Collector
+    items: int = 0
+    error: dict[str, str] | None = None
+    failed: bool = False
+
+
+@dataclass
+class Collection:
+    """The collectors of one scan and their bookkeeping."""
+
+    runs: dict[str, CollectorRun] = field(default_factory=dict)
+
+    def active(self) -> list[tuple[str, CollectorRun]]:
+        """Collectors that have not failed, in finish order."""
+        names = sorted(self.runs, key=lambda n: (FINISH_ORDER.index(n) if n in FINISH_ORDER else 99, n))
+        return [(name, self.runs[name]) for name in names if not self.runs[name].failed]
+
+    def state(self) -> dict[str, Any]:
+        """The checkpoint of every collector."""
+        return {
+            name: {
+                "state": run.collector.state(),
+                "items": run.items,
+                "error": run.error,
+                "failed": run.failed,
+            }
+            for name, run in self.runs.items()
+        }
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Load a previous delivery's checkpoint."""
+        for name, entry in saved.items():
+            run = self.runs.get(name)
+            if run is None:
+                continue
+            run.collector.restore(entry.get("state") or {})
+            run.items = int(entry.get("items", 0))
+            run.error = entry.get("error")
+            run.failed = bool(entry.get("failed"))
+
+
+def _call(name: str, run: CollectorRun, produce: Any, context: CollectContext) -> list[EvidenceDraft]:
+    """Run one collector call; an exception fails that collector alone and becomes an error item."""
+    try:
+        drafts = list(produce())
+    except (FetchRefused, FetchError) as error:
+        return _failed(name, run, error.code, error.message, context)
+    except Exception as error:  # noqa: BLE001 - a broken collector must never fail the scan
+        log.exception("collector %s failed", name)
+        return _failed(name, run, "collector_crashed", f"{type(error).__name__}: {error}", context)
+    run.items += len(drafts)
+    return drafts
+
+
+def _failed(
+    name: str, run: CollectorRun, code: str, message: str, context: CollectContext
+) -> list[EvidenceDraft]:
+    run.failed = True
+    run.error = {"code": code, "message": message[:500]}
+    return [
+        context.draft(
+            "collection",
+            EvidenceType.COLLECTOR_ERROR,
+            EvidenceCategory.COLLECTION,
+            key=name,
+            title=f"The {name} collector failed: {code}",
+            summary=message[:500],
+            source_url=context.root_url,
+            data={"collector": name, "code": code, "message": message[:2000]},
+            confidence=1.0,
+        )
+    ]
+
+
+def _coverage_items(collection: Collection, context: CollectContext) -> list[EvidenceDraft]:
+    items = []
+    for name, run in sorted(collection.runs.items()):
+        outcome = "failed" if run.failed else "ok"
+        items.append(
+            context.draft(
+                "collection",
+                EvidenceType.COLLECTOR_RUN,
+                EvidenceCategory.COLLECTION,
+                key=name,
+                title=f"Collector {name}: {outcome}, {run.items} items",
+                summary=f"The {name} collector finished {outcome} with {run.items} items"
+                + (f" ({run.error['code']})" if run.error else "."),
+                source_url=context.root_url,
+                data={"collector": name, "outcome": outcome, "items": run.items, "error": run.error},
+                confidence=1.0,
+            )
+        )
+    return items
+
+
+def _summary_item(summary: CrawlSummary, context: CollectContext) -> EvidenceDraft:
+    facts = {key: value for key, value in vars(summary).items() if not key.startswith("_")}
+    return context.draft(
+        "crawler",
+        EvidenceType.CRAWL_SUMMARY,
+        EvidenceCategory.PAGES,
+        key="crawl",
+        title=f"Crawl fetched {facts.get('pages_fetched', 0)} pages ({facts.get('stop_reason', 'complete')})",
+        summary="Pages fetched, skipped by robots.txt, failures, bytes and time of the crawl.",
+        source_url=context.root_url,
+        data=_json_safe(facts),
+        confidence=1.0,
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def crawl_limits(settings: Settings, scan: Scan) -> CrawlLimits:
+    """The scan's crawl limits: global settings, narrowed by the scan's own `crawl` metadata if given."""
+    overrides = scan.metadata.get("crawl") if isinstance(scan.metadata.get("crawl"), Mapping) else {}
+    max_pages = min(int(overrides.get("max_pages", settings.crawl_max_pages)), settings.crawl_max_pages)
+    max_seconds = min(
+        float(overrides.get("max_seconds", settings.crawl_max_seconds)), settings.crawl_max_seconds
+    )
+    return CrawlLimits(max_pages=max(1, max_pages), max_seconds=max(1.0, max_seconds))
+
+
+def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter) -> None:
+    """Crawl the company's site, run every collector and store their items; resumes after a crash."""
+    factories = load_collectors()
+    collection = Collection({name: CollectorRun(factory()) for name, factory in sorted(factories.items())})
+    with session_scope(settings, write=False) as session:
+        saved_state = repo.load_crawl_state(session, scan.id) or {}
+        already = [
+            FetchedPageRecord(
+                url=row["url"],
+                depth=row["depth"],
+                page_class=row["page_class"],
+                status=row["status"],
+                outlinks=tuple(row["outlinks"]),
+            )
+            for row in repo.crawled_pages(session, scan.id)
+        ]
+    collection.restore(saved_state.get("collectors", {}))
+    with GuardedFetcher(settings) as fetcher:
+        home = fetcher.fetch(scan.website_url, ResourceKind.HTML) if not already else None
+        if home is not None and home.status is None:
+            code = home.error_code or "fetch_failed"
+            if code.startswith(REFUSAL_PREFIXES):
+                raise FetchRefused(home.error_message or code, code=code)
+            raise FetchError(
+                f"{scan.website_url} could not be fetched: {home.error_message or code}", code=code
+            )
+        root_url = (
+            (home.final_url if home is not None else None) or saved_state.get("root_url") or scan.website_url
+        )
+        context = CollectContext(
+            scan=scan,
+            settings=settings,
+            fetcher=fetcher,
+            root_url=root_url,
+            registrable_domain=registrable_domain(_host(root_url)),
+            checkpoint=reporter.checkpoint,
+        )
+        crawler = Crawler(fetcher, root_url, crawl_limits(settings, scan), already_fetched=already)
+        pages_done = len(already)
+
+        def on_page(page: CrawledPage, outlinks: list[str]) -> None:
+            nonlocal pages_done
+            drafts: list[EvidenceDraft] = []
+            for name, run in collection.active():
+                drafts.extend(_call(name, run, lambda r=run: r.collector.on_page(page, context), context))
+            with session_scope(settings) as session:
+                repo.record_crawled_page(
+                    session,
+                    scan.id,
+                    url=page.url,
+                    depth=page.depth,
+                    page_class=page.page_class,
+                    status=page.status,
+                    outlinks=list(outlinks)[:500],
+                )
+                stored = repo.add_evidence(session, scan.id, drafts)
+                repo.save_crawl_state(
+                    session, scan.id, {"root_url": root_url, "collectors": collection.state()}
+                )
+                total = repo.count_evidence(session, scan.id)
+            pages_done += 1
+            reporter.evidence_added(stored, total)
+
+        def on_progress(progress: CrawlProgress) -> None:
+            planned = max(progress.pages_planned, progress.pages_fetched, 1)
+            share = CRAWL_PROGRESS_SHARE * min(1.0, progress.pages_fetched / planned)
+            reporter.update(int(share), phase=f"crawling: {progress.phase}", pages=progress.pages_fetched)
+
+        reporter.update(1, phase="crawling", force=True)
+        summary = crawler.run(on_page, checkpoint=reporter.checkpoint, progress=on_progress)
+        context.robots_txt = getattr(crawler, "robots_txt", None)
+        reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
+        active = collection.active()
+        for index, (name, run) in enumerate(active):
+            reporter.checkpoint()
+            drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
+            _store(settings, scan.id, drafts, collection, root_url, reporter)
+            share = CRAWL_PROGRESS_SHARE + (99 - CRAWL_PROGRESS_SHARE) * (index + 1) / max(1, len(active))
+            reporter.update(int(share), phase=f"site-level checks: {name}")
+        _store(
+            settings,
+            scan.id,
+            [_summary_item(summary, context), *_coverage_items(collection, context)],
+            collection,
+            root_url,
+            reporter,
+        )
+        for name, run in collection.runs.items():
+            if run.failed and run.error:
+                reporter.warning(
+                    f"collector {name} failed: {run.error['code']}", data={"collector": name, **run.error}
+                )
+
+
+def _store(
+    settings: Settings,
+    scan_id: str,
+    drafts: Iterable[EvidenceDraft],
+    collection: Collection,
+    root_url: str,
+    reporter: ProgressReporter,
+) -> None:
+    with session_scope(settings) as session:
+        stored = repo.add_evidence(session, scan_id, list(drafts))
+        repo.save_crawl_state(session, scan_id, {"root_url": root_url, "collectors": collection.state()})
+        total = repo.count_evidence(session, scan_id)
+    reporter.evidence_added(stored, total)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""

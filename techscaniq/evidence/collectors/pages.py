@@ -1,0 +1,351 @@
+"""Page evidence (evidence-catalog.md §3): one item per fetched URL, fetch failures, and the site's locales.
+
+Also the small HTML helpers every page-level collector shares (parse once per page, block texts, sentences,
+links), so each collector reads the same text the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
+from techscaniq.evidence.collectors.base import (
+    BaseCollector,
+    CollectContext,
+    CrawledPage,
+    PageClass,
+    register,
+)
+
+# Classes whose main text is worth extracting (trafilatura is the expensive step of page analysis).
+EVIDENCE_BEARING_CLASSES = frozenset(
+    {
+        PageClass.PRICING,
+        PageClass.SECURITY,
+        PageClass.PRIVACY,
+        PageClass.TERMS,
+        PageClass.CAREERS,
+        PageClass.DOCS,
+        PageClass.ABOUT,
+        PageClass.CUSTOMERS,
+        PageClass.INTEGRATIONS,
+        PageClass.STATUS,
+    }
+)
+MAIN_TEXT_EXCERPT_CHARS = 300
+MAX_LOCALES = 60
+MAX_TEXT_CHARS = 500
+BLOCK_SELECTOR = "p, li, td, th, dd, dt, blockquote, figcaption, caption, h1, h2, h3, h4, h5, h6"
+NESTED_BLOCK_SELECTOR = "p, li, td, blockquote"
+NON_TEXT_TAGS = "script, style, noscript, template"
+# Abbreviations that end with a dot inside a sentence.
+_ABBREVIATIONS = re.compile(
+    r"\b(?:Inc|Ltd|Corp|Co|LLC|Mr|Mrs|Ms|Dr|St|No|vs|etc|e\.g|i\.e|U\.S|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug"
+    r"|Sep|Sept|Oct|Nov|Dec)\.$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
+
+_parsed_cache = threading.local()
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse whitespace to single spaces."""
+    return " ".join((text or "").split())
+
+
+def parsed(page: CrawledPage) -> LexborHTMLParser | None:
+    """The page's parsed HTML (parsed once per page and thread), or None for non-HTML pages."""
+    if not page.html:
+        return None
+    cached = getattr(_parsed_cache, "entry", None)
+    if cached is not None and cached[0] is page:
+        return cached[1]  # type: ignore[no-any-return]
+    tree = LexborHTMLParser(page.html)
+    _parsed_cache.entry = (page, tree)
+    return tree
+
+
+def attr(node: LexborNode, name: str) -> str:
+    """An attribute's value, "" when absent or valueless."""
+    return (node.attributes.get(name) or "").strip()
+
+
+def node_text(node: LexborNode) -> str:
+    """The node's text with whitespace collapsed."""
+    return clean_text(node.text(deep=True, separator=" "))
+
+
+def block_texts(tree: LexborHTMLParser) -> Iterator[tuple[LexborNode, str]]:
+    """Text blocks (paragraphs, list items, cells, headings) that contain no other such block."""
+    for node in tree.css(BLOCK_SELECTOR):
+        if node.tag not in {"h1", "h2", "h3", "h4", "h5", "h6"} and node.css_first(NESTED_BLOCK_SELECTOR):
+            continue
+        text = node_text(node)
+        if text:
+            yield node, text
+
+
+def sentences(text: str) -> list[str]:
+    """Split a block of text into sentences (keeping abbreviations such as "Inc." inside)."""
+    out: list[str] = []
+    pending = ""
+    for piece in _SENTENCE_END.split(clean_text(text)):
+        pending = f"{pending} {piece}" if pending else piece
+        if _ABBREVIATIONS.search(pending):
+            continue
+        out.append(pending)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def absolute_url(base: str, href: str) -> str | None:
+    """An absolute http(s) URL for href without its fragment, or None for other schemes and junk."""
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "javascript:", "data:")):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, href))
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def page_links(tree: LexborHTMLParser, base: str) -> list[tuple[str, str]]:
+    """Every http(s) link of the page as (absolute URL, anchor text)."""
+    out: list[tuple[str, str]] = []
+    for node in tree.css("a[href]"):
+        url = absolute_url(base, attr(node, "href"))
+        if url is not None:
+            out.append((url, node_text(node)))
+    return out
+
+
+def mailto_addresses(tree: LexborHTMLParser) -> list[str]:
+    """E-mail addresses of mailto: links, lower-cased, in order of appearance."""
+    out: list[str] = []
+    for node in tree.css('a[href^="mailto:" i]'):
+        address = attr(node, "href")[7:].split("?", 1)[0].strip().lower()
+        if "@" in address and address not in out:
+            out.append(address)
+    return out
+
+
+def url_host(url: str) -> str:
+    """The lower-case host name of a URL ("" when unparseable)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def url_path(url: str) -> str:
+    """The path of a URL, lower-cased, "/" when empty."""
+    try:
+        return (urlsplit(url).path or "/").lower()
+    except ValueError:
+        return "/"
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def in_site(host: str, registrable_domain: str) -> bool:
+    """True when the host is the registrable domain or one of its subdomains."""
+    host = host.lower().rstrip(".")
+    domain = registrable_domain.lower().rstrip(".")
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
+def visible_word_count(tree: LexborHTMLParser) -> int:
+    """Words of the body text, script and style contents excluded."""
+    body = tree.body
+    if body is None:
+        return 0
+    words = len(body.text(deep=True, separator=" ").split())
+    hidden = sum(len(node.text(deep=True, separator=" ").split()) for node in body.css(NON_TEXT_TAGS))
+    return max(0, words - hidden)
+
+
+def main_text(page: CrawledPage) -> str | None:
+    """The page's main text by trafilatura, from the bytes already fetched (never its own fetchers)."""
+    import trafilatura
+
+    try:
+        return trafilatura.extract(page.fetch.body, include_comments=False, include_tables=True)
+    except Exception:  # trafilatura raises assorted lxml and value errors on hostile markup
+        return None
+
+
+def failure_code(page: CrawledPage) -> str | None:
+    """The page's fetch error code, or http_<status> for a 4xx/5xx answer, or None."""
+    if page.fetch.error_code:
+        return page.fetch.error_code
+    if page.status is not None and page.status >= 400:
+        return f"http_{page.status}"
+    return None
+
+
+@register("pages")
+class PagesCollector(BaseCollector):
+    """One `page` item per fetched URL, `fetch_failure` items, and the site's `locales`."""
+
+    name = "pages"
+
+    def __init__(self) -> None:
+        self._hreflang: dict[str, str] = {}
+        self._langs: dict[str, int] = {}
+        self._source: str | None = None
+
+    def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """A page item (and a fetch_failure when the fetch failed or answered 4xx/5xx)."""
+        items: list[EvidenceDraft] = []
+        code = failure_code(page)
+        if code is not None:
+            items.append(self._failure(page, code, context))
+        if page.status is None:
+            return items
+        data: dict[str, Any] = {
+            "requested_url": page.requested_url,
+            "final_url": page.fetch.final_url,
+            "status": page.status,
+            "content_type": page.fetch.content_type,
+            "page_class": page.page_class,
+            "depth": page.depth,
+            "discovered_via": page.discovered_via,
+            "sitemap_lastmod": page.sitemap_lastmod,
+            "redirects": len(page.fetch.redirects),
+        }
+        tree = parsed(page)
+        if tree is not None:
+            data.update(self._html_facts(page, tree))
+        title = data.get("title") or page.url
+        words = data.get("word_count")
+        summary = f"{page.url} answered {page.status} ({page.page_class} page"
+        summary += f", {words} words)." if words is not None else ")."
+        items.append(
+            context.draft(
+                self.name,
+                EvidenceType.PAGE,
+                EvidenceCategory.PAGES,
+                key=page.url,
+                title=f"Page: {title}"[:MAX_TEXT_CHARS],
+                summary=summary,
+                source_url=page.url,
+                data=data,
+                confidence=0.95,
+            )
+        )
+        return items
+
+    def _html_facts(self, page: CrawledPage, tree: LexborHTMLParser) -> dict[str, Any]:
+        title_node = tree.css_first("title")
+        description = tree.css_first('meta[name="description" i]')
+        canonical = tree.css_first('link[rel~="canonical" i]')
+        html_node = tree.css_first("html")
+        lang = attr(html_node, "lang").lower() if html_node is not None else ""
+        hreflang: dict[str, str] = {}
+        for node in tree.css("link[hreflang][href]"):
+            code = attr(node, "hreflang").lower()
+            url = absolute_url(page.url, attr(node, "href"))
+            if code and url and len(hreflang) < MAX_LOCALES:
+                hreflang[code] = url
+        facts: dict[str, Any] = {
+            "title": node_text(title_node)[:MAX_TEXT_CHARS] if title_node is not None else None,
+            "meta_description": attr(description, "content")[:MAX_TEXT_CHARS] if description else None,
+            "canonical": absolute_url(page.url, attr(canonical, "href")) if canonical else None,
+            "lang": lang or None,
+            "hreflang": hreflang,
+            "word_count": visible_word_count(tree),
+            "outlinks": len({url for url, _ in page_links(tree, page.url)}),
+        }
+        if page.page_class in EVIDENCE_BEARING_CLASSES:
+            text = main_text(page)
+            if text:
+                facts["main_text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+                facts["main_text_words"] = len(text.split())
+                facts["main_text_excerpt"] = clean_text(text)[:MAIN_TEXT_EXCERPT_CHARS]
+        self._remember_locales(page, lang, hreflang)
+        return facts
+
+    def _remember_locales(self, page: CrawledPage, lang: str, hreflang: Mapping[str, str]) -> None:
+        if lang and (lang in self._langs or len(self._langs) < MAX_LOCALES):
+            self._langs[lang] = self._langs.get(lang, 0) + 1
+        for code, url in hreflang.items():
+            if code not in self._hreflang and len(self._hreflang) < MAX_LOCALES:
+                self._hreflang[code] = url
+                self._source = self._source or page.url
+
+    def _failure(self, page: CrawledPage, code: str, context: CollectContext) -> EvidenceDraft:
+        message = page.fetch.error_message or (f"HTTP {page.status}" if page.status else code)
+        return context.draft(
+            self.name,
+            EvidenceType.FETCH_FAILURE,
+            EvidenceCategory.PAGES,
+            key=page.requested_url,
+            title=f"Fetch failed: {page.requested_url}"[:MAX_TEXT_CHARS],
+            summary=f"Fetching {page.requested_url} failed with {code}.",
+            source_url=page.requested_url,
+            data={
+                "requested_url": page.requested_url,
+                "final_url": page.fetch.final_url,
+                "error_code": code,
+                "message": message[:MAX_TEXT_CHARS],
+                "status": page.status,
+                "attempts": page.fetch.attempts,
+                "truncated": page.fetch.truncated,
+                "page_class": page.page_class,
+            },
+            confidence=0.95,
+        )
+
+    def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """One `locales` item when the site declares alternate languages or several page languages."""
+        languages = sorted(code for code in self._hreflang if code != "x-default")
+        page_langs = sorted(self._langs)
+        if not languages and len(page_langs) < 2:
+            return ()
+        all_languages = sorted(set(languages) | set(page_langs))
+        summary = f"The site is offered in {len(all_languages)} languages: {', '.join(all_languages)}."
+        return [
+            context.draft(
+                self.name,
+                EvidenceType.LOCALES,
+                EvidenceCategory.BUSINESS,
+                key="locales",
+                title=f"{len(all_languages)} site languages",
+                summary=summary,
+                source_url=self._source or context.root_url,
+                data={
+                    "languages": all_languages,
+                    "hreflang": dict(sorted(self._hreflang.items())),
+                    "page_languages": dict(sorted(self._langs.items())),
+                    "x_default": self._hreflang.get("x-default"),
+                },
+                confidence=0.9,
+            )
+        ]
+
+    def state(self) -> dict[str, Any]:
+        """The hreflang alternates and page-language counts seen so far."""
+        return {"hreflang": dict(self._hreflang), "langs": dict(self._langs), "source": self._source}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Load the checkpointed locale facts."""
+        self._hreflang = dict(state.get("hreflang") or {})
+        self._langs = {str(k): int(v) for k, v in (state.get("langs") or {}).items()}
+        self._source = state.get("source")

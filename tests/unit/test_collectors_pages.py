@@ -1,0 +1,264 @@
+"""The pages collector on the demo site's real responses, plus the helpers the other collector tests share.
+
+The helpers turn the built site's canned responses into CrawledPage objects (no server, no network) and run a
+collector over them the way the pipeline does: on_page in crawl order, then finish.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import pytest
+
+from techscaniq.config import Settings
+from techscaniq.demo.site import Site, build_site
+from techscaniq.domain import EvidenceDraft, EvidenceType, Scan, ScanStatus
+from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, CrawledPage
+from techscaniq.evidence.collectors.pages import PagesCollector, sentences
+from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, RedirectHop
+
+SITE_PORT = 8080
+
+
+@lru_cache(maxsize=1)
+def demo_site() -> Site:
+    """The 30-page demo site (built once per test session)."""
+    return build_site(port=SITE_PORT, pages=30)
+
+
+def page_classes(site: Site) -> dict[str, str]:
+    """URL → page class as the manifest plants it."""
+    return {url: cls for cls, urls in site.manifest["pages"].items() for url in urls}
+
+
+def crawled_page(site: Site, url: str, page_class: str | None = None, *, depth: int = 1) -> CrawledPage:
+    """A CrawledPage for one site URL, built from the canned response (status, headers, body)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    response = site.lookup(host, parts.path or "/")
+    assert response is not None, url
+    content_type = (response.header("Content-Type") or "").split(";")[0].strip().lower() or None
+    fetch = FetchResult(
+        requested_url=url,
+        final_url=url,
+        status=response.status,
+        headers=list(response.headers),
+        body=response.body,
+        content_type=content_type,
+        encoded_bytes=len(response.body),
+        decoded_bytes=len(response.body),
+        http_version="HTTP/1.1",
+        ip="127.0.0.1",
+        timings={"dns_ms": 1.5, "connect_ms": 0.7, "first_byte_ms": 12.0, "total_ms": 15.0},
+        attempts=1,
+    )
+    html = fetch.text if content_type == "text/html" else ""
+    lastmod = site.manifest.get("_lastmod", {}).get(url)
+    return CrawledPage(
+        url=url,
+        requested_url=url,
+        host=host,
+        page_class=page_class or page_classes(site).get(url, "other"),
+        depth=depth,
+        fetch=fetch,
+        html=html,
+        discovered_via="link",
+        sitemap_lastmod=lastmod,
+    )
+
+
+def site_pages(site: Site) -> list[CrawledPage]:
+    """Every HTML page of the manifest, home first, in a stable crawl order."""
+    home = site.manifest["home"]
+    urls = [home] + sorted(u for urls in site.manifest["pages"].values() for u in urls if u != home)
+    return [crawled_page(site, url) for url in urls]
+
+
+def failed_page(url: str, code: str, page_class: str = "other") -> CrawledPage:
+    """A page whose fetch failed before any response."""
+    fetch = FetchResult(requested_url=url, final_url=url, error_code=code, error_message=f"{code} happened")
+    return CrawledPage(url, url, urlsplit(url).hostname or "", page_class, 1, fetch, "", "link")
+
+
+def scan_for(site: Site) -> Scan:
+    """A scan row for the demo company."""
+    now = datetime(2025, 11, 3, tzinfo=UTC)
+    return Scan(
+        id="scan-1",
+        org_id="org-1",
+        company_name="Northwind Ledger",
+        website_url=site.manifest["home"],
+        primary_criteria="digital-transformation",
+        thesis={},
+        thesis_tags=[],
+        requestor_name=None,
+        organization_name=None,
+        company_description=None,
+        metadata={},
+        status=ScanStatus.PROCESSING,
+        error_code=None,
+        error_message=None,
+        cancel_requested_at=None,
+        created_at=now,
+        updated_at=now,
+        finished_at=None,
+        created_by_key_id=None,
+    )
+
+
+def offline_settings(dns_address: str) -> Settings:
+    """Settings whose fetcher refuses every loopback answer: unit tests never connect to anything."""
+    return Settings().with_overrides(allow_networks=(), dns_servers=(dns_address,))
+
+
+def make_context(site: Site, fetcher: GuardedFetcher) -> CollectContext:
+    """A collect context for the demo site."""
+    return CollectContext(
+        scan=scan_for(site),
+        settings=fetcher.settings,
+        fetcher=fetcher,
+        root_url=site.manifest["home"],
+        registrable_domain=site.domain,
+    )
+
+
+@pytest.fixture
+def offline_fetcher(fixture_dns: object) -> Iterator[GuardedFetcher]:
+    """A real guarded fetcher that can reach nothing (no allowed networks; names from the fixture DNS)."""
+    with GuardedFetcher(offline_settings(fixture_dns.address), max_retries=0) as fetcher:  # type: ignore[attr-defined]
+        yield fetcher
+
+
+def run(
+    collector: BaseCollector, pages: Sequence[CrawledPage], context: CollectContext
+) -> list[EvidenceDraft]:
+    """Every item of one uninterrupted pass: on_page in order, then finish."""
+    items: list[EvidenceDraft] = []
+    for page in pages:
+        items.extend(collector.on_page(page, context))
+    items.extend(collector.finish(context))
+    return items
+
+
+def run_resumed(
+    factory: type[BaseCollector], pages: Sequence[CrawledPage], split: int, context: CollectContext
+) -> list[EvidenceDraft]:
+    """The same pass interrupted after `split` pages: state JSON round-tripped into a fresh instance."""
+    first = factory()
+    items: list[EvidenceDraft] = []
+    for page in pages[:split]:
+        items.extend(first.on_page(page, context))
+    saved = json.loads(json.dumps(first.state()))
+    second = factory()
+    second.restore(saved)
+    for page in pages[split:]:
+        items.extend(second.on_page(page, context))
+    items.extend(second.finish(context))
+    return items
+
+
+def by_key(items: Sequence[EvidenceDraft]) -> dict[tuple[str, str], EvidenceDraft]:
+    """Items by (type, key), the first wins, as storage dedups them."""
+    out: dict[tuple[str, str], EvidenceDraft] = {}
+    for item in items:
+        out.setdefault((str(item.type), item.dedup_key), item)
+    return out
+
+
+def of_type(items: Sequence[EvidenceDraft], type_: EvidenceType) -> list[EvidenceDraft]:
+    """The deduplicated items of one type."""
+    return [item for (kind, _), item in by_key(items).items() if kind == type_]
+
+
+def assert_well_formed(items: Sequence[EvidenceDraft]) -> None:
+    """Every item has a source URL, a confidence in 0..1, a title, a summary and JSON-safe data."""
+    for item in items:
+        assert item.source_url.startswith("http"), item
+        assert 0.0 < item.confidence <= 1.0, item
+        assert item.title and item.summary and item.dedup_key, item
+        json.dumps(item.data)
+
+
+# -- the pages collector -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def site() -> Site:
+    return demo_site()
+
+
+def test_one_page_item_per_url_with_html_facts(site: Site, offline_fetcher: GuardedFetcher) -> None:
+    pages = site_pages(site)
+    items = run(PagesCollector(), pages, make_context(site, offline_fetcher))
+    assert_well_formed(items)
+    page_items = {item.dedup_key: item for item in of_type(items, EvidenceType.PAGE)}
+    assert set(page_items) == {page.url for page in pages}
+    pricing = page_items[site.manifest["pricing"]["url"]].data
+    assert pricing["status"] == 200
+    assert pricing["content_type"] == "text/html"
+    assert pricing["title"] == "Pricing | Northwind Ledger"
+    assert pricing["meta_description"].startswith("Plans and prices for Northwind Ledger")
+    assert pricing["canonical"] == site.manifest["pricing"]["url"]
+    assert pricing["lang"] == "en"
+    assert pricing["page_class"] == "pricing"
+    assert pricing["word_count"] > 100
+    assert pricing["outlinks"] > 20
+    assert "Pricing that grows with your finance team" in pricing["main_text_excerpt"]
+    assert len(pricing["main_text_sha256"]) == 64
+    blog = page_items[site.manifest["blog"]["url"]].data
+    assert "main_text_sha256" not in blog  # blog pages are not evidence-bearing: no trafilatura
+
+
+def test_locales_from_hreflang(site: Site, offline_fetcher: GuardedFetcher) -> None:
+    items = run(PagesCollector(), site_pages(site), make_context(site, offline_fetcher))
+    [locales] = of_type(items, EvidenceType.LOCALES)
+    expected = {code for code in site.manifest["hreflang"] if code != "x-default"}
+    assert set(locales.data["languages"]) == expected
+    assert locales.data["x_default"] == site.manifest["home"]
+    home = next(i for i in of_type(items, EvidenceType.PAGE) if i.dedup_key == site.manifest["home"])
+    assert set(home.data["hreflang"]) == set(site.manifest["hreflang"])
+
+
+def test_failed_fetches_become_fetch_failure_items(site: Site, offline_fetcher: GuardedFetcher) -> None:
+    broken = failed_page(site.url("www", "/labs/live-feed"), "deadline_exceeded")
+    missing = crawled_page(site, site.url("www", "/no-such-page"))
+    items = run(PagesCollector(), [broken, missing], make_context(site, offline_fetcher))
+    failures = {item.dedup_key: item.data["error_code"] for item in of_type(items, EvidenceType.FETCH_FAILURE)}
+    assert failures == {broken.url: "deadline_exceeded", missing.url: "http_404"}
+    assert [item.dedup_key for item in of_type(items, EvidenceType.PAGE)] == [missing.url]
+
+
+def test_broken_and_binary_input_does_not_crash(site: Site, offline_fetcher: GuardedFetcher) -> None:
+    url = site.url("www", "/labs/broken")
+    junk = [
+        '<html><head><title>Legacy</head><body><table><tr><td>Q1<td>Q2<p>Totals <b><i>x</b></i> <a href="?x=<2">n',
+        "\x00\x01\x02 binary \xff\xfe",
+        "",
+        "<html><head><link rel=alternate hreflang href=></head><body></body></html>",
+    ]
+    for html in junk:
+        page = crawled_page(site, site.manifest["home"])
+        page = CrawledPage(url, url, page.host, "security", 1, page.fetch, html, "link")
+        list(PagesCollector().on_page(page, make_context(site, offline_fetcher)))
+
+
+def test_state_restore_gives_the_same_items(site: Site, offline_fetcher: GuardedFetcher) -> None:
+    pages = site_pages(site)
+    context = make_context(site, offline_fetcher)
+    whole = run(PagesCollector(), pages, context)
+    resumed = run_resumed(PagesCollector, pages, len(pages) // 2, context)
+    assert by_key(resumed) == by_key(whole)
+
+
+def test_sentences_keep_abbreviations() -> None:
+    text = "Copyright Northwind Ledger, Inc. All rights reserved. We ship weekly! Really? Yes."
+    assert sentences(text) == [
+        "Copyright Northwind Ledger, Inc. All rights reserved.",
+        "We ship weekly!",
+        "Really?",
+        "Yes.",
+    ]
