@@ -93,6 +93,22 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """Scan one company in-process (no broker), showing progress, and print where the report is."""
+    return run_scan_in_process(
+        _settings(), args.url, company=args.company, criteria=args.criteria, org=args.org, output=args.output
+    )
+
+
+def run_scan_in_process(
+    settings: Settings,
+    url: str,
+    *,
+    company: str | None,
+    criteria: str | None,
+    org: str | None,
+    output: str | None,
+    metadata: dict[str, object] | None = None,
+) -> int:
+    """Create a scan and run both pipeline steps in this process; returns the exit code."""
     from techscaniq import pipeline, tasks, theses
     from techscaniq.domain import StepName
     from techscaniq.errors import ValidationError
@@ -100,37 +116,36 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from techscaniq.storage import repo
     from techscaniq.storage.db import migrate, session_scope
 
-    settings = _settings()
     try:
-        url = normalize_and_check_url(args.url, settings.allow_networks).url
-        thesis = theses.resolve_thesis(args.criteria, None, None)
+        checked_url = normalize_and_check_url(url, settings.allow_networks).url
+        thesis = theses.resolve_thesis(criteria, None, None)
     except ValidationError as error:
         raise SystemExit(f"techscaniq: {error.message} {error.fields or ''}".rstrip()) from error
     except TechScanError as error:
-        raise SystemExit(f"techscaniq: refused {args.url}: {error.message} ({error.code})") from error
+        raise SystemExit(f"techscaniq: refused {url}: {error.message} ({error.code})") from error
     migrate(settings)
     scan_id = str(uuid.uuid4())
     with session_scope(settings) as session:
-        org_id = repo.get_or_create_org(session, args.org or repo.DEFAULT_ORG_NAME)
+        org_id = repo.get_or_create_org(session, org or repo.DEFAULT_ORG_NAME)
         repo.create_scan(
             session,
             scan_id=scan_id,
             org_id=org_id,
             created_by_key_id=None,
-            company_name=args.company or url,
-            website_url=url,
+            company_name=company or checked_url,
+            website_url=checked_url,
             primary_criteria=thesis.slug,
             thesis=thesis.to_dict(),
             thesis_tags=list(thesis.focus_areas),
             requestor_name=None,
-            organization_name=args.org,
+            organization_name=org,
             company_description=None,
-            metadata={"source": "cli"},
+            metadata={"source": "cli", **(metadata or {})},
             task_ids={
                 step: tasks.task_id_for(scan_id, step, 1, suffix=".cli") for step in pipeline.STEP_ORDER
             },
         )
-    print(f"scan {scan_id}: {args.company or url} ({url}) against '{thesis.name}'")
+    print(f"scan {scan_id}: {company or checked_url} ({checked_url}) against '{thesis.name}'")
     owner = f"cli:{socket.gethostname()}:{os.getpid()}"
     for step, function in ((StepName.EVIDENCE, pipeline.collect), (StepName.REPORT, pipeline.report)):
         try:
@@ -149,14 +164,46 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if stored is None:
         print(f"scan {scan_id} produced no report", file=sys.stderr)
         return 1
-    out_dir = Path(args.output or settings.data_dir / "reports")
+    out_dir = Path(output or settings.data_dir / "reports")
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / f"{scan_id}.json"
-    json_path.write_text(json.dumps(stored.content, indent=2, sort_keys=True))
+    for path in write_report_files(stored.content, out_dir / scan_id):
+        print(f"report: {path}")
     print(f"collected {items} evidence items; report {stored.id} (version {stored.version})")
-    print(f"report JSON: {json_path}")
     print(f"API: GET /api/reports/{stored.id}")
     return 0
+
+
+def write_report_files(content: dict[str, object], stem: Path) -> list[Path]:
+    """Write the report as JSON (and the other renderings the report package offers) next to each other."""
+    json_path = stem.with_suffix(".json")
+    json_path.write_text(json.dumps(content, indent=2, sort_keys=True))
+    return [json_path]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Scan the bundled fictional company on loopback: no internet and no root needed."""
+    from datetime import date
+
+    from techscaniq.demo.dns_server import LoopbackDNSServer
+    from techscaniq.demo.server import SiteServer
+
+    settings = _settings()
+    with SiteServer.started(pages=args.pages, as_of=date.today()) as server:
+        site = server.site
+        with LoopbackDNSServer(site.dns_zone()) as dns_server:
+            demo_settings = settings.with_overrides(
+                allow_networks=tuple(sorted({*settings.allow_networks, "127.0.0.0/24"})),
+                dns_servers=(dns_server.address,),
+            )
+            print(f"demo site: {site.url('www', '/')} (DNS on {dns_server.address})")
+            return run_scan_in_process(
+                demo_settings,
+                site.url("www", "/"),
+                company=str(site.manifest["company"]["name"]),
+                criteria=args.criteria,
+                org=None,
+                output=args.output,
+            )
 
 
 def cmd_status(_: argparse.Namespace) -> int:
@@ -320,6 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=cmd_keys_revoke)
 
     commands.add_parser("status", help="running scans and queue depths").set_defaults(func=cmd_status)
+
+    demo = commands.add_parser("demo", help="scan the bundled fictional company on loopback (no internet)")
+    demo.add_argument("--pages", type=int, default=320, help="size of the demo site")
+    demo.add_argument("--criteria", default=None, help="thesis slug (default digital-transformation)")
+    demo.add_argument("--output", default=None, help="folder for the report files")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -1,15 +1,30 @@
-"""API-key authentication: who is asking, and which organisation's scans they may see."""
+"""Authentication: bearer API keys for clients, a signed session cookie for the UI, CSRF for cookie requests."""
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
-from flask import current_app, g, request
+from flask import Flask, Request, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from techscaniq.config import Settings
-from techscaniq.errors import AuthError
+from techscaniq.domain import ApiKey
+from techscaniq.errors import AuthError, ForbiddenError
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
+
+SESSION_COOKIE_NAME = "techscaniq_session"
+SESSION_LIFETIME = timedelta(hours=12)
+SESSION_KEY_ID = "key_id"
+SESSION_CSRF = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SECRET_FILE_NAME = "session-secret"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -33,25 +48,145 @@ def settings() -> Settings:
     return settings
 
 
+class UiSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, marked Secure whenever the request itself came over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:  # type: ignore[override]
+        """Secure when configured or when this request is https (behind a proxy: with ProxyFix)."""
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def session_secret(config: Settings) -> str:
+    """The key that signs session cookies: TECHSCANIQ_SECRET_KEY, else one kept in the data directory."""
+    if config.secret_key:
+        return config.secret_key
+    # One secret per data directory, so every gunicorn worker on this machine signs alike.
+    path = Path(config.data_dir) / SECRET_FILE_NAME
+    try:
+        return path.read_text().strip() or _write_secret(path)
+    except FileNotFoundError:
+        return _write_secret(path)
+
+
+def _write_secret(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        with path.open("x") as handle:
+            path.chmod(0o600)
+            handle.write(secret)
+    except FileExistsError:
+        # Another worker won the race: use its secret.
+        return path.read_text().strip()
+    return secret
+
+
+def configure_sessions(app: Flask, config: Settings) -> None:
+    """Session cookie settings of the UI: signed, HttpOnly, SameSite=Lax, Secure over https."""
+    app.secret_key = session_secret(config)
+    app.session_interface = UiSessionInterface()
+    app.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
+
+
+def _live_key(key_id: str) -> ApiKey | None:
+    with session_scope(settings(), write=False) as db:
+        for key in repo.list_api_keys(db):
+            if key.id == key_id and key.revoked_at is None:
+                return key
+    return None
+
+
+def _viewer_of(key: ApiKey) -> Viewer:
+    return Viewer(org_id=key.org_id, org_name=key.org_name, key_id=key.id, is_admin=key.is_admin)
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use); forms and the UI's fetch calls send it back."""
+    token = session.get(SESSION_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session[SESSION_CSRF] = token
+    return token
+
+
+def check_csrf(req: Request) -> None:
+    """Refuse a state-changing request whose CSRF token (header or form field) does not match the session's."""
+    expected = session.get(SESSION_CSRF)
+    sent = req.headers.get(CSRF_HEADER) or req.form.get(CSRF_FIELD)
+    if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
+        raise ForbiddenError(
+            "the form has expired or did not come from this site; reload the page and try again",
+            code="csrf_failed",
+        )
+
+
 def current_viewer() -> Viewer:
-    """Authenticate the request (bearer key) once and remember the viewer; AuthError when that fails."""
+    """Authenticate the request once (bearer key, else the UI's session cookie); AuthError when that fails."""
     viewer: Viewer | None = g.get("viewer")
     if viewer is not None:
         return viewer
     config = settings()
+    header = request.headers.get("Authorization", "")
     if config.auth_mode == "off":
-        with session_scope(config) as session:
-            org_id = repo.get_or_create_org(session, repo.DEFAULT_ORG_NAME)
+        with session_scope(config) as db:
+            org_id = repo.get_or_create_org(db, repo.DEFAULT_ORG_NAME)
         viewer = Viewer(org_id=org_id, org_name=repo.DEFAULT_ORG_NAME, key_id=None, is_admin=True)
-    else:
-        header = request.headers.get("Authorization", "")
+    elif header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise AuthError("send an API key as 'Authorization: Bearer <key>'", code="unauthorized")
-        with session_scope(config, write=False) as session:
-            key = repo.find_api_key(session, secret.strip())
+        with session_scope(config, write=False) as db:
+            key = repo.find_api_key(db, secret.strip())
         if key is None:
             raise AuthError("the API key is unknown or revoked", code="invalid_api_key")
-        viewer = Viewer(org_id=key.org_id, org_name=key.org_name, key_id=key.id, is_admin=key.is_admin)
+        viewer = _viewer_of(key)
+    else:
+        key_id = session.get(SESSION_KEY_ID)
+        if not isinstance(key_id, str) or not key_id:
+            raise AuthError(
+                "send an API key as 'Authorization: Bearer <key>' or sign in", code="unauthorized"
+            )
+        key = _live_key(key_id)
+        if key is None:
+            session.pop(SESSION_KEY_ID, None)
+            raise AuthError("the API key of this session is unknown or revoked", code="invalid_api_key")
+        if request.method not in SAFE_METHODS:
+            check_csrf(request)
+        viewer = _viewer_of(key)
     g.viewer = viewer
     return viewer
+
+
+def optional_viewer() -> Viewer | None:
+    """The viewer when the request is authenticated, else None (pages redirect to sign-in)."""
+    try:
+        return current_viewer()
+    except AuthError:
+        return None
+
+
+def sign_in(secret: str) -> Viewer:
+    """Start a UI session for the key with this secret; AuthError when it is unknown or revoked."""
+    with session_scope(settings(), write=False) as db:
+        key = repo.find_api_key(db, secret.strip())
+    if key is None:
+        raise AuthError("this API key is unknown or revoked", code="invalid_api_key")
+    # A fresh session (and CSRF token) on every sign-in: nothing from before survives it.
+    session.clear()
+    session.permanent = True
+    session[SESSION_KEY_ID] = key.id
+    csrf_token()
+    viewer = _viewer_of(key)
+    g.viewer = viewer
+    return viewer
+
+
+def sign_out() -> None:
+    """End the UI session."""
+    session.clear()
+    g.pop("viewer", None)

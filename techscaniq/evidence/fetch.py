@@ -59,6 +59,8 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 CIRCUIT_FAILURE_THRESHOLD = 5
 READ_CHUNK_BYTES = 64 * KIB
 POOL_MAXSIZE = 4
+CALLBACK_DEADLINE_SECONDS = 15.0
+CALLBACK_RESPONSE_MAX_BYTES = 16 * KIB
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -584,6 +586,93 @@ class GuardedFetcher:
             raise FetchError(
                 f"could not connect to {checked.host} ({ip}) port {port}: {exc}", code="connect_failed"
             ) from exc
+
+    def post_callback(self, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> FetchResult:
+        """POST a JSON body to a callback URL once, under the same address rules; never follows a redirect."""
+        extra = dict(headers or {})
+        owned = FORBIDDEN_EXTRA_HEADERS | {"content-type", "content-length"}
+        if any(name.lower() in owned for name in extra):
+            raise ValueError(f"these headers are set by the guard only: {sorted(owned)}")
+        clock = _Deadline(
+            self.deadline_seconds if self.deadline_seconds is not None else CALLBACK_DEADLINE_SECONDS
+        )
+        result = FetchResult(requested_url=url, final_url=url, attempts=1)
+        result.timings.update(dns_ms=0.0, connect_ms=0.0)
+        try:
+            checked = normalize_and_check_url(url, self.allow_networks, self.allowed_ports)
+            result.final_url = checked.url
+            ip = self._timed_checked_address(result, checked, clock)
+            request = PinnedRequest()
+            request.prepare(
+                method="POST",
+                url=checked.url,
+                headers={
+                    "User-Agent": self.settings.user_agent,
+                    "Accept": "application/json,*/*;q=0.5",
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                    **extra,
+                    "Content-Type": "application/json",
+                    "Host": checked.host_header,
+                },
+                data=body,
+            )
+            request.pinned_ip = ip
+            remaining = clock.remaining()
+            timeout = (
+                min(self.connect_timeout_seconds, remaining),
+                min(self.read_timeout_seconds, remaining),
+            )
+            _request_deadline.monotonic = clock.ends
+            try:
+                response = self._adapter.send(
+                    request, stream=True, timeout=timeout, verify=self._verify, proxies={}
+                )
+            except requests.RequestException as exc:
+                raise self._failure(exc, clock) from exc
+            finally:
+                _request_deadline.monotonic = None
+            result.timings["first_byte_ms"] = clock.elapsed_ms()
+            result.status, result.ip = response.status_code, ip
+            result.headers = _header_items(response.raw)
+            result.http_version = _http_version(response.raw)
+            content_type = response.headers.get("Content-Type")
+            result.content_type = content_type.split(";")[0].strip().lower() if content_type else None
+            if response.status_code in REDIRECT_STATUSES:
+                # A callback answered with a redirect is a failed delivery: following it could reach anywhere.
+                response.close()
+                result.error_code = "redirect_not_followed"
+                result.error_message = (
+                    f"the callback answered {response.status_code}; redirects are not followed"
+                )
+            else:
+                self._read_callback_answer(result, response, clock)
+        except (FetchRefused, FetchError) as exc:
+            result.error_code, result.error_message = exc.code, exc.message
+        except _Failure as failure:
+            result.error_code, result.error_message = failure.code, failure.message
+        except (requests.RequestException, urllib3.exceptions.HTTPError, HTTPException, OSError) as exc:
+            result.error_code, result.error_message = "fetch_failed", f"{type(exc).__name__}: {exc}"
+        result.timings["total_ms"] = clock.elapsed_ms()
+        return result
+
+    def _read_callback_answer(
+        self, result: FetchResult, response: requests.Response, clock: _Deadline
+    ) -> None:
+        """Keep at most CALLBACK_RESPONSE_MAX_BYTES of the receiver's answer; the rest is never read."""
+        body = bytearray()
+        try:
+            for chunk in self._decoded_chunks(response, clock):
+                body += chunk
+                if len(body) > CALLBACK_RESPONSE_MAX_BYTES:
+                    result.truncated = True
+                    break
+        except _Failure as failure:
+            result.truncated = True
+            result.error_code, result.error_message = failure.code, failure.message
+        finally:
+            response.close()
+        result.body = bytes(body[:CALLBACK_RESPONSE_MAX_BYTES])
+        result.decoded_bytes = len(result.body)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -50,9 +50,8 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 EVIDENCE_HOST_LABELS = frozenset(
     {"status", "trust", "security", "docs", "developer", "developers", "jobs", "careers", "boards"}
 )
-# Hosted services, matched as the host or any subdomain of it.
-EVIDENCE_HOST_SUFFIXES = (
-    # ATS job boards (evidence-catalog.md §9)
+# Hosted services, matched as the host or any subdomain of it (evidence-catalog.md §2 and §9).
+ATS_HOST_SUFFIXES = (
     "boards.greenhouse.io",
     "job-boards.greenhouse.io",
     "jobs.lever.co",
@@ -70,24 +69,11 @@ EVIDENCE_HOST_SUFFIXES = (
     "applytojob.com",
     "jobs.jobvite.com",
     "icims.com",
-    # hosted status pages
-    "statuspage.io",
-    "instatus.com",
-    "betteruptime.com",
-    "status.betterstack.com",
-    # trust centres
-    "safebase.io",
-    "trust.vanta.com",
-    "trust.drata.com",
-    "whistic.com",
-    "conveyor.com",
-    # docs hosts
-    "readme.io",
-    "gitbook.io",
-    "mintlify.app",
-    "stoplight.io",
-    "documenter.getpostman.com",
 )
+STATUS_HOST_SUFFIXES = ("statuspage.io", "instatus.com", "betteruptime.com", "status.betterstack.com")
+TRUST_HOST_SUFFIXES = ("safebase.io", "trust.vanta.com", "trust.drata.com", "whistic.com", "conveyor.com")
+DOCS_HOST_SUFFIXES = ("readme.io", "gitbook.io", "mintlify.app", "stoplight.io", "documenter.getpostman.com")
+EVIDENCE_HOST_SUFFIXES = ATS_HOST_SUFFIXES + STATUS_HOST_SUFFIXES + TRUST_HOST_SUFFIXES + DOCS_HOST_SUFFIXES
 GITHUB_HOST = "github.com"
 # GitHub paths that are not organisations.
 GITHUB_RESERVED = frozenset(
@@ -168,7 +154,12 @@ def is_offsite_evidence_url(url: str) -> bool:
     labels = host.split(".")
     if len(labels) > 2 and labels[0] in EVIDENCE_HOST_LABELS:
         return True
-    return any(host == suffix or host.endswith("." + suffix) for suffix in EVIDENCE_HOST_SUFFIXES)
+    return host_under(host, EVIDENCE_HOST_SUFFIXES)
+
+
+def host_under(host: str, suffixes: tuple[str, ...]) -> bool:
+    """True when host is one of the suffixes or a subdomain of one."""
+    return any(host == suffix or host.endswith("." + suffix) for suffix in suffixes)
 
 
 def path_depth(url: str) -> int:

@@ -57,7 +57,6 @@ def crawled_page(site: Site, url: str, page_class: str | None = None, *, depth: 
         attempts=1,
     )
     html = fetch.text if content_type == "text/html" else ""
-    lastmod = site.manifest.get("_lastmod", {}).get(url)
     return CrawledPage(
         url=url,
         requested_url=url,
@@ -67,7 +66,7 @@ def crawled_page(site: Site, url: str, page_class: str | None = None, *, depth: 
         fetch=fetch,
         html=html,
         discovered_via="link",
-        sitemap_lastmod=lastmod,
+        sitemap_lastmod=None,
     )
 
 
