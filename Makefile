@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := redis-server
 
-.PHONY: serve test test-deps lint typecheck unit demo clean
+.PHONY: serve test test-deps lint typecheck unit demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("techscaniq needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -45,6 +45,14 @@ test: $(VENV)/.installed-dev test-deps lint typecheck
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest -q tests/unit
+
+## Scan the bundled fictional company on loopback (no internet needed).
+demo: $(VENV)/.installed
+	$(BIN)/techscaniq demo
+
+## Run every benchmark; results land in bench/results/*.md.
+bench: $(VENV)/.installed-dev test-deps
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

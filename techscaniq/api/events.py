@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
@@ -92,7 +92,8 @@ def stream_events(
                 continue
         elif final_status is not None:
             # Finished without a done entry after the cursor (e.g. the client already saw it): say so and stop.
-            yield format_event(cursor, str(EventKind.DONE), {"seq": cursor, "kind": "done", "data": {"status": final_status}, "replayed": True})
+            payload = {"seq": cursor, "kind": "done", "message": f"scan {final_status}", "data": {"status": final_status}}
+            yield format_event(cursor, str(EventKind.DONE), payload)
             return
         now = time.monotonic()
         if now - started >= stream_seconds:
@@ -120,4 +121,4 @@ def scan_events(scan_id: str) -> ResponseReturnValue:
         heartbeat_seconds=float(current_app.config.get(HEARTBEAT_SECONDS_CONFIG, HEARTBEAT_SECONDS)),
     )
     headers = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
+    return Response(stream, mimetype="text/event-stream", headers=headers)

@@ -2,21 +2,56 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+import time
 import uuid
 from typing import Any
 
+import redis
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq import pipeline, tasks
-from techscaniq.api.auth import current_viewer, settings
-from techscaniq.api.validation import json_body, pagination, validate_scan_request
+from techscaniq.api.auth import Viewer, current_viewer, settings
+from techscaniq.api.validation import (
+    ScanRequest,
+    idempotency_key,
+    json_body,
+    pagination,
+    parse_rate,
+    validate_scan_request,
+)
+from techscaniq.config import Settings
 from techscaniq.domain import Report, Scan, ScanStatus, Step, StepName, StepStatus
-from techscaniq.errors import BrokerUnavailable, StorageUnavailable, TechScanError
-from techscaniq.storage import repo
+from techscaniq.errors import BrokerUnavailable, ConflictError, StorageUnavailable, TechScanError
+from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import ping, session_scope
 
 api = Blueprint("api", __name__, url_prefix="/api")
+
+# How long a repeat waits for the first request with its Idempotency-Key to finish before answering 409.
+IDEMPOTENCY_WAIT_SECONDS = 15.0
+IDEMPOTENCY_POLL_SECONDS = 0.05
+RATE_LIMIT_REDIS_TIMEOUT_SECONDS = 1.0
+RATE_LIMIT_KEY_PREFIX = "techscaniq:submit-rate"
+
+
+class RateLimited(TechScanError):
+    """Too many submissions from one key in the current window: 429 with Retry-After."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+@api.errorhandler(RateLimited)
+def _on_rate_limited(error: RateLimited) -> ResponseReturnValue:
+    return jsonify(error.to_dict()), error.http_status, {"Retry-After": str(error.retry_after_seconds)}
 
 
 def _iso(value: Any) -> str | None:
@@ -80,6 +115,7 @@ def _scan_detail(scan: Scan, report: Report | None, items: int) -> dict[str, Any
             "thesis_tags": scan.thesis_tags,
             "thesis_snapshot": scan.thesis,
             "metadata": scan.metadata,
+            "callback_url": scan.callback_url,
             "cancelRequestedAt": _iso(scan.cancel_requested_at),
             "itemsCollected": items,
             "steps": {
@@ -93,10 +129,29 @@ def _scan_detail(scan: Scan, report: Report | None, items: int) -> dict[str, Any
 
 @api.post("/scans")
 def submit_scan() -> ResponseReturnValue:
-    """Validate, commit the scan row, then send the chain; 503 and no scan left behind when the broker is down."""
+    """Validate, commit the scan row, then send the chain; 503 and no scan left behind when the broker is down.
+
+    With an Idempotency-Key header, repeats of the same body within 24 h replay the first answer and a
+    different body under the same key is 409.
+    """
     viewer = current_viewer()
-    submission = validate_scan_request(json_body(request))
     config = settings()
+    body = json_body(request)
+    key = idempotency_key(request)
+    enforce_submit_rate(config, viewer)
+    submission = validate_scan_request(body)
+    if key is None:
+        status, payload = _create_scan(config, viewer, submission)
+        replayed = False
+    else:
+        status, payload, replayed = _create_scan_once(config, viewer, submission, key, _request_hash(body))
+    headers = {"Location": f"/api/scans/{payload['scanRequestId']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(payload), status, headers
+
+
+def _create_scan(config: Settings, viewer: Viewer, submission: ScanRequest) -> tuple[int, dict[str, Any]]:
     scan_id = str(uuid.uuid4())
     task_ids = {step: tasks.task_id_for(scan_id, step, 1) for step in pipeline.STEP_ORDER}
     with session_scope(config) as session:
@@ -115,6 +170,7 @@ def submit_scan() -> ResponseReturnValue:
             company_description=submission.company_description,
             metadata=submission.metadata,
             task_ids=task_ids,
+            callback_url=submission.callback_url,
         )
     try:
         tasks.enqueue_steps(config, scan_id, task_ids)
@@ -127,7 +183,108 @@ def submit_scan() -> ResponseReturnValue:
         "scanRequestId": scan_id,
         "jobs": {"evidenceJobId": task_ids[StepName.EVIDENCE], "reportJobId": task_ids[StepName.REPORT]},
     }
-    return jsonify(body), 201, {"Location": f"/api/scans/{scan_id}"}
+    return 201, body
+
+
+def _request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _create_scan_once(
+    config: Settings, viewer: Viewer, submission: ScanRequest, key: str, request_hash: str
+) -> tuple[int, dict[str, Any], bool]:
+    """Create the scan unless this key already did: (status, body, replayed)."""
+    deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
+    while True:
+        with session_scope(config) as session:
+            earlier = security_repo.reserve_idempotency_key(session, viewer.org_id, key, request_hash)
+        if earlier is None:
+            break
+        if earlier.request_hash != request_hash:
+            raise ConflictError(
+                "this Idempotency-Key was already used with a different request body",
+                code="idempotency_key_reused",
+            )
+        # The first request with this key is still running: wait for its answer (a read, no write lock).
+        while earlier is not None and not earlier.finished and time.monotonic() < deadline:
+            time.sleep(IDEMPOTENCY_POLL_SECONDS)
+            with session_scope(config, write=False) as session:
+                earlier = security_repo.find_idempotency_key(session, viewer.org_id, key)
+        if earlier is not None and earlier.finished:
+            return int(earlier.response_status or 201), dict(earlier.response_body or {}), True
+        if earlier is not None:
+            raise ConflictError(
+                "a request with this Idempotency-Key is still being processed; repeat it shortly",
+                code="idempotency_request_in_progress",
+            )
+        # The first request failed and gave the key back: try to take it.
+    try:
+        status, body = _create_scan(config, viewer, submission)
+    except BaseException:
+        with session_scope(config) as session:
+            security_repo.release_idempotency_key(session, viewer.org_id, key)
+        raise
+    with session_scope(config) as session:
+        security_repo.complete_idempotency_key(session, viewer.org_id, key, status=status, body=body)
+    return status, body, False
+
+
+# --- submission rate limit ----------------------------------------------------------------------------------
+
+_rate_clients: dict[str, redis.Redis] = {}
+_local_counts: dict[tuple[str, int], int] = {}
+_rate_lock = threading.Lock()
+
+
+def _rate_client(url: str) -> redis.Redis:
+    with _rate_lock:
+        client = _rate_clients.get(url)
+        if client is None:
+            client = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=RATE_LIMIT_REDIS_TIMEOUT_SECONDS,
+                socket_timeout=RATE_LIMIT_REDIS_TIMEOUT_SECONDS,
+            )
+            _rate_clients[url] = client
+        return client
+
+
+def _count_submission(config: Settings, subject: str, window_index: int, window_seconds: int) -> int | None:
+    """This submission's number in its window, or None when the counter cannot be reached."""
+    if not config.redis_url:
+        # No Redis (the one-machine setup): one API process, so a counter in memory is exact.
+        with _rate_lock:
+            for old in [k for k in _local_counts if k[1] < window_index]:
+                del _local_counts[old]
+            _local_counts[(subject, window_index)] = _local_counts.get((subject, window_index), 0) + 1
+            return _local_counts[(subject, window_index)]
+    name = f"{RATE_LIMIT_KEY_PREFIX}:{subject}:{window_seconds}:{window_index}"
+    try:
+        with _rate_client(config.redis_url).pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window_seconds + 1)
+            count, _ = pipe.execute()
+        return int(count)
+    except redis.RedisError:
+        return None
+
+
+def enforce_submit_rate(config: Settings, viewer: Viewer) -> None:
+    """Count a submission against the key's TECHSCANIQ_SUBMIT_RATE; RateLimited (429) past the limit."""
+    limit, window_seconds = parse_rate(config.submit_rate)
+    now = time.time()
+    window_index = int(now // window_seconds)
+    subject = viewer.key_id or f"org-{viewer.org_id}"
+    count = _count_submission(config, subject, window_index, window_seconds)
+    # Fail open when Redis is down: the submission itself then answers 503 broker_unavailable.
+    if count is None or count <= limit:
+        return
+    retry_after = max(1, int((window_index + 1) * window_seconds - now + 0.999))
+    raise RateLimited(
+        f"at most {config.submit_rate} scan submissions per API key; try again in {retry_after} s",
+        retry_after_seconds=retry_after,
+    )
 
 
 @api.get("/scans")
@@ -173,7 +330,7 @@ def scan_status(scan_id: str) -> ResponseReturnValue:
     viewer = current_viewer()
     with session_scope(settings(), write=False) as session:
         scan = repo.get_scan(session, scan_id, org_id=viewer.scope_org_id)
-        report = repo.latest_report(session, scan_id)
+        report_id = repo.latest_report_id(session, scan_id)
     evidence_step = scan.steps[StepName.EVIDENCE]
     report_step = scan.steps[StepName.REPORT]
     live = tasks.live_state(evidence_step.task_id) if evidence_step.status == StepStatus.ACTIVE else None
@@ -186,7 +343,7 @@ def scan_status(scan_id: str) -> ResponseReturnValue:
         },
         "progress": {
             "evidenceCollection": _step_json(evidence_step, live),
-            "reportGeneration": _step_json(report_step, None, report_id=report.id if report else None),
+            "reportGeneration": _step_json(report_step, None, report_id=report_id),
         },
     }
     if scan.error_code:
@@ -239,12 +396,35 @@ def _report_json(report: Report) -> dict[str, Any]:
     }
 
 
+def audit_report_access(report: Report, action: str, **detail: Any) -> None:
+    """Record in the audit log that the caller viewed or exported a report (e.g. action="report.export",
+    format="pdf"); call it from every route that hands out report content."""
+    viewer = current_viewer()
+    with session_scope(settings()) as session:
+        owner = repo.get_scan(session, report.scan_id).org_id
+        security_repo.record_audit(
+            session,
+            action=action,
+            org_id=owner,
+            key_id=viewer.key_id,
+            scan_id=report.scan_id,
+            report_id=report.id,
+            detail={
+                "viewer_org_id": viewer.org_id,
+                "version": report.version,
+                "path": request.path,
+                **detail,
+            },
+        )
+
+
 @api.get("/reports/<report_id>")
 def get_report(report_id: str) -> ResponseReturnValue:
     """A report version as JSON; every statement lists the evidence ids it rests on."""
     viewer = current_viewer()
     with session_scope(settings(), write=False) as session:
         report = repo.get_report(session, report_id, org_id=viewer.scope_org_id)
+    audit_report_access(report, "report.view", format="json")
     return jsonify(_report_json(report))
 
 
@@ -257,7 +437,58 @@ def scan_report(scan_id: str) -> ResponseReturnValue:
         report = repo.latest_report(session, scan_id)
     if report is None:
         raise TechScanError("this scan has no report yet", code="report_not_ready", http_status=404)
+    audit_report_access(report, "report.view", format="json")
     return jsonify(_report_json(report))
+
+
+@api.delete("/scans/<scan_id>")
+def delete_scan(scan_id: str) -> ResponseReturnValue:
+    """Remove a finished scan with its evidence, reports and events (204); a running scan must be cancelled first."""
+    viewer = current_viewer()
+    with session_scope(settings()) as session:
+        scan = repo.get_scan(session, scan_id, org_id=viewer.scope_org_id)
+        if not scan.status.is_final:
+            raise ConflictError(
+                f"scan {scan_id} is still {scan.status}; cancel it and delete it once it has stopped",
+                code="scan_running",
+            )
+        repo.delete_scan(session, scan_id, org_id=viewer.scope_org_id)
+        security_repo.record_audit(
+            session,
+            action="scan.delete",
+            org_id=scan.org_id,
+            key_id=viewer.key_id,
+            scan_id=scan_id,
+            detail={"viewer_org_id": viewer.org_id},
+        )
+    return "", 204
+
+
+@api.get("/audit")
+def audit_entries() -> ResponseReturnValue:
+    """Who viewed, exported or deleted what: the caller's organisation's entries (admins: all), newest first."""
+    viewer = current_viewer()
+    _, per_page = pagination(request)
+    scan_id = (request.args.get("scan_id") or "").strip()[:36] or None
+    report_id = (request.args.get("report_id") or "").strip()[:36] or None
+    with session_scope(settings(), write=False) as session:
+        entries = security_repo.list_audit(
+            session, org_id=viewer.scope_org_id, scan_id=scan_id, report_id=report_id, limit=per_page
+        )
+    items = [
+        {
+            "id": entry.id,
+            "at": _iso(entry.at),
+            "action": entry.action,
+            "keyId": entry.key_id,
+            "orgId": entry.org_id,
+            "scanId": entry.scan_id,
+            "reportId": entry.report_id,
+            "detail": entry.detail,
+        }
+        for entry in entries
+    ]
+    return jsonify({"items": items})
 
 
 @api.get("/health")

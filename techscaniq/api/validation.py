@@ -22,6 +22,20 @@ TEXT_LIMITS = {
     "company_description": 5000,
 }
 MAX_METADATA_BYTES = 16 * 1024
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+SCAN_REQUEST_FIELDS = (
+    "company_name",
+    "website_url",
+    "primary_criteria",
+    "investment_thesis_data",
+    "thesis_tags",
+    "requestor_name",
+    "organization_name",
+    "company_description",
+    "metadata",
+    "callback_url",
+)
+RATE_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,7 @@ class ScanRequest:
     organization_name: str | None
     company_description: str | None
     metadata: dict[str, Any]
+    callback_url: str | None = None
 
 
 def json_body(request: Request) -> dict[str, Any]:
@@ -79,23 +94,16 @@ def validate_scan_request(body: dict[str, Any]) -> ScanRequest:
     """Check a POST /api/scans body; raises one ValidationError listing every bad field."""
     errors: dict[str, str] = {}
     code = "validation_error"
+    for unknown in sorted(set(body) - set(SCAN_REQUEST_FIELDS))[:10]:
+        errors[unknown] = f"unknown field; the fields are: {', '.join(SCAN_REQUEST_FIELDS)}"
     company_name = _text(body, "company_name", errors, required=True)
     requestor_name = _text(body, "requestor_name", errors, required=False)
     organization_name = _text(body, "organization_name", errors, required=False)
     company_description = _text(body, "company_description", errors, required=False)
 
-    website_url = ""
-    raw_url = body.get("website_url")
-    if raw_url is None or (isinstance(raw_url, str) and not raw_url.strip()):
-        errors["website_url"] = "website_url is required"
-    elif not isinstance(raw_url, str):
-        errors["website_url"] = "website_url must be a string"
-    else:
-        try:
-            website_url = normalize_and_check_url(raw_url.strip(), _allow_networks()).url
-        except FetchRefused as refused:
-            errors["website_url"] = refused.message
-            code = refused.code
+    website_url, url_code = _checked_url(body, "website_url", errors, required=True)
+    callback_url, callback_code = _checked_url(body, "callback_url", errors, required=False)
+    code = url_code or callback_code or code
 
     metadata = body.get("metadata", {})
     if metadata is None:
@@ -127,13 +135,57 @@ def validate_scan_request(body: dict[str, Any]) -> ScanRequest:
         organization_name=organization_name,
         company_description=company_description,
         metadata=metadata,
+        callback_url=callback_url or None,
     )
+
+
+def _checked_url(
+    body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool
+) -> tuple[str, str | None]:
+    """The URL field normalised under the static SSRF rules, and the refusal code if one applied."""
+    raw = body.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            errors[name] = f"{name} is required"
+        return "", None
+    if not isinstance(raw, str):
+        errors[name] = f"{name} must be a string"
+        return "", None
+    try:
+        return normalize_and_check_url(raw.strip(), _allow_networks()).url, None
+    except FetchRefused as refused:
+        errors[name] = refused.message
+        return "", refused.code
 
 
 def _allow_networks() -> tuple[str, ...]:
     from techscaniq.api.auth import settings
 
     return settings().allow_networks
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header (1-255 printable ASCII characters), or None when absent."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not all(0x20 < ord(c) < 0x7F for c in key):
+        raise ValidationError(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters without spaces",
+            code="invalid_idempotency_key",
+            fields={"Idempotency-Key": "invalid"},
+        )
+    return key
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'60/minute' -> (60, 60): how many requests per window of how many seconds; ValueError otherwise."""
+    count_text, _, unit = rate.strip().lower().partition("/")
+    window = RATE_WINDOW_SECONDS.get(unit.strip().removesuffix("s"))
+    if window is None or not count_text.strip().isdigit() or int(count_text) < 1:
+        raise ValueError(f"a rate looks like '60/minute' (per second, minute, hour or day), not {rate!r}")
+    return int(count_text), window
 
 
 def pagination(request: Request) -> tuple[int, int]:

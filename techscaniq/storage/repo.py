@@ -761,6 +761,14 @@ def latest_report(session: Session, scan_id: str) -> Report | None:
     return _report_from_row(session, row) if row else None
 
 
+def latest_report_id(session: Session, scan_id: str) -> str | None:
+    """The id of the newest report version of a scan (a cheap read for status polling)."""
+    value = session.execute(
+        select(reports.c.id).where(reports.c.scan_id == scan_id).order_by(reports.c.version.desc()).limit(1)
+    ).scalar()
+    return str(value) if value else None
+
+
 def count_reports(session: Session, scan_id: str) -> int:
     """How many report versions a scan has."""
     return int(

@@ -51,7 +51,9 @@ class AuditEntry:
 # --- idempotency keys -------------------------------------------------------------------------------------
 
 
-def reserve_idempotency_key(session: Session, org_id: str, key: str, request_hash: str) -> IdempotentAnswer | None:
+def reserve_idempotency_key(
+    session: Session, org_id: str, key: str, request_hash: str
+) -> IdempotentAnswer | None:
     """Claim the key for a new request: None when it is ours now, else what an earlier request stored."""
     now = utcnow()
     stale = or_(
@@ -125,7 +127,9 @@ def release_idempotency_key(session: Session, org_id: str, key: str) -> None:
 
 def delete_expired_idempotency_keys(session: Session, *, now: datetime | None = None) -> int:
     """Remove entries older than their 24 hours; returns how many."""
-    result = session.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at < (now or utcnow())))
+    result = session.execute(
+        delete(idempotency_keys).where(idempotency_keys.c.expires_at < (now or utcnow()))
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

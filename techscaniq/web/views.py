@@ -1,16 +1,250 @@
-"""Server-rendered pages of the UI."""
+"""Server-rendered pages of the UI: scans, request form, live progress, report, method, sign-in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from techscaniq import theses
+from techscaniq.api import auth
+from techscaniq.api.events import events_api
+from techscaniq.config import Settings
+from techscaniq.domain import EventKind, ScanEvent, ScanStatus, StepName
+from techscaniq.errors import AuthError, TechScanError
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+from techscaniq.web.report_view import build_report_view, cite_list
 
 web = Blueprint("web", __name__)
+
+SCANS_PER_PAGE = 25
+FEED_ITEMS = 25
+WARNINGS_SHOWN = 50
+EVENT_BATCH = 1000
+METHOD_DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "scoring.md"
+STEP_LABELS = {StepName.EVIDENCE: "Evidence collection", StepName.REPORT: "Report generation"}
+
+
+def init_ui(app: Flask, config: Settings) -> None:
+    """Wire the UI into an app: session cookies and the SSE blueprint (the web blueprint is registered apart)."""
+    auth.configure_sessions(app, config)
+    if "events_api" not in app.blueprints:
+        app.register_blueprint(events_api)
+
+
+@web.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"csrf_token": auth.csrf_token, "viewer": auth.optional_viewer, "auth_mode": auth.settings().auth_mode}
+
+
+@web.errorhandler(TechScanError)
+def _page_error(error: TechScanError) -> ResponseReturnValue:
+    return render_template("error.html", code=error.code, message=error.message), error.http_status
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after sign-in; anything pointing elsewhere falls back to the scans list."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("web.scans")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("web.scans")
+    return target
+
+
+def _signed_in() -> auth.Viewer | Response:
+    """The viewer, or a redirect to the sign-in page that comes back here."""
+    viewer = auth.optional_viewer()
+    if viewer is None:
+        return redirect(url_for("web.sign_in_page", next=request.full_path.rstrip("?")))
+    return viewer
 
 
 @web.get("/")
 def home() -> ResponseReturnValue:
-    """The home page: what the service does and how to submit a scan."""
-    return render_template("home.html", theses=theses.list_theses())
+    """The start page is the scans list."""
+    return redirect(url_for("web.scans"))
+
+
+@web.get("/signin")
+def sign_in_page() -> ResponseReturnValue:
+    """The sign-in form (API key)."""
+    if auth.settings().auth_mode == "off":
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("signin.html", next=_safe_next(request.args.get("next")), error=None)
+
+
+@web.post("/signin")
+def sign_in() -> ResponseReturnValue:
+    """Check the CSRF token and the key, then start the session."""
+    auth.check_csrf(request)
+    target = _safe_next(request.form.get("next"))
+    try:
+        auth.sign_in(request.form.get("api_key", ""))
+    except AuthError as error:
+        return render_template("signin.html", next=target, error=error.message), 401
+    return redirect(target, code=303)
+
+
+@web.post("/signout")
+def sign_out() -> ResponseReturnValue:
+    """End the session (CSRF-checked) and go back to the sign-in page."""
+    auth.check_csrf(request)
+    auth.sign_out()
+    return redirect(url_for("web.sign_in_page"), code=303)
+
+
+@web.get("/scans")
+def scans() -> ResponseReturnValue:
+    """The scans list with status filter, search and pages."""
+    viewer = _signed_in()
+    if isinstance(viewer, Response):
+        return viewer
+    status = request.args.get("status", "")
+    status = status if status in {str(s) for s in ScanStatus} else ""
+    search = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    with session_scope(auth.settings(), write=False) as db:
+        rows, total = repo.list_scans(
+            db,
+            org_id=viewer.scope_org_id,
+            page=page,
+            per_page=SCANS_PER_PAGE,
+            status=status or None,
+            search=search or None,
+        )
+    return render_template(
+        "scans.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / SCANS_PER_PAGE)),
+        status=status,
+        search=search,
+        statuses=[str(s) for s in ScanStatus],
+    )
+
+
+@web.get("/scans/new")
+def new_scan() -> ResponseReturnValue:
+    """The request-a-scan form with the thesis registry."""
+    viewer = _signed_in()
+    if isinstance(viewer, Response):
+        return viewer
+    stock = theses.list_theses()
+    return render_template(
+        "new_scan.html",
+        theses=stock,
+        default_thesis=theses.DEFAULT_THESIS,
+        focus_areas=theses.FOCUS_AREAS,
+        categories=[(str(slug), name) for slug, name in theses.CATEGORIES.items()],
+        stock_criteria=[(c.id, c.name) for t in stock for c in t.criteria],
+        max_criteria=theses.MAX_CRITERIA,
+        total_weight=theses.TOTAL_WEIGHT,
+        default_custom_threshold=theses.DEFAULT_CUSTOM_THRESHOLD,
+        organization=viewer.org_name,
+    )
+
+
+@web.get("/scans/<scan_id>")
+def scan(scan_id: str) -> ResponseReturnValue:
+    """A scan's address leads to its progress page."""
+    return redirect(url_for("web.progress", scan_id=scan_id))
+
+
+def _all_events(config: Settings, scan_id: str) -> list[ScanEvent]:
+    events: list[ScanEvent] = []
+    with session_scope(config, write=False) as db:
+        while True:
+            batch = repo.list_events(db, scan_id, after_seq=events[-1].seq if events else 0, limit=EVENT_BATCH)
+            events.extend(batch)
+            if len(batch) < EVENT_BATCH:
+                return events
+
+
+@web.get("/scans/<scan_id>/progress")
+def progress(scan_id: str) -> ResponseReturnValue:
+    """Live progress: the state now from the database, then the event stream from where it left off."""
+    viewer = _signed_in()
+    if isinstance(viewer, Response):
+        return viewer
+    config = auth.settings()
+    with session_scope(config, write=False) as db:
+        found = repo.get_scan(db, scan_id, org_id=viewer.scope_org_id)
+        report = repo.latest_report(db, scan_id)
+        items = repo.count_evidence(db, scan_id)
+    events = _all_events(config, scan_id)
+    feed = [e for e in events if e.kind == EventKind.EVIDENCE][-FEED_ITEMS:]
+    feed.reverse()
+    warnings = [e for e in events if e.kind == EventKind.WARNING][-WARNINGS_SHOWN:]
+    warnings.reverse()
+    steps = [
+        {"name": str(name), "label": STEP_LABELS[name], "step": found.steps[name]}
+        for name in (StepName.EVIDENCE, StepName.REPORT)
+        if name in found.steps
+    ]
+    return render_template(
+        "progress.html",
+        scan=found,
+        report=report,
+        steps=steps,
+        items=items,
+        pages=found.steps[StepName.EVIDENCE].pages_fetched if StepName.EVIDENCE in found.steps else 0,
+        feed=feed,
+        warnings=warnings,
+        last_seq=events[-1].seq if events else 0,
+        now=repo.utcnow(),
+    )
+
+
+@web.get("/reports/<report_id>")
+def report_page(report_id: str) -> ResponseReturnValue:
+    """The report with score cards, charts, cited sections, risks, roadmap and the evidence table."""
+    viewer = _signed_in()
+    if isinstance(viewer, Response):
+        return viewer
+    with session_scope(auth.settings(), write=False) as db:
+        report = repo.get_report(db, report_id, org_id=viewer.scope_org_id)
+        found = repo.get_scan(db, report.scan_id)
+        evidence = repo.all_evidence(db, report.scan_id)
+    view = build_report_view(report, found, evidence)
+    categories = sorted({row["category"] for row in view.evidence})
+    return render_template(
+        "report.html",
+        view=view,
+        report=report,
+        scan=found,
+        categories=categories,
+        cites=lambda node: cite_list(node, view.citation_numbers),
+    )
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to HTML with raw HTML escaped and unsafe link schemes refused."""
+    return Markup(_MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes raw HTML (html=False)
+
+
+@web.get("/method")
+def method() -> ResponseReturnValue:
+    """How evidence is collected and scores, grades and recommendations are computed (docs/scoring.md)."""
+    viewer = _signed_in()
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        body: Markup | None = render_markdown(METHOD_DOCUMENT.read_text(encoding="utf-8"))
+    except OSError:
+        body = None
+    return render_template("method.html", body=body, theses=theses.list_theses())

@@ -44,6 +44,7 @@ MAX_LOCALES = 60
 MAX_TEXT_CHARS = 500
 BLOCK_SELECTOR = "p, li, td, th, dd, dt, blockquote, figcaption, caption, h1, h2, h3, h4, h5, h6"
 NESTED_BLOCK_SELECTOR = "p, li, td, blockquote"
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 NON_TEXT_TAGS = "script, style, noscript, template"
 # Abbreviations that end with a dot inside a sentence.
 _ABBREVIATIONS = re.compile(
@@ -78,19 +79,25 @@ def attr(node: LexborNode, name: str) -> str:
     return (node.attributes.get(name) or "").strip()
 
 
-def node_text(node: LexborNode) -> str:
-    """The node's text with whitespace collapsed."""
-    return clean_text(node.text(deep=True, separator=" "))
+def node_text(node: LexborNode, separator: str = " ") -> str:
+    """The node's text with whitespace collapsed (separator goes between text nodes)."""
+    return clean_text(node.text(deep=True, separator=separator))
 
 
 def block_texts(tree: LexborHTMLParser) -> Iterator[tuple[LexborNode, str]]:
     """Text blocks (paragraphs, list items, cells, headings) that contain no other such block."""
     for node in tree.css(BLOCK_SELECTOR):
-        if node.tag not in {"h1", "h2", "h3", "h4", "h5", "h6"} and node.css_first(NESTED_BLOCK_SELECTOR):
+        if node.tag not in HEADING_TAGS and _has_nested_block(node):
             continue
-        text = node_text(node)
+        # Inline elements inside a block are joined as written ("e-mail <a>us</a>." stays "e-mail us.").
+        text = node_text(node, separator="")
         if text:
             yield node, text
+
+
+def _has_nested_block(node: LexborNode) -> bool:
+    # css() matches the node itself too, so compare identities.
+    return any(inner.mem_id != node.mem_id for inner in node.css(NESTED_BLOCK_SELECTOR))
 
 
 def sentences(text: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Benchmarks: each script prints and writes a Markdown table to bench/results/."""
