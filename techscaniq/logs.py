@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from techscaniq.config import Settings
 
@@ -92,13 +92,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(settings: Settings, component: str) -> None:
-    """Send every log record of this process to stderr as JSON lines at the configured level."""
+def configure_logging(settings: Settings, component: str, stream: TextIO | None = None) -> None:
+    """Send every log record of this process to stderr (or the stream given) as JSON lines at the configured level."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if handler.get_name() == _HANDLER_NAME:
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(component))
     root.addHandler(handler)
@@ -158,3 +158,8 @@ def install_flask_logging(app: Any) -> None:
         scan_id = view_args.get("scan_id")
         scan_id_var.set(str(scan_id) if scan_id else None)
         task_id_var.set(None)
+
+    @app.teardown_request
+    def _unbind_scan(_: BaseException | None = None) -> None:
+        # Server threads are reused: the next request must not inherit this one's scan.
+        scan_id_var.set(None)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, ScanStatus, StepName, StepStatus
 from techscaniq.errors import ScanCancelled, StepLeaseTaken, TechScanError
-from techscaniq.evidence.homepage import collect_site_basics
+from techscaniq.evidence.collect import collect_evidence
 from techscaniq.progress import ProgressReporter, TaskStateCallback
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
@@ -115,7 +115,7 @@ def collect(
     def work(reporter: ProgressReporter) -> None:
         with session_scope(settings, write=False) as session:
             scan = repo.get_scan(session, scan_id)
-        collect_site_basics(settings, scan, reporter)
+        collect_evidence(settings, scan, reporter)
         with session_scope(settings) as session:
             total = repo.count_evidence(session, scan_id)
             repo.update_step_progress(

@@ -137,7 +137,7 @@ def deliver_completion_webhook(
     """POST the signed summary of an ended scan to its callback_url, retrying with backoff; never raises."""
     try:
         return _deliver(settings, scan_id, max_attempts, backoff_base_seconds, sleep)
-    except Exception:  # noqa: BLE001 - a webhook must never fail the scan that triggered it
+    except Exception:  # a webhook must never fail the scan that triggered it
         log.exception("completion webhook of scan %s failed unexpectedly", scan_id)
         return DeliveryOutcome(skipped="internal_error")
 
@@ -192,7 +192,9 @@ def _deliver(
                 outcome.delivered = True
                 log.info("completion webhook of scan %s delivered (attempt %d)", scan_id, attempt.attempt)
                 return outcome
-            log.warning("completion webhook of scan %s attempt %d failed: %s", scan_id, attempt.attempt, error)
+            log.warning(
+                "completion webhook of scan %s attempt %d failed: %s", scan_id, attempt.attempt, error
+            )
             if number == max_attempts or not _worth_retrying(result.status, result.error_code):
                 break
             sleep(backoff_seconds(number, backoff_base_seconds))

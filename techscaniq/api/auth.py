@@ -51,7 +51,7 @@ def settings() -> Settings:
 class UiSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, marked Secure whenever the request itself came over https."""
 
-    def get_cookie_secure(self, app: Flask) -> bool:  # type: ignore[override]
+    def get_cookie_secure(self, app: Flask) -> bool:
         """Secure when configured or when this request is https (behind a proxy: with ProxyFix)."""
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 

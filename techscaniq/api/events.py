@@ -92,7 +92,12 @@ def stream_events(
                 continue
         elif final_status is not None:
             # Finished without a done entry after the cursor (e.g. the client already saw it): say so and stop.
-            payload = {"seq": cursor, "kind": "done", "message": f"scan {final_status}", "data": {"status": final_status}}
+            payload = {
+                "seq": cursor,
+                "kind": "done",
+                "message": f"scan {final_status}",
+                "data": {"status": final_status},
+            }
             yield format_event(cursor, str(EventKind.DONE), payload)
             return
         now = time.monotonic()

@@ -129,9 +129,7 @@ def _cross_site() -> bool:
 
 
 def _upstream_headers() -> dict[str, str]:
-    headers = {
-        name: value for name, value in request.headers.items() if name.lower() not in NOT_FORWARDED_UP
-    }
+    headers = {name: value for name, value in request.headers.items() if name.lower() not in NOT_FORWARDED_UP}
     # Flower builds its URLs and checks Origin against the Host the browser used.
     headers["Host"] = request.host
     headers["X-Real-Ip"] = request.remote_addr or ""
@@ -144,10 +142,16 @@ def _upstream_headers() -> dict[str, str]:
     return headers
 
 
+def flower_base_url(configured: str) -> str:
+    """Flower's base URL; a bare host:port (as Render's `hostport` gives) means plain HTTP."""
+    configured = configured.strip().rstrip("/")
+    return configured if "://" in configured else f"http://{configured}"
+
+
 def _relative_location(location: str) -> str:
     """A redirect to Flower's own address becomes a path on this host."""
     parts = urlsplit(location)
-    upstream = urlsplit(settings().flower_url)
+    upstream = urlsplit(flower_base_url(settings().flower_url))
     if parts.netloc and parts.netloc == upstream.netloc:
         return parts.path + (f"?{parts.query}" if parts.query else "")
     return location
@@ -159,7 +163,7 @@ def _proxy(path: str) -> ResponseReturnValue:
         return unauthorized()
     if kind == AuthKind.SESSION and request.method not in SAFE_METHODS and _cross_site():
         return Response("cross-site request refused", status=403, mimetype="text/plain")
-    target = settings().flower_url + FLOWER_PREFIX + (f"/{path}" if path else "")
+    target = f"{flower_base_url(settings().flower_url)}{FLOWER_PREFIX}/{path}"
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     try:
@@ -200,12 +204,15 @@ def _proxy(path: str) -> ResponseReturnValue:
     return response
 
 
-@flower_proxy.route(FLOWER_PREFIX, methods=PROXIED_METHODS, strict_slashes=False)
+@flower_proxy.route(FLOWER_PREFIX, methods=PROXIED_METHODS)
 def flower_root() -> ResponseReturnValue:
-    """Flower's dashboard."""
-    return _proxy("")
+    """Flower serves its dashboard at /flower/ only; admins are sent there, everyone else gets 401."""
+    if admin_auth_kind() is None:
+        return unauthorized()
+    return redirect(f"{FLOWER_PREFIX}/", code=302)
 
 
+@flower_proxy.route(f"{FLOWER_PREFIX}/", defaults={"path": ""}, methods=PROXIED_METHODS)
 @flower_proxy.route(f"{FLOWER_PREFIX}/<path:path>", methods=PROXIED_METHODS)
 def flower_path(path: str) -> ResponseReturnValue:
     """Everything else of Flower: pages, its API and static files."""

@@ -6,7 +6,7 @@ Every scrape reads the database and Redis afresh, so any number of API processes
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
@@ -17,12 +17,12 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from techscaniq.api.auth import settings
 from techscaniq.api.flower import admin_auth_kind, unauthorized
 from techscaniq.config import Settings
-from techscaniq.ops_status import QUEUES, queue_depths, unacked_count
+from techscaniq.ops_status import queue_depths, unacked_count
 from techscaniq.storage import ops_repo, webhook_repo
 from techscaniq.storage.db import session_scope
 
@@ -58,72 +58,97 @@ class TechScanCollector:
             counters = ops_repo.step_counters(session)
             failures = ops_repo.failures_by_code(session)
             deliveries = webhook_repo.delivery_counts(session)
+        depths = queue_depths(self.config)
+        unacked = unacked_count(self.config)
 
-        family = GaugeMetricFamily("techscaniq_scans", "Scans by status", labels=["status"])
-        for status, count in sorted(scans.items()):
-            family.add_metric([status], count)
-        yield family
-
-        family = GaugeMetricFamily("techscaniq_scan_steps", "Scan steps by step and status", labels=["step", "status"])
-        for (step, status), count in sorted(steps.items()):
-            family.add_metric([step, status], count)
-        yield family
-
+        yield _gauge("techscaniq_scans", "Scans by status", ["status"], {(k,): v for k, v in scans.items()})
+        yield _gauge("techscaniq_scan_steps", "Scan steps by step and status", ["step", "status"], steps)
         histogram = HistogramMetricFamily(
-            "techscaniq_step_duration_seconds", "Time from start to finish of completed steps", labels=["step"]
+            "techscaniq_step_duration_seconds",
+            "Time from start to finish of completed steps",
+            labels=["step"],
         )
         for step, values in sorted(durations.items()):
-            histogram.add_metric([step], _histogram_buckets(values, STEP_DURATION_BUCKETS_SECONDS), sum(values))
+            histogram.add_metric(
+                [step], _histogram_buckets(values, STEP_DURATION_BUCKETS_SECONDS), sum(values)
+            )
         yield histogram
-
-        family = GaugeMetricFamily("techscaniq_evidence_items", "Stored evidence items by category", labels=["category"])
-        for category, count in sorted(evidence.items()):
-            family.add_metric([category], count)
-        yield family
-
-        retries = CounterMetricFamily("techscaniq_step_retries", "Automatic retries after retryable errors", labels=["step"])
-        redeliveries = CounterMetricFamily(
-            "techscaniq_step_redeliveries", "Extra deliveries of a step after its worker died", labels=["step"]
+        yield _gauge(
+            "techscaniq_evidence_items",
+            "Stored evidence items by category",
+            ["category"],
+            {(k,): v for k, v in evidence.items()},
         )
-        reruns = CounterMetricFamily("techscaniq_step_reruns", "Steps run again on request", labels=["step"])
-        for step, counted in sorted(counters.items()):
-            retries.add_metric([step], counted.retries)
-            redeliveries.add_metric([step], counted.redeliveries)
-            reruns.add_metric([step], counted.reruns)
-        yield from (retries, redeliveries, reruns)
-
-        family = CounterMetricFamily("techscaniq_scan_failures", "Failed scans by error code", labels=["code"])
-        for code, count in sorted(failures.items()):
-            family.add_metric([code], count)
-        yield family
-
-        family = CounterMetricFamily(
-            "techscaniq_webhook_deliveries", "Completion webhook delivery attempts", labels=["outcome"]
+        yield _counter(
+            "techscaniq_step_retries",
+            "Automatic retries after retryable errors",
+            ["step"],
+            {(step,): c.retries for step, c in counters.items()},
         )
-        for outcome, count in sorted(deliveries.items()):
-            family.add_metric([outcome], count)
-        yield family
+        yield _counter(
+            "techscaniq_step_redeliveries",
+            "Extra deliveries of a step after its worker died",
+            ["step"],
+            {(step,): c.redeliveries for step, c in counters.items()},
+        )
+        yield _counter(
+            "techscaniq_step_reruns",
+            "Steps run again on request",
+            ["step"],
+            {(step,): c.reruns for step, c in counters.items()},
+        )
+        yield _counter(
+            "techscaniq_scan_failures",
+            "Failed scans by error code",
+            ["code"],
+            {(k,): v for k, v in failures.items()},
+        )
+        yield _counter(
+            "techscaniq_webhook_deliveries",
+            "Completion webhook delivery attempts",
+            ["outcome"],
+            {(k,): v for k, v in deliveries.items()},
+        )
+        yield _gauge(
+            "techscaniq_queue_depth",
+            "Messages waiting in each queue",
+            ["queue"],
+            {(queue,): depth for queue, depth in depths.items() if depth is not None},
+        )
+        yield _gauge(
+            "techscaniq_queue_unacked",
+            "Messages delivered to workers and not yet acknowledged",
+            [],
+            {} if unacked is None else {(): unacked},
+        )
+        broker_up = bool(depths) and all(depth is not None for depth in depths.values())
+        yield _gauge(
+            "techscaniq_broker_up", "1 when the Redis broker answered this scrape", [], {(): int(broker_up)}
+        )
 
-        depths = queue_depths(self.config)
-        family = GaugeMetricFamily("techscaniq_queue_depth", "Messages waiting in each queue", labels=["queue"])
-        for queue in QUEUES:
-            if depths.get(queue) is not None:
-                family.add_metric([queue], depths[queue])
-        yield family
-        unacked = unacked_count(self.config)
-        family = GaugeMetricFamily("techscaniq_queue_unacked", "Messages delivered to workers and not yet acknowledged")
-        if unacked is not None:
-            family.add_metric([], unacked)
-        yield family
-        family = GaugeMetricFamily("techscaniq_broker_up", "1 when the Redis broker answered this scrape")
-        family.add_metric([], 0 if any(depth is None for depth in depths.values()) or not depths else 1)
-        yield family
+
+def _gauge(
+    name: str, documentation: str, labels: list[str], values: Mapping[tuple[str, ...], float]
+) -> Metric:
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for label_values, value in sorted(values.items()):
+        family.add_metric(list(label_values), value)
+    return family
+
+
+def _counter(
+    name: str, documentation: str, labels: list[str], values: Mapping[tuple[str, ...], float]
+) -> Metric:
+    family = CounterMetricFamily(name, documentation, labels=labels)
+    for label_values, value in sorted(values.items()):
+        family.add_metric(list(label_values), value)
+    return family
 
 
 def render_metrics(config: Settings) -> bytes:
     """The Prometheus text exposition of every techscaniq metric."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(TechScanCollector(config))  # type: ignore[arg-type]
+    registry.register(TechScanCollector(config))
     return generate_latest(registry)
 
 
@@ -132,6 +157,6 @@ def metrics() -> ResponseReturnValue:
     """Prometheus metrics for admins (an admin API key, an admin session or the FLOWER_BASIC_AUTH credentials)."""
     if admin_auth_kind() is None:
         return unauthorized()
-    response = Response(render_metrics(settings()), mimetype=None, content_type=CONTENT_TYPE_LATEST)
+    response = Response(render_metrics(settings()), mimetype=None, content_type=CONTENT_TYPE_PLAIN_0_0_4)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -40,6 +40,12 @@ def _error(description: str) -> dict[str, Any]:
 STRING = {"type": "string"}
 TIMESTAMP = _nullable({"type": "string", "format": "date-time"})
 ERROR_DETAIL = _nullable(_ref("ErrorDetail"))
+HTTP_URL = {
+    "type": "string",
+    "format": "uri",
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/@\\]+(/\S*)?$",
+    "maxLength": MAX_URL_LENGTH_CHARS,
+}
 
 SCHEMAS: dict[str, Any] = {
     "ErrorDetail": {
@@ -63,12 +69,12 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "company_name": {"type": "string", "minLength": 1, "maxLength": TEXT_LIMITS["company_name"]},
             "website_url": {
-                "type": "string",
-                "format": "uri",
-                "maxLength": MAX_URL_LENGTH_CHARS,
+                **HTTP_URL,
                 "description": "http(s) URL on a default port; private and reserved addresses are refused",
             },
-            "callback_url": _nullable({"type": "string", "format": "uri", "maxLength": MAX_URL_LENGTH_CHARS}),
+            "callback_url": _nullable(
+                {**HTTP_URL, "description": "Told when the scan finishes; the same address rules apply"}
+            ),
             "primary_criteria": {"type": "string", "enum": sorted(THESES)},
             "investment_thesis_data": _nullable({"type": "object"}),
             "thesis_tags": _nullable({"type": "array", "items": {"type": "string"}}),

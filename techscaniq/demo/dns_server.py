@@ -48,6 +48,9 @@ def _txt_rdata(value: str) -> dns.rdata.Rdata:
 def _rdata(rtype: str, value: str) -> dns.rdata.Rdata:
     rdtype = dns.rdatatype.from_text(rtype)
     if rdtype == dns.rdatatype.TXT:
+        # Zone files quote TXT strings (and split long ones); a bare value is one string to serve as is.
+        if value.lstrip().startswith('"'):
+            return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value)
         return _txt_rdata(value)
     return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value, origin=dns.name.root, relativize=False)
 

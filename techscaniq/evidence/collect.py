@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import logging
 import pkgutil
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 from techscaniq.config import Settings
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, Scan
-from techscaniq.errors import FetchError, FetchRefused
+from techscaniq.errors import FetchError, FetchRefused, ScanCancelled, StepLeaseTaken
 from techscaniq.evidence import collectors as collectors_package
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
-from techscaniq.evidence.crawler import CrawlLimits, Crawler, CrawlProgress, CrawlSummary, FetchedPageRecord
-from techscaniq.evidence.fetch import GuardedFetcher, ResourceKind
+from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
+from techscaniq.evidence.fetch import GuardedFetcher
 from techscaniq.evidence.urls import registrable_domain
 from techscaniq.progress import ProgressReporter
 from techscaniq.storage import repo
@@ -86,9 +87,11 @@ def _call(name: str, run: CollectorRun, produce: Any, context: CollectContext) -
     """Run one collector call; an exception fails that collector alone and becomes an error item."""
     try:
         drafts = list(produce())
+    except (ScanCancelled, StepLeaseTaken):
+        raise
     except (FetchRefused, FetchError) as error:
         return _failed(name, run, error.code, error.message, context)
-    except Exception as error:  # noqa: BLE001 - a broken collector must never fail the scan
+    except Exception as error:  # a broken collector must never fail the scan
         log.exception("collector %s failed", name)
         return _failed(name, run, "collector_crashed", f"{type(error).__name__}: {error}", context)
     run.items += len(drafts)
@@ -152,6 +155,8 @@ def _summary_item(summary: CrawlSummary, context: CollectContext) -> EvidenceDra
 
 
 def _json_safe(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _json_safe(asdict(value))
     if isinstance(value, Mapping):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -163,7 +168,8 @@ def _json_safe(value: Any) -> Any:
 
 def crawl_limits(settings: Settings, scan: Scan) -> CrawlLimits:
     """The scan's crawl limits: global settings, narrowed by the scan's own `crawl` metadata if given."""
-    overrides = scan.metadata.get("crawl") if isinstance(scan.metadata.get("crawl"), Mapping) else {}
+    requested = scan.metadata.get("crawl")
+    overrides: Mapping[str, Any] = requested if isinstance(requested, Mapping) else {}
     max_pages = min(int(overrides.get("max_pages", settings.crawl_max_pages)), settings.crawl_max_pages)
     max_seconds = min(
         float(overrides.get("max_seconds", settings.crawl_max_seconds)), settings.crawl_max_seconds
@@ -189,17 +195,10 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         ]
     collection.restore(saved_state.get("collectors", {}))
     with GuardedFetcher(settings) as fetcher:
-        home = fetcher.fetch(scan.website_url, ResourceKind.HTML) if not already else None
-        if home is not None and home.status is None:
-            code = home.error_code or "fetch_failed"
-            if code.startswith(REFUSAL_PREFIXES):
-                raise FetchRefused(home.error_message or code, code=code)
-            raise FetchError(
-                f"{scan.website_url} could not be fetched: {home.error_message or code}", code=code
-            )
-        root_url = (
-            (home.final_url if home is not None else None) or saved_state.get("root_url") or scan.website_url
-        )
+        if not already and not _is_ip_literal(_host(scan.website_url)):
+            # Refuse a forbidden or unresolvable site before any request; the crawl itself treats hosts softly.
+            fetcher.resolve(_host(scan.website_url))
+        root_url = saved_state.get("root_url") or scan.website_url
         context = CollectContext(
             scan=scan,
             settings=settings,
@@ -208,11 +207,14 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             registrable_domain=registrable_domain(_host(root_url)),
             checkpoint=reporter.checkpoint,
         )
-        crawler = Crawler(fetcher, root_url, crawl_limits(settings, scan), already_fetched=already)
+        crawler = Crawler(fetcher, scan.website_url, crawl_limits(settings, scan), already_fetched=already)
         pages_done = len(already)
 
         def on_page(page: CrawledPage, outlinks: list[str]) -> None:
             nonlocal pages_done
+            if page.depth == 0:
+                _check_home(page)
+                context.root_url = page.url
             drafts: list[EvidenceDraft] = []
             for name, run in collection.active():
                 drafts.extend(_call(name, run, lambda r=run: r.collector.on_page(page, context), context))
@@ -220,7 +222,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 repo.record_crawled_page(
                     session,
                     scan.id,
-                    url=page.url,
+                    url=page.requested_url,
                     depth=page.depth,
                     page_class=page.page_class,
                     status=page.status,
@@ -228,7 +230,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 )
                 stored = repo.add_evidence(session, scan.id, drafts)
                 repo.save_crawl_state(
-                    session, scan.id, {"root_url": root_url, "collectors": collection.state()}
+                    session, scan.id, {"root_url": context.root_url, "collectors": collection.state()}
                 )
                 total = repo.count_evidence(session, scan.id)
             pages_done += 1
@@ -241,7 +243,14 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
 
         reporter.update(1, phase="crawling", force=True)
         summary = crawler.run(on_page, checkpoint=reporter.checkpoint, progress=on_progress)
-        context.robots_txt = getattr(crawler, "robots_txt", None)
+        if pages_done == 0:
+            failures = (
+                ", ".join(f"{code} x{count}" for code, count in summary.failures.items())
+                or "no page answered"
+            )
+            raise FetchError(f"{scan.website_url} could not be crawled: {failures}", code="site_unreachable")
+        context.robots_txt = crawler.robots_txt
+        root_url = context.root_url
         reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
         active = collection.active()
         for index, (name, run) in enumerate(active):
@@ -278,6 +287,25 @@ def _store(
         repo.save_crawl_state(session, scan_id, {"root_url": root_url, "collectors": collection.state()})
         total = repo.count_evidence(session, scan_id)
     reporter.evidence_added(stored, total)
+
+
+def _check_home(page: CrawledPage) -> None:
+    """The home page must answer: a refusal fails the scan, a network failure is retried."""
+    if page.status is not None:
+        return
+    code = page.fetch.error_code or "fetch_failed"
+    message = page.fetch.error_message or code
+    if code.startswith(REFUSAL_PREFIXES):
+        raise FetchRefused(message, code=code)
+    raise FetchError(f"{page.requested_url} could not be fetched: {message}", code=code)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _host(url: str) -> str:

@@ -131,7 +131,9 @@ class SpfTerm:
 
 def spf_records(txt_records: Iterable[str]) -> list[str]:
     """The TXT records that are SPF records (`v=spf1` followed by a space or the end)."""
-    return [r for r in txt_records if r.strip().lower() == "v=spf1" or r.strip().lower().startswith("v=spf1 ")]
+    return [
+        r for r in txt_records if r.strip().lower() == "v=spf1" or r.strip().lower().startswith("v=spf1 ")
+    ]
 
 
 def parse_spf(record: str) -> list[SpfTerm]:
@@ -148,7 +150,9 @@ def parse_spf(record: str) -> list[SpfTerm]:
         if sep == "=":
             terms.append(SpfTerm("", name.lower(), rest))
         else:
-            terms.append(SpfTerm(qualifier, name.lower(), rest if sep == ":" else (sep + rest if sep else "")))
+            terms.append(
+                SpfTerm(qualifier, name.lower(), rest if sep == ":" else (sep + rest if sep else ""))
+            )
     return terms
 
 
@@ -462,7 +466,7 @@ def parse_mta_sts_policy(text: str) -> MtaStsPolicy:
         key, sep, value = line.partition(":")
         if sep:
             values.setdefault(key.strip().lower(), []).append(value.strip())
-    version = (values.get("version") or [None])[0]
+    version = values["version"][0] if values.get("version") else None
     mode = ((values.get("mode") or [""])[0] or "").lower() or None
     max_age_text = (values.get("max_age") or [""])[0] or ""
     max_age = int(max_age_text) if max_age_text.isdigit() else None

@@ -526,6 +526,11 @@ class GuardedFetcher:
 
     # -- public ---------------------------------------------------------------------------------------------
 
+    @property
+    def ca_bundle(self) -> str:
+        """The CA bundle this fetcher verifies certificates against."""
+        return str(self._verify)
+
     def fetch(
         self,
         url: str,

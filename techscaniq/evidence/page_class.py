@@ -20,7 +20,10 @@ from techscaniq.evidence.urls import (
 # "-", "_" and "." so "soc-2" and "case-studies" match as phrases.
 CLASS_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (PageClass.PRICING, ("pricing", "plans", "plan", "buy", "editions", "price", "prices")),
-    (PageClass.CAREERS, ("careers", "career", "jobs", "job", "join us", "work with us", "hiring", "open roles")),
+    (
+        PageClass.CAREERS,
+        ("careers", "career", "jobs", "job", "join us", "work with us", "hiring", "open roles"),
+    ),
     (PageClass.STATUS, ("status", "system status", "uptime")),
     (
         PageClass.SECURITY,
@@ -29,17 +32,49 @@ CLASS_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (PageClass.PRIVACY, ("privacy", "privacy policy", "cookie policy", "cookies", "cookie")),
     (
         PageClass.TERMS,
-        ("terms", "tos", "legal", "msa", "eula", "dpa", "subprocessors", "sub processors", "terms of service"),
+        (
+            "terms",
+            "tos",
+            "legal",
+            "msa",
+            "eula",
+            "dpa",
+            "subprocessors",
+            "sub processors",
+            "terms of service",
+        ),
     ),
     (
         PageClass.DOCS,
-        ("docs", "documentation", "developers", "developer", "api", "api reference", "reference", "sdk", "sdks"),
+        (
+            "docs",
+            "documentation",
+            "developers",
+            "developer",
+            "api",
+            "api reference",
+            "reference",
+            "sdk",
+            "sdks",
+        ),
     ),
-    (PageClass.CUSTOMERS, ("customers", "customer stories", "case studies", "case study", "stories", "testimonials")),
-    (PageClass.INTEGRATIONS, ("integrations", "integration", "marketplace", "apps", "partners", "app directory")),
+    (
+        PageClass.CUSTOMERS,
+        ("customers", "customer stories", "case studies", "case study", "stories", "testimonials"),
+    ),
+    (
+        PageClass.INTEGRATIONS,
+        ("integrations", "integration", "marketplace", "apps", "partners", "app directory"),
+    ),
     (PageClass.ABOUT, ("about", "about us", "company", "team", "leadership", "our story")),
-    (PageClass.CONTACT, ("contact", "contact us", "demo", "book a demo", "sales", "talk to sales", "support")),
-    (PageClass.BLOG, ("blog", "news", "press", "changelog", "release notes", "releases", "newsroom", "whats new")),
+    (
+        PageClass.CONTACT,
+        ("contact", "contact us", "demo", "book a demo", "sales", "talk to sales", "support"),
+    ),
+    (
+        PageClass.BLOG,
+        ("blog", "news", "press", "changelog", "release notes", "releases", "newsroom", "whats new"),
+    ),
 )
 # Leftmost host labels that decide the class of a whole host.
 HOST_CLASSES = {
@@ -81,6 +116,7 @@ EVIDENCE_CLASSES = frozenset(c for c, rank in CLASS_RANK.items() if rank < CLASS
 # Priority = group * GROUP_WEIGHT + path depth * DEPTH_WEIGHT + class rank: shallow evidence pages of every
 # class come before any deeper one, so a tight page cap still covers each class.
 GROUP_WEIGHT = 10_000
+EVIDENCE_GROUP, OTHER_GROUP, BLOG_GROUP = 0, 1, 2
 DEPTH_WEIGHT = 100
 MAX_COUNTED_DEPTH = 9
 BLOG_INDEX_PATHS = frozenset(
@@ -157,8 +193,8 @@ def blog_section(url: str) -> str:
 def priority(page_class: str, url: str) -> int:
     """Crawl priority (lower first): evidence-bearing classes, shallow paths and the home page first; blog last."""
     rank = CLASS_RANK.get(page_class, CLASS_RANK[PageClass.OTHER])
-    group = 0 if page_class in EVIDENCE_CLASSES else 1
+    group = EVIDENCE_GROUP if page_class in EVIDENCE_CLASSES else OTHER_GROUP
     if page_class == PageClass.BLOG:
-        group = 2
+        group = BLOG_GROUP
     depth = min(path_depth(url), MAX_COUNTED_DEPTH)
     return group * GROUP_WEIGHT + depth * DEPTH_WEIGHT + rank

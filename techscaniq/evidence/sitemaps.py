@@ -69,19 +69,19 @@ def _secure_parser(recover: bool) -> etree.XMLParser:
     )
 
 
-def gunzip_capped(data: bytes, max_bytes: int = MAX_SITEMAP_DECODED_BYTES) -> tuple[bytes, bool]:
-    """Inflate gzip data, stopping past max_bytes; returns (bytes, truncated). Raises zlib.error when corrupt."""
+def gunzip_capped(data: bytes, max_bytes: int = MAX_SITEMAP_DECODED_BYTES) -> tuple[bytes, bool, bool]:
+    """Inflate gzip data, stopping past max_bytes: (bytes, over the cap, stream complete). Raises zlib.error."""
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     out = bytearray()
     pending = data
     while pending:
         out += inflater.decompress(pending, INFLATE_CHUNK_BYTES)
         if len(out) > max_bytes:
-            return bytes(out[:max_bytes]), True
+            return bytes(out[:max_bytes]), True, False
         pending = inflater.unconsumed_tail
         if inflater.eof:
             break
-    return bytes(out), False
+    return bytes(out), False, inflater.eof
 
 
 def _localname(element: etree._Element) -> str:
@@ -106,11 +106,15 @@ def parse_sitemap(
     errors: list[SitemapError] = []
     if body.startswith(GZIP_MAGIC):
         try:
-            body, truncated = gunzip_capped(body, max_bytes)
+            body, over_cap, complete = gunzip_capped(body, max_bytes)
         except zlib.error as exc:
             return ParsedSitemap("unknown", errors=[SitemapError(url, "sitemap_bad_gzip", str(exc))])
-        if truncated:
+        if over_cap:
             errors.append(SitemapError(url, "sitemap_too_large", f"over {max_bytes} bytes once inflated"))
+        elif not complete:
+            errors.append(SitemapError(url, "sitemap_bad_gzip", "the gzip stream ends early"))
+            if not body:
+                return ParsedSitemap("unknown", errors=errors)
     elif len(body) > max_bytes:
         body = body[:max_bytes]
         errors.append(SitemapError(url, "sitemap_too_large", f"over {max_bytes} bytes"))

@@ -7,9 +7,9 @@ never resolves or connects by itself. Failures are data on the returned facts, n
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import socket
 import ssl
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -206,8 +206,10 @@ def probe_version(connect: Connect, host: str, version: TlsVersion, timeout: flo
     """One handshake allowing only `version`: offered, not offered, or could not test (and why)."""
     try:
         context = _inspecting_context()
-        context.minimum_version = _SSL_VERSIONS[version]
-        context.maximum_version = _SSL_VERSIONS[version]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # asking for TLS 1.0/1.1 is the point
+            context.minimum_version = _SSL_VERSIONS[version]
+            context.maximum_version = _SSL_VERSIONS[version]
         if version in LEGACY_VERSIONS:
             context.set_ciphers(LEGACY_CIPHERS)
     except (ValueError, ssl.SSLError) as exc:

@@ -100,7 +100,9 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port is None or port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)])
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    )
     rebuilt = urlunsplit((scheme, netloc, parts.path or "/", query, ""))
     canonical: str = canonicalize_url(rebuilt, keep_fragments=False)
     return canonical

@@ -6,6 +6,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +21,8 @@ RULES_PACKAGE = "techscaniq.report"
 RULES_FOLDER = "rules"
 MAX_NAMES_IN_TEXT = 5
 DEFAULT_MAX_FINDINGS_PER_RULE = 3
+# A finding over many items cites the first few; the count in its text still covers all of them.
+MAX_EVIDENCE_PER_FINDING = 8
 _RULE_ID = re.compile(r"^[A-Z]{2,5}-\d{2}$")
 
 
@@ -72,7 +75,13 @@ OPERATORS = (
     "exists",
     "truthy",
     "matches",
+    "count_at_least",
+    "count_below",
+    "older_than_days",
 )
+# Pseudo-fields a condition may test besides the item's data.
+KEY_FIELD = "_key"
+TITLE_FIELD = "_title"
 
 
 @dataclass(frozen=True)
@@ -109,11 +118,14 @@ class Rule:
     criteria: tuple[str, ...]
     explanation: str
     remedy: Remedy | None = None
+    when_any: tuple[Mapping[str, Any], ...] = ()
 
     def matches(self, item: Evidence) -> bool:
-        """True when the item is of one of the rule's types and its data meets every condition."""
-        return item.type in self.evidence and all(
-            _test(_lookup(item.data, path), spec) for path, spec in self.when.items()
+        """True when the item is of the rule's types, meets every `when` test and one `when_any` group."""
+        return (
+            item.type in self.evidence
+            and _all_hold(item, self.when)
+            and (not self.when_any or any(_all_hold(item, group) for group in self.when_any))
         )
 
 
@@ -184,8 +196,26 @@ def _contains(container: Any, wanted: Any) -> bool:
     return False
 
 
-def _test_one(value: Any, operator: str, expected: Any) -> bool:
+def _days_old(value: Any, at: datetime) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return (at.date() - when).days
+
+
+def _test_one(value: Any, operator: str, expected: Any, at: datetime | None = None) -> bool:
     number = _number(value)
+    if operator in {"count_at_least", "count_below"}:
+        if not isinstance(value, list | tuple | Mapping):
+            return False
+        return len(value) >= expected if operator == "count_at_least" else len(value) < expected
+    if operator == "older_than_days":
+        # Age is measured at collection time, so the same evidence always gives the same answer.
+        age = _days_old(value, at) if at is not None else None
+        return age is not None and age > int(expected)
     if operator == "equals":
         return bool(_lower(value) == _lower(expected))
     if operator == "not_equals":
@@ -217,10 +247,22 @@ def _test_one(value: Any, operator: str, expected: Any) -> bool:
     raise ValueError(f"unknown operator {operator!r}")
 
 
-def _test(value: Any, spec: Any) -> bool:
+def _field(item: Evidence, path: str) -> Any:
+    if path == KEY_FIELD:
+        return item.dedup_key
+    if path == TITLE_FIELD:
+        return item.title
+    return _lookup(item.data, path)
+
+
+def _all_hold(item: Evidence, conditions: Mapping[str, Any]) -> bool:
+    return all(_test(_field(item, path), spec, item.collected_at) for path, spec in conditions.items())
+
+
+def _test(value: Any, spec: Any, at: datetime | None = None) -> bool:
     if isinstance(spec, Mapping):
-        return all(_test_one(value, operator, expected) for operator, expected in spec.items())
-    return _test_one(value, "equals", spec)
+        return all(_test_one(value, operator, expected, at) for operator, expected in spec.items())
+    return _test_one(value, "equals", spec, at)
 
 
 # --- observation text ------------------------------------------------------------------------------------
@@ -232,7 +274,7 @@ class _TextFormatter(string.Formatter):
     def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         if field_name in kwargs:
             return kwargs[field_name], field_name
-        value = _lookup(kwargs.get("data", {}), field_name)
+        value = _lookup(kwargs.get("data", {}), field_name.removeprefix("data."))
         return ("not stated" if value is None else value), field_name
 
     def format_field(self, value: Any, format_spec: str) -> str:
@@ -253,10 +295,27 @@ def _join(names: Sequence[str]) -> str:
     return ", ".join(names[:MAX_NAMES_IN_TEXT]) + f" and {len(names) - MAX_NAMES_IN_TEXT} more"
 
 
+def item_name(item: Evidence) -> str:
+    """What a finding calls an item: its data name, else its provider, else its title."""
+    for key in ("name", "provider"):
+        value = item.data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return item.title
+
+
 def observation_text(rule: Rule, items: Sequence[Evidence]) -> str:
     """The rule's observation template filled from the matching items (first item's data, count, names)."""
-    names = sorted({item.data.get("name") or item.title for item in items})
-    return _FORMATTER.format(rule.observation, data=items[0].data, count=len(items), names=_join(names))
+    names = sorted({item_name(item) for item in items})
+    first = items[0]
+    return _FORMATTER.format(
+        rule.observation,
+        data=first.data,
+        count=len(names),
+        names=_join(names),
+        _key=first.dedup_key,
+        _title=first.title,
+    )
 
 
 # --- loading ---------------------------------------------------------------------------------------------
@@ -295,10 +354,12 @@ def parse_rule(raw: Mapping[str, Any], area: str) -> Rule:
     if not types or bad_types:
         raise ValueError(f"rule {rule_id}: unknown or missing evidence types {bad_types or types}")
     when = raw.get("when") or {}
-    for path, spec in when.items():
-        for operator in spec if isinstance(spec, Mapping) else ["equals"]:
-            if operator not in OPERATORS:
-                raise ValueError(f"rule {rule_id}: unknown operator {operator!r} on {path!r}")
+    when_any = tuple(raw.get("when_any") or ())
+    for conditions in (when, *when_any):
+        for path, spec in conditions.items():
+            for operator in spec if isinstance(spec, Mapping) else ["equals"]:
+                if operator not in OPERATORS:
+                    raise ValueError(f"rule {rule_id}: unknown operator {operator!r} on {path!r}")
     impact = Impact(raw["impact"])
     points = int(raw.get("points", 0))
     if (impact is Impact.POSITIVE and points <= 0) or (impact is Impact.NEGATIVE and points >= 0):
@@ -333,6 +394,7 @@ def parse_rule(raw: Mapping[str, Any], area: str) -> Rule:
         criteria=criteria,
         explanation=str(raw.get("explanation", "")).strip(),
         remedy=remedy,
+        when_any=tuple(dict(group) for group in when_any),
     )
 
 
@@ -385,7 +447,8 @@ def apply_rules(rules: Sequence[Rule], evidence: Sequence[Evidence]) -> list[Fin
     findings: list[Finding] = []
     for rule in rules:
         matched = [item for t in rule.evidence for item in by_type.get(t, ()) if rule.matches(item)]
-        if len(matched) < rule.min_items:
+        # Several items can describe one thing (a provider on many hosts): count distinct names.
+        if len({item_name(item) for item in matched}) < rule.min_items:
             continue
         groups = [[item] for item in matched[: rule.max_findings]] if rule.per_item else [matched]
         for group in groups:
@@ -393,7 +456,7 @@ def apply_rules(rules: Sequence[Rule], evidence: Sequence[Evidence]) -> list[Fin
                 Finding(
                     rule=rule,
                     observation=observation_text(rule, group),
-                    evidence_ids=tuple(item.id for item in group),
+                    evidence_ids=tuple(item.id for item in group[:MAX_EVIDENCE_PER_FINDING]),
                     points=rule.points,
                 )
             )

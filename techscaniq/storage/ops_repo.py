@@ -32,7 +32,7 @@ def scans_by_status(session: Session) -> dict[str, int]:
     return counts
 
 
-def steps_by_status(session: Session) -> dict[tuple[str, str], int]:
+def steps_by_status(session: Session) -> dict[tuple[str, ...], int]:
     """The number of steps per (step, status)."""
     rows = session.execute(
         select(scan_steps.c.name, scan_steps.c.status, func.count()).group_by(
@@ -69,7 +69,7 @@ def evidence_by_category(session: Session) -> dict[str, int]:
 
 def step_counters(session: Session) -> dict[str, StepCounters]:
     """Retries, redeliveries and re-runs per step name."""
-    retries = dict(
+    retries: dict[str | None, int] = dict(
         session.execute(
             select(scan_events.c.step, func.count())
             .where(

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from techscaniq import theses
 from techscaniq.api import auth
@@ -20,7 +21,7 @@ from techscaniq.domain import EventKind, ScanEvent, ScanStatus, StepName
 from techscaniq.errors import AuthError, TechScanError
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from techscaniq.web.report_view import build_report_view, cite_list
+from techscaniq.web.report_view import build_report_view
 
 web = Blueprint("web", __name__)
 
@@ -41,7 +42,11 @@ def init_ui(app: Flask, config: Settings) -> None:
 
 @web.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"csrf_token": auth.csrf_token, "viewer": auth.optional_viewer, "auth_mode": auth.settings().auth_mode}
+    return {
+        "csrf_token": auth.csrf_token,
+        "viewer": auth.optional_viewer,
+        "auth_mode": auth.settings().auth_mode,
+    }
 
 
 @web.errorhandler(TechScanError)
@@ -166,7 +171,9 @@ def _all_events(config: Settings, scan_id: str) -> list[ScanEvent]:
     events: list[ScanEvent] = []
     with session_scope(config, write=False) as db:
         while True:
-            batch = repo.list_events(db, scan_id, after_seq=events[-1].seq if events else 0, limit=EVENT_BATCH)
+            batch = repo.list_events(
+                db, scan_id, after_seq=events[-1].seq if events else 0, limit=EVENT_BATCH
+            )
             events.extend(batch)
             if len(batch) < EVENT_BATCH:
                 return events
@@ -225,7 +232,7 @@ def report_page(report_id: str) -> ResponseReturnValue:
         report=report,
         scan=found,
         categories=categories,
-        cites=lambda node: cite_list(node, view.citation_numbers),
+        cites=view.markers,
     )
 
 
@@ -234,7 +241,8 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML with raw HTML escaped and unsafe link schemes refused."""
-    return Markup(_MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes raw HTML (html=False)
+    # Safe to mark up: markdown-it escapes raw HTML (html=False) and refuses javascript: links.
+    return Markup(_MARKDOWN.render(text))
 
 
 @web.get("/method")

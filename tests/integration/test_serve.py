@@ -74,7 +74,8 @@ def _run_one_scan(tmp_path: Path, *flags: str) -> str:
         assert state["progress"]["reportGeneration"]["reportId"]
         return log_path.read_text()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        # Like a service manager: SIGTERM to `techscaniq serve`, which stops its workers and broker itself.
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:

@@ -6,7 +6,6 @@ import contextlib
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,10 +34,25 @@ def make_context(fetcher: GuardedFetcher, settings: Settings, root_url: str) -> 
     """A collect context for one scan of root_url."""
     now = datetime.now(UTC)
     scan = Scan(
-        id="scan-tls", org_id="org", company_name="Test", website_url=root_url, primary_criteria="x",
-        thesis={}, thesis_tags=[], requestor_name=None, organization_name=None, company_description=None,
-        metadata={}, status=ScanStatus.PROCESSING, error_code=None, error_message=None,
-        cancel_requested_at=None, created_at=now, updated_at=now, finished_at=None, created_by_key_id=None,
+        id="scan-tls",
+        org_id="org",
+        company_name="Test",
+        website_url=root_url,
+        primary_criteria="x",
+        thesis={},
+        thesis_tags=[],
+        requestor_name=None,
+        organization_name=None,
+        company_description=None,
+        metadata={},
+        status=ScanStatus.PROCESSING,
+        error_code=None,
+        error_message=None,
+        cancel_requested_at=None,
+        created_at=now,
+        updated_at=now,
+        finished_at=None,
+        created_by_key_id=None,
     )
     host = urlsplit(root_url).hostname or ""
     return CollectContext(scan, settings, fetcher, root_url, ".".join(host.split(".")[-2:]))
@@ -90,7 +104,9 @@ class TlsServer:
         self.listener.close()
 
 
-def server_context(cert_pem: bytes, key_pem: bytes, tmp_path: Path, *, max_tls12: bool = False) -> ssl.SSLContext:
+def server_context(
+    cert_pem: bytes, key_pem: bytes, tmp_path: Path, *, max_tls12: bool = False
+) -> ssl.SSLContext:
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert_pem)
     key_file.write_bytes(key_pem)
@@ -147,7 +163,9 @@ def settings(fixture_dns: LoopbackDNSServer) -> Settings:
 
 def probe(settings: Settings, name: str, port: int, ca_bundle: str | None):  # type: ignore[no-untyped-def]
     with GuardedFetcher(settings, ca_bundle=ca_bundle) as fetcher:
-        return probe_tls(lambda: fetcher.open_checked_connection(name, port, 3.0), name, port, ca_bundle=ca_bundle)
+        return probe_tls(
+            lambda: fetcher.open_checked_connection(name, port, 3.0), name, port, ca_bundle=ca_bundle
+        )
 
 
 def offered(report) -> dict[str, bool | None]:  # type: ignore[no-untyped-def]
@@ -169,7 +187,7 @@ def test_valid_certificate_verifies_with_the_configured_bundle(
     assert cert.sans == (name, "alt.tlsprobe.test")
     assert cert.issuer_organization == "Loopback Test CA"
     assert cert.key_type == "rsa" and cert.key_bits == 2048
-    assert cert.signature_algorithm == "sha256WithRSAEncryption"
+    assert cert.signature_algorithm == "ecdsa-with-SHA256"  # signed by the CA's EC key
     assert not cert.expired and not cert.self_signed and cert.days_to_expiry > 300
     assert report.version == "TLSv1.3" and report.alpn == "h2" and report.http2
     protocols = offered(report)

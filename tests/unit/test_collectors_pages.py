@@ -7,7 +7,7 @@ collector over them the way the pipeline does: on_page in crawl order, then fini
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -17,9 +17,9 @@ import pytest
 from techscaniq.config import Settings
 from techscaniq.demo.site import Site, build_site
 from techscaniq.domain import EvidenceDraft, EvidenceType, Scan, ScanStatus
-from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, CrawledPage
+from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage
 from techscaniq.evidence.collectors.pages import PagesCollector, sentences
-from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, RedirectHop
+from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 
 SITE_PORT = 8080
 
@@ -73,7 +73,7 @@ def crawled_page(site: Site, url: str, page_class: str | None = None, *, depth: 
 def site_pages(site: Site) -> list[CrawledPage]:
     """Every HTML page of the manifest, home first, in a stable crawl order."""
     home = site.manifest["home"]
-    urls = [home] + sorted(u for urls in site.manifest["pages"].values() for u in urls if u != home)
+    urls = [home, *sorted(u for urls in site.manifest["pages"].values() for u in urls if u != home)]
     return [crawled_page(site, url) for url in urls]
 
 
@@ -132,9 +132,7 @@ def offline_fetcher(fixture_dns: object) -> Iterator[GuardedFetcher]:
         yield fetcher
 
 
-def run(
-    collector: BaseCollector, pages: Sequence[CrawledPage], context: CollectContext
-) -> list[EvidenceDraft]:
+def run(collector: Collector, pages: Sequence[CrawledPage], context: CollectContext) -> list[EvidenceDraft]:
     """Every item of one uninterrupted pass: on_page in order, then finish."""
     items: list[EvidenceDraft] = []
     for page in pages:
@@ -144,7 +142,7 @@ def run(
 
 
 def run_resumed(
-    factory: type[BaseCollector], pages: Sequence[CrawledPage], split: int, context: CollectContext
+    factory: Callable[[], Collector], pages: Sequence[CrawledPage], split: int, context: CollectContext
 ) -> list[EvidenceDraft]:
     """The same pass interrupted after `split` pages: state JSON round-tripped into a fresh instance."""
     first = factory()
@@ -226,7 +224,9 @@ def test_failed_fetches_become_fetch_failure_items(site: Site, offline_fetcher: 
     broken = failed_page(site.url("www", "/labs/live-feed"), "deadline_exceeded")
     missing = crawled_page(site, site.url("www", "/no-such-page"))
     items = run(PagesCollector(), [broken, missing], make_context(site, offline_fetcher))
-    failures = {item.dedup_key: item.data["error_code"] for item in of_type(items, EvidenceType.FETCH_FAILURE)}
+    failures = {
+        item.dedup_key: item.data["error_code"] for item in of_type(items, EvidenceType.FETCH_FAILURE)
+    }
     assert failures == {broken.url: "deadline_exceeded", missing.url: "http_404"}
     assert [item.dedup_key for item in of_type(items, EvidenceType.PAGE)] == [missing.url]
 
@@ -261,3 +261,50 @@ def test_sentences_keep_abbreviations() -> None:
         "Really?",
         "Yes.",
     ]
+
+
+JUNK_HTML = [
+    '<html><head><title>x</head><body><table><tr><td>SOC 2<td>not<p>FedRAMP: no <a href="mailto:">x</a>'
+    '<a href="tel:">t</a><a href="http://[::1">bad</a><a href="https://github.com/">g</a>'
+    '<time datetime="garbage">x</time><redoc spec-url="javascript:alert(1)"></redoc><img alt>'
+    '<div class="plan"><h2></h2>$</div>',
+    '<script type="application/ld+json">{"@type":"Organization","name":{"x":[1]},"address":[1,2],"sameAs":5,'
+    '"numberOfEmployees":{"value":null}}</script><script type="application/ld+json">{broken',
+    '<div class="leader"><h3>' + "A " * 5000 + "</h3></div><p>" + "x" * 200_000 + "</p>",
+    "\x00\x01 binary \ufffd\ufffd",
+]
+
+
+def test_every_collector_survives_hostile_and_junk_pages(offline_fetcher: GuardedFetcher) -> None:
+    from techscaniq.evidence.collectors import business, compliance, developer, hiring, performance  # noqa: F401
+    from techscaniq.evidence.collectors.base import registered
+
+    site = build_site(port=SITE_PORT, pages=30, include_hostile=True)
+    hostile = [crawled_page(site, p["url"], "security") for p in site.manifest["hostile"]["pages"]]
+    base = hostile[0]
+    junk = [
+        CrawledPage(
+            site.url("www", f"/changelog/j{i}-{cls}"), base.url, base.host, cls, 1, base.fetch, html, "link"
+        )
+        for i, html in enumerate(JUNK_HTML)
+        for cls in (
+            "pricing",
+            "security",
+            "careers",
+            "about",
+            "docs",
+            "customers",
+            "integrations",
+            "privacy",
+            "terms",
+        )
+    ]
+    pages = [*hostile, *junk, failed_page(site.url("www", "/t"), "read_timeout")]
+    context = make_context(site, offline_fetcher)
+    names = {"pages", "business", "compliance", "developer", "hiring", "performance"}
+    assert names <= set(registered())
+    for name in sorted(names):
+        items = run(registered()[name](), pages, context)
+        assert_well_formed(items)
+    claims = run(registered()["compliance"](), junk, context)
+    assert not [i for i in claims if i.type == EvidenceType.COMPLIANCE_CLAIM and i.dedup_key == "fedramp"]

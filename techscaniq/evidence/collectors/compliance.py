@@ -79,6 +79,10 @@ FRAMEWORKS = (
     Framework("tisax", "TISAX", re.compile(r"\bTISAX\b")),
 )
 FRAMEWORK_NAMES = {f.key: f.name for f in FRAMEWORKS}
+# A cheap test run before sentence splitting: most blocks name no framework at all.
+_ANY_FRAMEWORK = re.compile(
+    r"SOC|ISO|HIPAA|PCI|GDPR|General Data|CCPA|CPRA|California Consumer|FedRAMP|HITRUST|CSA|Cyber Essentials|TISAX"
+)
 # A claim is a clause stating what the company has; these words in the same clause make it a disclaimer or a plan.
 _NEGATION = re.compile(
     r"\b(?:not|no|never|neither|nor|cannot|none|nothing)\b|n't\b|\b(?:working|work)\s+towards?\b|\bpursuing\b"
@@ -283,7 +287,7 @@ class ComplianceCollector(BaseCollector):
 
     def _collect_claims(self, page: CrawledPage, tree: LexborHTMLParser, trust_centre: bool) -> None:
         for node, text in block_texts(tree):
-            if node.tag in HEADING_TAGS:
+            if node.tag in HEADING_TAGS or not _ANY_FRAMEWORK.search(text):
                 continue
             for sentence in sentences(text):
                 if sentence.endswith("?"):
@@ -334,6 +338,8 @@ class ComplianceCollector(BaseCollector):
     ) -> list[EvidenceDraft]:
         items: list[EvidenceDraft] = []
         for _, text in block_texts(tree):
+            if "%" not in text:
+                continue
             for sentence in sentences(text):
                 if not _UPTIME_WORDS.search(sentence):
                     continue
@@ -538,10 +544,10 @@ class ComplianceCollector(BaseCollector):
                     state["platforms"][name] = url
         for address in mailto_addresses(tree):
             local = address.split("@", 1)[0]
-            if local in {"security", "psirt", "vulnerability", "vulnerabilities", "disclosure"}:
-                if address not in state["contacts"]:
-                    state["contacts"].append(address)
-                    state["contact_source"] = state.get("contact_source") or page.url
+            security_local = local in {"security", "psirt", "vulnerability", "vulnerabilities", "disclosure"}
+            if security_local and address not in state["contacts"]:
+                state["contacts"].append(address)
+                state["contact_source"] = state.get("contact_source") or page.url
 
     # -- site level -----------------------------------------------------------------------------------------
 

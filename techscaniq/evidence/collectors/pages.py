@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
@@ -40,6 +41,9 @@ EVIDENCE_BEARING_CLASSES = frozenset(
     }
 )
 MAIN_TEXT_EXCERPT_CHARS = 300
+# Bounds on the work one page may cost: a 5 MiB table must not hold the crawl for seconds.
+MAX_MAIN_TEXT_INPUT_BYTES = 1024 * 1024
+MAX_BLOCKS_PER_PAGE = 3000
 MAX_LOCALES = 60
 MAX_TEXT_CHARS = 500
 BLOCK_SELECTOR = "p, li, td, th, dd, dt, blockquote, figcaption, caption, h1, h2, h3, h4, h5, h6"
@@ -53,6 +57,9 @@ _ABBREVIATIONS = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
+
+# What lxml-based parsers (trafilatura, extruct) raise on hostile markup or broken embedded JSON.
+PARSER_ERRORS = (etree.LxmlError, ValueError, TypeError, LookupError, AttributeError, RecursionError)
 
 _parsed_cache = threading.local()
 
@@ -68,7 +75,7 @@ def parsed(page: CrawledPage) -> LexborHTMLParser | None:
         return None
     cached = getattr(_parsed_cache, "entry", None)
     if cached is not None and cached[0] is page:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     tree = LexborHTMLParser(page.html)
     _parsed_cache.entry = (page, tree)
     return tree
@@ -85,8 +92,8 @@ def node_text(node: LexborNode, separator: str = " ") -> str:
 
 
 def block_texts(tree: LexborHTMLParser) -> Iterator[tuple[LexborNode, str]]:
-    """Text blocks (paragraphs, list items, cells, headings) that contain no other such block."""
-    for node in tree.css(BLOCK_SELECTOR):
+    """Text blocks (paragraphs, list items, cells, headings) that contain no other such block (bounded)."""
+    for node in tree.css(BLOCK_SELECTOR)[:MAX_BLOCKS_PER_PAGE]:
         if node.tag not in HEADING_TAGS and _has_nested_block(node):
             continue
         # Inline elements inside a block are joined as written ("e-mail <a>us</a>." stays "e-mail us.").
@@ -189,12 +196,14 @@ def visible_word_count(tree: LexborHTMLParser) -> int:
 
 
 def main_text(page: CrawledPage) -> str | None:
-    """The page's main text by trafilatura, from the bytes already fetched (never its own fetchers)."""
+    """The page's main text by trafilatura from the bytes already fetched (never its fetchers); None if too big."""
     import trafilatura
 
+    if len(page.fetch.body) > MAX_MAIN_TEXT_INPUT_BYTES:
+        return None
     try:
         return trafilatura.extract(page.fetch.body, include_comments=False, include_tables=True)
-    except Exception:  # trafilatura raises assorted lxml and value errors on hostile markup
+    except PARSER_ERRORS:  # hostile markup: no main text rather than a failed collector
         return None
 
 

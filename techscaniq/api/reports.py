@@ -1,0 +1,87 @@
+"""Report renderings: GET /api/reports/<id>.md, .html and .pdf (the PDF is rendered once and cached)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response
+from flask.typing import ResponseReturnValue
+
+from techscaniq.api.auth import current_viewer, settings
+from techscaniq.domain import Report
+from techscaniq.errors import NotFoundError
+from techscaniq.report import render
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+
+reports_api = Blueprint("reports_api", __name__, url_prefix="/api/reports")
+
+PDF_CACHE_FOLDER = "pdf"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def _report(report_id: str) -> Report:
+    if not _SAFE_ID.match(report_id):
+        raise NotFoundError(f"report {report_id} not found")
+    viewer = current_viewer()
+    with session_scope(settings(), write=False) as session:
+        return repo.get_report(session, report_id, org_id=viewer.scope_org_id)
+
+
+def _filename(report: Report, suffix: str) -> str:
+    return f"techscaniq-report-{report.id}-v{report.version}.{suffix}"
+
+
+@reports_api.get("/<report_id>.md")
+def report_markdown(report_id: str) -> ResponseReturnValue:
+    """The report as Markdown."""
+    report = _report(report_id)
+    response = Response(render.render_markdown(report.content), mimetype="text/markdown")
+    response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "md")}"'
+    return response
+
+
+@reports_api.get("/<report_id>.html")
+def report_html(report_id: str) -> ResponseReturnValue:
+    """The report as one self-contained HTML page; its CSP allows no script."""
+    report = _report(report_id)
+    css = render.stylesheet()
+    response = Response(render.render_html(report.content), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = render.content_security_policy(css)
+    return response
+
+
+def pdf_cache_path(data_dir: Path, report_id: str) -> Path:
+    """Where a report's PDF is cached (reports are immutable versions, so the id is the key)."""
+    return data_dir / PDF_CACHE_FOLDER / f"{report_id}.pdf"
+
+
+def cached_pdf(data_dir: Path, report: Report) -> bytes:
+    """The report's PDF: read from the cache, else rendered, written atomically and returned."""
+    path = pdf_cache_path(data_dir, report.id)
+    if path.is_file():
+        return path.read_bytes()
+    pdf = render.render_pdf(report.content)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(pdf)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return pdf
+
+
+@reports_api.get("/<report_id>.pdf")
+def report_pdf(report_id: str) -> ResponseReturnValue:
+    """The report as PDF; 503 pdf_unavailable (with what to install) when WeasyPrint cannot run here."""
+    report = _report(report_id)
+    pdf = cached_pdf(settings().data_dir, report)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "pdf")}"'
+    return response

@@ -1,0 +1,442 @@
+"""Renderings of the canonical report JSON: Markdown, self-contained HTML (inline SVG charts) and PDF."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+
+import jinja2
+from markupsafe import escape
+
+from techscaniq.errors import TechScanError
+
+TEMPLATES = "templates"
+PASS_COLOUR = "#1e7d32"
+FAIL_COLOUR = "#b3261e"
+BAR_COLOUR = "#23406b"
+MUTED_COLOUR = "#98a2b3"
+INSTALL_HINT = (
+    "PDF rendering needs WeasyPrint and its system libraries (Pango, HarfBuzz, fontconfig). Debian/Ubuntu: "
+    "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core; "
+    "macOS: brew install pango; then pip install 'weasyprint>=66'."
+)
+
+
+class PdfUnavailable(TechScanError):
+    """WeasyPrint or its system libraries are missing; everything else still works."""
+
+    code = "pdf_unavailable"
+    http_status = 503
+    retryable = False
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+
+def _template_text(name: str) -> str:
+    return resources.files("techscaniq.report").joinpath(TEMPLATES, name).read_text(encoding="utf-8")
+
+
+def template_dir() -> Path:
+    """The packaged templates folder (the only files the PDF fetcher may read)."""
+    return Path(str(resources.files("techscaniq.report").joinpath(TEMPLATES))).resolve()
+
+
+def writer_label(header: Mapping[str, Any]) -> str:
+    """'deterministic' or 'LLM (provider model)', with the fallback stated."""
+    writer = header.get("writer") or {}
+    kind = writer.get("kind", "deterministic")
+    if kind == "llm":
+        return f"LLM ({writer.get('provider')}, {writer.get('model')})"
+    if writer.get("fallback_from"):
+        return f"deterministic (fallback: the {writer['fallback_from']} LLM writer failed: {writer.get('fallback_reason')})"
+    return "deterministic"
+
+
+# --- Markdown --------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def md_escape(text: Any) -> str:
+    """Text safe for Markdown: HTML entities for <, >, & and backslashes before Markdown syntax."""
+    raw = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", raw.replace("\n", " "))
+
+
+def md_marks(node: Mapping[str, Any]) -> str:
+    """Footnote markers of a statement."""
+    numbers = ([node["cite"]] if "cite" in node else []) + list(node.get("cites", []))
+    return "".join(f"[^{n}]" for n in numbers)
+
+
+def _md_stmt(node: Mapping[str, Any]) -> str:
+    return f"{md_escape(node['text'])} {md_marks(node)}"
+
+
+def _md_finding(f: Mapping[str, Any]) -> str:
+    return f"- {_md_stmt(f)} ({f['rule']}, {f['impact']}, {f['severity']}, {f['points']:+d} points)"
+
+
+def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(md_escape(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The report as Markdown; every cited statement ends in footnote markers that resolve to evidence."""
+    h = report["header"]
+    es = report["executive_summary"]
+    out: list[str] = [
+        f"# {md_escape(h['company'])}: technology due diligence",
+        "",
+        f"- Website: {md_escape(h['website_url'])}",
+        f"- Thesis: {md_escape(h['thesis']['name'])} (`{h['thesis']['slug']}`), threshold {h['thesis']['threshold']}",
+        f"- Scan: `{h['scan_id']}`, created {h['dates']['scan_created']}",
+        f"- Evidence: {h['evidence_count']} items, {h['dates']['evidence_from']} to {h['dates']['evidence_to']}",
+        f"- Writer: {md_escape(writer_label(h))}; method version {h['method_version']}",
+        "",
+        "## 1. Executive summary",
+        "",
+        md_escape(es["fit"]),
+        "",
+    ]
+    out += [_md_stmt(s) + "\n" for s in es["narrative"]]
+    decision = es["recommendation"]["decision"]
+    out += [f"**Recommendation: {decision}**" if decision else "**No recommendation: insufficient evidence**", ""]
+    for c in es["recommendation"]["conditions"]:
+        text = _md_stmt(c) if c.get("cites") else md_escape(c["text"])
+        out.append(f"- Condition: {text}")
+    out += ["", f"_{md_escape(es['recommendation']['rule'])}_", "", "### Top upsides", ""]
+    out += [_md_finding(f) for f in es["upsides"]] or ["No positive finding."]
+    out += ["", "### Top risks", ""]
+    out += [f"- {r['risk']} ({r['likelihood']} likelihood, {r['impact']} impact): {_md_stmt(r)}" for r in es["risks"]]
+    out += ["", "### Next steps", ""] + [f"{i}. {md_escape(s)}" for i, s in enumerate(es["next_steps"], 1)]
+
+    scores = report["scores"]
+    total = scores["total"]
+    out += ["", "## 2. Scores", ""]
+    if total["score"] is not None:
+        verdict = "pass" if total["passed"] else "fail"
+        out.append(
+            f"Weighted total **{total['score']}/100** (grade {total['grade']}) against the threshold of "
+            f"{total['threshold']}: **{verdict}**. Scored weight {total['scored_weight']}, unscored weight "
+            f"{total['unscored_weight']}."
+        )
+    else:
+        out.append(
+            f"**Insufficient evidence: no total.** Scored weight {total['scored_weight']}, unscored weight "
+            f"{total['unscored_weight']}."
+        )
+    out.append("")
+    rows = []
+    for c in scores["criteria"]:
+        behind = "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
+        rows.append(
+            [
+                md_escape(c["name"]),
+                str(c["weight"]),
+                str(c["score"]) if c["score"] is not None else "not scored",
+                c["band"] or "-",
+                str(c["points"]) if c["points"] is not None else "-",
+                f"{behind} ({md_escape(c['trace'])})",
+            ]
+        )
+    out += _md_table(["Criterion", "Weight", "Score", "Band", "Points", "Findings behind it"], rows)
+    rows = []
+    for c in scores["categories"]:
+        behind = "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
+        rows.append([md_escape(c["name"]), str(c["score"] if c["score"] is not None else "not scored"), c["grade"] or "-", behind])
+    out += ["### Category scores", ""] + _md_table(["Category", "Score", "Grade", "Findings behind it"], rows)
+    out += [f"_{md_escape(scores['method'])}_", ""]
+
+    cf = report["confidence"]
+    out += [
+        "## 3. Confidence",
+        "",
+        f"Coverage confidence **{cf['coverage_confidence']}/100 ({cf['label']})**; {cf['observed_items']} observed "
+        f"items; status: {cf['status']}"
+        + (f" ({md_escape(cf['insufficient_reason'])})" if cf["insufficient_reason"] else "")
+        + ".",
+        "",
+    ]
+    if cf["missing_critical_evidence"]:
+        out += ["Missing critical evidence: " + ", ".join(cf["missing_critical_evidence"]) + ".", ""]
+
+    out += ["## 4. Findings by area", ""]
+    for area in report["findings_by_area"]:
+        out += [f"### {md_escape(area['title'])}", ""]
+        out += [_md_stmt(s) + "\n" for s in area["narrative"]]
+        out += [_md_finding(f) for f in area["findings"]]
+        for block in area["blocks"]:
+            out += ["", f"**{md_escape(block['title'])}**", ""]
+            if block.get("rows"):
+                rows = [[md_escape(cell) for cell in r["cells"]] + [md_marks(r)] for r in block["rows"]]
+                out += _md_table([*block["columns"], "Ref"], rows)
+            else:
+                out += [f"- {_md_stmt(s)}" for s in block["statements"]]
+        out.append("")
+
+    out += ["## 5. Thesis deep dive", ""]
+    for d in report["thesis_deep_dive"]:
+        state = f"score {d['score']}, {d['band']}" if d["score"] is not None else "not scored"
+        out += [f"### {md_escape(d['name'])} (weight {d['weight']}, {state})", ""]
+        if d["strengths"]:
+            out += ["Strengths:", ""] + [_md_finding(f) for f in d["strengths"]] + [""]
+        if d["gaps"]:
+            out += ["Gaps:", ""] + [_md_finding(f) for f in d["gaps"]] + [""]
+        if d["unscored_gap"]:
+            out += [md_escape(d["unscored_gap"]), ""]
+        if d["recommendations"]:
+            rows = [
+                [md_escape(r["action"]), md_escape(r["cost_band"]), r["timeline"], md_escape(r["impact"]), md_marks(r)]
+                for r in d["recommendations"]
+            ]
+            out += _md_table(["Recommendation", "Cost band", "Timeline", "Impact", "Ref"], rows)
+
+    out += ["## 6. Risk register", ""]
+    rows = [
+        [
+            r["id"],
+            f"**{md_escape(r['title'])}**: {_md_stmt(r['description'])}",
+            r["likelihood"],
+            r["impact"],
+            md_escape(r["mitigation"]),
+            md_escape(r["owner"]),
+            md_escape(r["cost_band"]),
+        ]
+        for r in report["risk_register"]
+    ]
+    out += _md_table(["Id", "Risk", "Likelihood", "Impact", "Mitigation", "Owner", "Cost band"], rows) if rows else [
+        "No negative finding, so no risk is registered.",
+        "",
+    ]
+
+    out += ["## 7. Value-creation roadmap", ""]
+    for bucket, items in report["roadmap"].items():
+        out += [f"### {bucket}", ""]
+        rows = [
+            [
+                md_escape(i["name"]),
+                md_escape(i["expected_impact"]),
+                md_escape(i["cost"]),
+                i["roi"],
+                md_escape(i["owner"]),
+                md_escape(i["criterion"] or i["category"]),
+                md_marks(i),
+            ]
+            for i in items
+        ]
+        out += _md_table(["Initiative", "Expected impact", "Cost", "ROI", "Owner", "Serves", "Ref"], rows) if rows else [
+            "No initiative in this period.",
+            "",
+        ]
+
+    out += ["## 8. Data gaps and questions for the data room", ""]
+    out += [f"- **{md_escape(g['topic'])}:** {md_escape(g['question'])}" for g in report["data_gaps"]]
+
+    out += ["", "## 9. Evidence appendix", "", "### Collector coverage", ""]
+    rows = [
+        [
+            md_escape(c["collector"]),
+            c["outcome"],
+            str(c["items"]),
+            md_escape(f"{c['error']['code']}: {c['error']['message']}") if c["error"] else "-",
+            md_marks(c),
+        ]
+        for c in report["coverage"]
+    ]
+    out += _md_table(["Collector", "Outcome", "Items", "Error", "Ref"], rows) if rows else ["No collector outcome was recorded.", ""]
+    out += ["### Evidence items", ""]
+    rows = [
+        [f"`{e['id']}`", e["type"], md_escape(e["title"]), md_escape(e["source_url"]), e["collected_at"], f"{e['confidence']:.2f}"]
+        for e in report["evidence_appendix"]
+    ]
+    out += _md_table(["Id", "Type", "Title", "Source", "Collected", "Confidence"], rows)
+    out += ["### References", ""]
+    for ref in report["references"]:
+        ids = ", ".join(f"`{i}`" for i in ref["evidence_ids"])
+        out.append(f"[^{ref['number']}]: {md_escape(ref['claim'])} Evidence: {ids}.")
+    return "\n".join(out) + "\n"
+
+
+# --- SVG charts ------------------------------------------------------------------------------------------
+
+
+def _svg_text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 11, fill: str = "#1d2433") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" '
+        f'font-family="DejaVu Sans, Arial, sans-serif">{escape(text)}</text>'
+    )
+
+
+def bar_chart(title: str, bars: Sequence[tuple[str, int | None, str]], threshold: int | None = None) -> str:
+    """Horizontal 0-100 bars with labels; an optional threshold line; None values say 'not scored'."""
+    label_w, bar_w, right_w, row_h, top = 230, 330, 70, 22, 30
+    width = label_w + bar_w + right_w
+    height = top + row_h * len(bars) + 24
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" width="100%" '
+        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">',
+        _svg_text(0, 16, title, size=12, fill="#0f2747"),
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = label_w + bar_w * tick / 100
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + row_h * len(bars)}" stroke="#e4e7ec" stroke-width="1"/>')
+        parts.append(_svg_text(x, height - 6, str(tick), anchor="middle", size=9, fill="#667085"))
+    for i, (label, value, note) in enumerate(bars):
+        y = top + i * row_h
+        short = label if len(label) <= 34 else label[:33] + "…"
+        parts.append(_svg_text(label_w - 8, y + 15, short, anchor="end", size=10))
+        if value is None:
+            parts.append(_svg_text(label_w + 4, y + 15, "not scored", size=10, fill=MUTED_COLOUR))
+            continue
+        colour = BAR_COLOUR if threshold is None else (PASS_COLOUR if value >= threshold else FAIL_COLOUR)
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{bar_w * value / 100:.1f}" height="{row_h - 8}" fill="{colour}" rx="2"/>'
+        )
+        parts.append(_svg_text(label_w + bar_w + 6, y + 15, f"{value} {note}".strip(), size=10))
+    if threshold is not None:
+        x = label_w + bar_w * threshold / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{top + row_h * len(bars) + 2}" stroke="#111" '
+            'stroke-width="1.5" stroke-dasharray="4 3"/>'
+        )
+        parts.append(_svg_text(x, top - 9, f"threshold {threshold}", anchor="middle", size=9))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def criteria_chart(report: Mapping[str, Any]) -> str:
+    """Criterion scores against the thesis threshold."""
+    bars = [(c["name"], c["score"], f"(w {c['weight']})") for c in report["scores"]["criteria"]]
+    return bar_chart("Criterion scores against the threshold", bars, report["scores"]["total"]["threshold"])
+
+
+def category_chart(report: Mapping[str, Any]) -> str:
+    """The seven category scores with grades."""
+    bars = [(c["name"], c["score"], c["grade"] or "") for c in report["scores"]["categories"]]
+    return bar_chart("Category scores", bars)
+
+
+# --- HTML ------------------------------------------------------------------------------------------------
+
+
+def _is_web_url(value: Any) -> bool:
+    return isinstance(value, str) and urlsplit(value).scheme in {"http", "https"}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        loader=jinja2.FunctionLoader(lambda name: _template_text(name)),
+    )
+    env.tests["web_url"] = _is_web_url
+    return env
+
+
+def stylesheet() -> str:
+    """The report stylesheet (inlined into the HTML)."""
+    return _template_text("report.css")
+
+
+def content_security_policy(css: str) -> str:
+    """A policy that allows only the inline stylesheet (by hash) and data: images; no script at all."""
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """The report as one self-contained, printable HTML document (no script, no external resource)."""
+    css = stylesheet()
+    titles = {e["id"]: e["title"] for e in report["evidence_appendix"]}
+    return _environment().get_template("report.html.j2").render(
+        report=report,
+        css=css,
+        csp=content_security_policy(css),
+        criteria_chart=criteria_chart(report),
+        category_chart=category_chart(report),
+        writer_label=writer_label(report["header"]),
+        titles=titles,
+    )
+
+
+# --- PDF -------------------------------------------------------------------------------------------------
+
+
+def pdf_unavailable_reason() -> str | None:
+    """Why PDFs cannot be rendered here (WeasyPrint or its libraries missing), or None when they can."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as error:
+        return f"{INSTALL_HINT} ({type(error).__name__}: {error})"
+    return None
+
+
+class OfflineFetcher:
+    """WeasyPrint URL fetcher that serves data: URIs and packaged template files and refuses everything else."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        """Answer a data: or packaged-file URL; raise ValueError (the resource is skipped) for the rest."""
+        from weasyprint.urls import URLFetcherResponse
+
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            media_type, body = _decode_data_uri(url)
+            return URLFetcherResponse(url, body, {"Content-Type": media_type})
+        if scheme == "file":
+            path = Path(unquote_to_bytes(urlsplit(url).path).decode("utf-8")).resolve()
+            if path.is_relative_to(template_dir()) and path.is_file():
+                return URLFetcherResponse(url, path.read_bytes(), {})
+        self.refused.append(url)
+        raise ValueError(f"report rendering makes no requests: refused {url[:200]}")
+
+    def __call__(self, url: str) -> Any:
+        return self.fetch(url)
+
+
+def _decode_data_uri(url: str) -> tuple[str, bytes]:
+    header, _, payload = url[5:].partition(",")
+    params = header.split(";")
+    media_type = params[0] or "text/plain"
+    try:
+        if "base64" in params[1:]:
+            return media_type, base64.b64decode(payload, validate=False)
+        return media_type, unquote_to_bytes(payload)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(f"malformed data: URI ({error})") from error
+
+
+def html_to_pdf(html: str, fetcher: OfflineFetcher | None = None) -> bytes:
+    """Render HTML to PDF with WeasyPrint and the offline fetcher; PdfUnavailable when it cannot run here."""
+    reason = pdf_unavailable_reason()
+    if reason:
+        raise PdfUnavailable(reason)
+    from weasyprint import HTML
+
+    fetcher = fetcher or OfflineFetcher()
+    pdf: bytes = HTML(string=html, base_url=template_dir().as_uri() + "/", url_fetcher=fetcher).write_pdf()
+    return pdf
+
+
+def render_pdf(report: Mapping[str, Any]) -> bytes:
+    """The report as PDF (the HTML rendering, printed)."""
+    return html_to_pdf(render_html(report))

@@ -1,0 +1,304 @@
+"""The UI in a real browser: sign-in, the scan form, live progress, the cited report, cancel, escaping."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Live
+from tests.support.sites import LoopbackSite
+
+pytestmark = [pytest.mark.integration, pytest.mark.parametrize("stack", ["sqlite"], indirect=True)]
+SCAN_TIMEOUT_MS = 90_000
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+# Basic accessibility: labelled controls, named buttons and links, alt text, one h1, and text contrast >= 4.5:1.
+A11Y_PROBLEMS = """() => {
+  const problems = [];
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  if (!document.documentElement.lang) problems.push('html has no lang');
+  if (document.querySelectorAll('h1').length !== 1) problems.push('expected one h1');
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    if (!visible(el)) continue;
+    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!named) problems.push('unlabelled control ' + (el.id || el.name || el.outerHTML.slice(0, 60)));
+  }
+  for (const el of document.querySelectorAll('button, a[href]')) {
+    if (visible(el) && !(el.textContent.trim() || el.getAttribute('aria-label'))) problems.push('unnamed ' + el.outerHTML.slice(0, 80));
+  }
+  for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push('img without alt');
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((acc, v, i) => acc + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (style.backgroundImage !== 'none') return null;  // gradients: not judged here
+      const c = rgb(style.backgroundColor);
+      if (c.length >= 3 && (c.length < 4 || c[3] > 0.9)) return c;
+    }
+    return [255, 255, 255];
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    if (!visible(el) || el.closest('svg')) continue;
+    const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const style = getComputedStyle(el);
+    if (parseFloat(style.opacity) < 1) continue;
+    const bg = background(el);
+    if (!bg) continue;
+    const fg = rgb(style.color);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.6 && parseInt(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) problems.push('contrast ' + ratio.toFixed(2) + ' for "' + el.textContent.trim().slice(0, 40) + '"');
+  }
+  return problems;
+}"""
+
+
+def shot(page: Any, live: Live, name: str, *, full: bool = True) -> None:
+    """Save a screenshot of the page under the test output."""
+    page.screenshot(path=str(live.screenshots / f"{name}.png"), full_page=full)
+
+
+def check_accessibility(page: Any) -> None:
+    """Fail on the basic accessibility problems A11Y_PROBLEMS finds."""
+    problems = page.evaluate(A11Y_PROBLEMS)
+    assert not problems, problems
+
+
+def sign_in(page: Any, live: Live, key: str | None = None) -> None:
+    """Sign in through the form."""
+    page.goto(f"{live.url}/signin")
+    page.fill("#api_key", key or live.admin_key)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/scans$"))
+
+
+def test_sign_in_and_out(page: Any, live: Live) -> None:
+    page.goto(f"{live.url}/scans/new")
+    page.wait_for_url(re.compile(r".*/signin\?next=/scans/new"))
+    check_accessibility(page)
+    page.fill("#api_key", "tsq_not-a-key")
+    page.keyboard.press("Enter")
+    assert "unknown or revoked" in page.inner_text("#api_key-error")
+    assert page.get_attribute("#api_key", "aria-invalid") == "true"
+    shot(page, live, "01-sign-in-error")
+    page.fill("#api_key", live.admin_key)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/scans/new$"))
+    cookie = next(c for c in page.context.cookies() if c["name"] == "techscaniq_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert page.is_visible("a[href='/flower/']")  # admins see the queue dashboard link
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r".*/signin$"))
+    page.goto(f"{live.url}/scans")
+    page.wait_for_url(re.compile(r".*/signin\?next=/scans$"))
+
+
+def test_bad_input_shows_field_errors(page: Any, live: Live) -> None:
+    sign_in(page, live)
+    page.goto(f"{live.url}/scans/new")
+    check_accessibility(page)
+    shot(page, live, "02-request-form")
+    page.click("#submit-scan")  # client-side checks first
+    assert page.is_visible("#company_name-error") and page.is_visible("#website_url-error")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # The API's own field errors, placed next to the fields: a private address is refused by the server.
+    page.fill("#company_name", "Acme Analytics")
+    page.fill("#website_url", "http://10.1.2.3/")
+    page.click("#submit-scan")
+    page.wait_for_selector("#website_url-error:not([hidden])")
+    assert "private" in page.inner_text("#website_url-error")
+    assert page.get_attribute("#website_url", "aria-invalid") == "true"
+    assert page.is_hidden("#company_name-error")
+    # A custom thesis whose weights do not add up to 100: the live sum says so and submission is refused.
+    page.check("input[name=primary_criteria][value=custom]")
+    assert page.is_visible("#custom-thesis")
+    assert "100 / 100" in page.inner_text("#weight-sum")
+    weights = page.locator("#criteria-rows input[data-key=weight]")
+    weights.nth(2).fill("20")
+    assert "90 / 100" in page.inner_text("#weight-sum") and "10 to allocate" in page.inner_text("#weight-sum")
+    page.fill("#custom_name", "Platform play")
+    page.click("#submit-scan")
+    assert "exactly 100" in page.inner_text("#criteria-error")
+    check_accessibility(page)
+    shot(page, live, "03-form-errors")
+    assert page.url.endswith("/scans/new")
+
+
+def _watch_progress(page: Any, live: Live) -> list[tuple[int, int, int, int]]:
+    """Sample (evidence bar, report bar, items, feed length) until the page navigates to the report."""
+    samples: list[tuple[int, int, int, int]] = []
+    deadline = time.monotonic() + SCAN_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline and "/reports/" not in page.url:
+        try:
+            sample = page.evaluate(
+                "() => [document.getElementById('step-evidence-bar').value, "
+                "document.getElementById('step-report-bar').value, "
+                "parseInt(document.getElementById('stat-items').textContent, 10), "
+                "document.querySelectorAll('#evidence-feed li').length]"
+            )
+            if sample[3] and not any(earlier[3] for earlier in samples):
+                shot(page, live, "04-progress-live")
+            samples.append(tuple(sample))
+        except Exception:  # noqa: BLE001 - the page is navigating away
+            break
+        page.wait_for_timeout(100)
+    return samples
+
+
+def test_a_scan_from_the_form_to_the_cited_report(page: Any, live: Live) -> None:
+    sign_in(page, live)
+    with LoopbackSite(home_delay_seconds=2.5) as site:
+        page.goto(f"{live.url}/scans/new")
+        page.fill("#company_name", "Acme Analytics")
+        page.fill("#website_url", site.url)
+        page.fill("#company_description", "Revenue intelligence for subscription businesses")
+        page.click("label.thesis-card:has(input[value=buy-and-build])")
+        page.fill("#requestor_name", "Dana Analyst")
+        page.click("#submit-scan")
+        page.wait_for_url(re.compile(r".*/scans/[0-9a-f-]+/progress$"))
+        scan_id = page.url.split("/")[-2]
+        samples = _watch_progress(page, live)
+        page.wait_for_url(re.compile(r".*/reports/[0-9a-f-]+$"), timeout=SCAN_TIMEOUT_MS)
+    # The page opened while evidence was still being collected, then the bars, counter and feed moved.
+    assert samples and samples[0][0] < 100 and samples[0][1] == 0, samples[:3]
+    assert samples[-1][0] == samples[-1][1] == 100, samples[-3:]
+    assert samples[-1][2] > samples[0][2] and samples[-1][3] > samples[0][3], (samples[0], samples[-1])
+    for earlier, later in zip(samples, samples[1:], strict=False):
+        assert later[0] >= earlier[0] and later[2] >= earlier[2]
+
+    page.wait_for_selector("#evidence-table")
+    check_accessibility(page)
+    shot(page, live, "05-report")
+    assert page.inner_text("h1") == "Acme Analytics"
+    assert page.locator("#evidence-table tbody tr").count() > 3
+    # A numbered citation opens its evidence in place.
+    citation = page.locator("a.cite").first
+    first_id = citation.get_attribute("data-evidence-ids").split()[0]
+    citation.click()
+    assert page.is_visible("#evidence-popover")
+    row_title = page.inner_text(f"#ev-{first_id} summary")
+    assert row_title in page.inner_text("#evidence-popover .popover-title")
+    shot(page, live, "06-citation-open", full=False)
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#evidence-popover")
+    # Filters: a category, then a search that matches nothing.
+    category = page.locator("#evidence-category option").nth(1).get_attribute("value")
+    page.select_option("#evidence-category", category)
+    shown = page.locator("#evidence-table tbody tr:visible")
+    assert shown.count() >= 1
+    assert all(c == category for c in shown.evaluate_all("rows => rows.map(r => r.dataset.category)"))
+    assert "Showing" in page.inner_text("#evidence-count")
+    page.select_option("#evidence-category", "")
+    page.fill("#evidence-search", "zz-nothing-matches-this")
+    assert page.is_visible("#evidence-none") and page.locator("#evidence-table tbody tr:visible").count() == 0
+    page.fill("#evidence-search", "")
+    # Downloads: the PDF (when its route exists), Markdown and JSON links.
+    report_id = page.url.rsplit("/", 1)[-1]
+    pdf = page.get_attribute("a:has-text('PDF')", "href")
+    assert pdf == f"/api/reports/{report_id}.pdf"
+    assert page.get_attribute("a:has-text('Markdown')", "href") == f"/api/reports/{report_id}.md"
+    with page.expect_download() as json_download:
+        page.click("a:has-text('JSON')")
+    assert b'"scan_id"' in Path(json_download.value.path()).read_bytes()
+    if page.request.get(live.url + pdf).headers.get("content-type", "").startswith("application/pdf"):
+        with page.expect_download() as pdf_download:
+            page.click("a:has-text('PDF')")
+        assert Path(pdf_download.value.path()).read_bytes()[:5] == b"%PDF-"
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, live, "07-report-mobile")
+    # Opening the progress page late shows the same, finished state.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{live.url}/scans/{scan_id}")
+    page.wait_for_url(re.compile(rf".*/scans/{scan_id}/progress$"))
+    assert page.inner_text("#scan-status") == "Completed"
+    assert page.is_visible("#report-link") and page.locator("#evidence-feed li").count() >= 1
+    assert page.get_attribute("#step-evidence-bar", "value") == "100"
+    page.goto(f"{live.url}/scans?q=acme")
+    assert page.locator("#scans-table tbody tr").count() >= 1
+    check_accessibility(page)
+    shot(page, live, "08-scans-list")
+
+
+def test_cancel_a_running_scan(page: Any, live: Live) -> None:
+    sign_in(page, live)
+    with LoopbackSite(home_delay_seconds=6) as site:
+        page.goto(f"{live.url}/scans/new")
+        page.fill("#company_name", "Slow Corp")
+        page.fill("#website_url", site.url)
+        page.click("#submit-scan")
+        page.wait_for_url(re.compile(r".*/progress$"))
+        page.wait_for_selector("#step-evidence[data-status=active]", timeout=SCAN_TIMEOUT_MS)
+        page.click("#cancel-scan")
+        page.wait_for_selector("#outcome:not([hidden])", timeout=SCAN_TIMEOUT_MS)
+        assert "cancelled" in page.inner_text("#outcome").lower()
+        assert page.inner_text("#scan-status") == "Cancelled"
+        assert page.locator("#cancel-scan").count() == 0
+        shot(page, live, "09-cancelled")
+
+
+class HostileSite:
+    """A loopback site whose title and text are markup meant to run in whoever displays them."""
+
+    def __init__(self) -> None:
+        body = f"<!doctype html><html><head><title>{HOSTILE}</title></head><body><h1>{HOSTILE}</h1></body></html>"
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                data = body.encode() if self.path == "/" else b"not found"
+                self.send_response(200 if self.path == "/" else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self) -> HostileSite:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile_site() -> Iterator[HostileSite]:
+    """The hostile site, running."""
+    with HostileSite() as site:
+        yield site
+
+
+def test_markup_from_a_scanned_site_never_runs(page: Any, live: Live, hostile_site: HostileSite) -> None:
+    sign_in(page, live)
+    page.goto(f"{live.url}/scans/new")
+    page.fill("#company_name", HOSTILE)
+    page.fill("#website_url", hostile_site.url)
+    page.click("#submit-scan")
+    page.wait_for_url(re.compile(r".*/reports/[0-9a-f-]+$"), timeout=SCAN_TIMEOUT_MS)
+    page.wait_for_selector("#evidence-table")
+    assert page.inner_text("h1") == HOSTILE  # shown as text
+    assert HOSTILE in page.inner_text("#evidence-table")
+    for path in ("", "/scans"):
+        if path:
+            page.goto(live.url + path)
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("script:not([src]):not([type='application/json'])").count() == 0
+    page.locator("a.cite").first.click()
+    assert page.evaluate("window.__pwned") is None
+    shot(page, live, "10-hostile-escaped")

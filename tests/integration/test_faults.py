@@ -1,0 +1,423 @@
+"""Faults survived with nothing lost, proven with real processes: report worker killed, Redis restarted,
+database cut, broker copy lost, cancel mid-crawl, and a poison step. PostgreSQL only (the TCP proxy and the
+table lock need it); short leases so the in-worker reaper acts within seconds."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy import select
+
+from techscaniq.app import create_app
+from techscaniq.config import Settings
+from techscaniq.domain import EventKind, ScanStatus, Step, StepName, StepStatus
+from techscaniq.storage import repo
+from techscaniq.storage.db import dispose_engines, migrate, session_scope
+from techscaniq.storage.tables import evidence_items
+from tests.conftest import TEST_DATABASE_URL, Database, _drop_database, settings_for
+from tests.support.processes import RedisServer, Worker, free_port
+from tests.support.sites import LoopbackSite
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+LEASE_SECONDS = 4
+REAPER_INTERVAL_SECONDS = 1
+MAX_DELIVERIES = 3
+WAIT_SECONDS = 90
+FAULT_ENV = {
+    "TECHSCANIQ_STEP_LEASE_SECONDS": str(LEASE_SECONDS),
+    "TECHSCANIQ_REAPER_INTERVAL_SECONDS": str(REAPER_INTERVAL_SECONDS),
+    "TECHSCANIQ_MAX_STEP_DELIVERIES": str(MAX_DELIVERIES),
+}
+MEASUREMENTS_FILE = Path(
+    os.environ.get("TECHSCANIQ_FAULT_MEASUREMENTS", "/tmp/techscaniq-fault-measurements.json")
+)
+
+
+@dataclass
+class Faults:
+    """A PostgreSQL schema, the session's Redis, the API test client and the workers a test starts."""
+
+    database: Database
+    settings: Settings
+    redis: RedisServer
+    client: Any
+    key: str
+    directory: Path
+    workers: list[Worker] = field(default_factory=list)
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """The workers' environment: this database, short leases, plus overrides."""
+        return {**os.environ, **self.database.env(), **FAULT_ENV, **overrides}
+
+    def worker(self, queue: str, **env: str) -> Worker:
+        """Start a worker for one queue (stopped at the end of the test)."""
+        name = f"{queue}-{uuid.uuid4().hex[:6]}"
+        started = Worker(queue, self.env(**env), self.directory / f"{name}.log", name=f"{name}@%h").start()
+        self.workers.append(started)
+        return started
+
+    def submit(self, url: str) -> str:
+        """POST a scan and return its id."""
+        response = self.client.post(
+            "/api/scans",
+            json={"company_name": "Acme Analytics", "website_url": url},
+            headers={"Authorization": f"Bearer {self.key}"},
+        )
+        assert response.status_code == 201, response.get_json()
+        return str(response.get_json()["scanRequestId"])
+
+    def scan(self, scan_id: str) -> Any:
+        """The stored scan."""
+        with session_scope(self.settings, write=False) as session:
+            return repo.get_scan(session, scan_id)
+
+    def step(self, scan_id: str, step: StepName) -> Step:
+        """One stored step."""
+        return self.scan(scan_id).steps[step]
+
+    def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+        """Poll until the condition holds; fail with every worker's log tail otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        logs = "\n".join(f"--- {w.name} ---\n{w.log()[-3000:]}" for w in self.workers)
+        raise AssertionError(f"timed out waiting for {what}\n{logs}")
+
+    def wait_final(self, scan_id: str) -> Any:
+        """Wait until the scan is completed, failed or cancelled."""
+        self.wait_for(f"scan {scan_id} to finish", lambda: self.scan(scan_id).status.is_final)
+        return self.scan(scan_id)
+
+    def events(self, scan_id: str) -> list[Any]:
+        """The scan's event log."""
+        with session_scope(self.settings, write=False) as session:
+            return repo.list_events(session, scan_id)
+
+    def evidence_keys(self, scan_id: str) -> list[tuple[str, str]]:
+        """(type, dedup key) of every stored item, duplicates included."""
+        with session_scope(self.settings, write=False) as session:
+            rows = session.execute(
+                select(evidence_items.c.type, evidence_items.c.dedup_key).where(
+                    evidence_items.c.scan_id == scan_id
+                )
+            )
+            return sorted((row.type, row.dedup_key) for row in rows)
+
+
+@pytest.fixture
+def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
+    """A fresh PostgreSQL schema and a clean broker; every worker the test started is stopped afterwards."""
+    redis.Redis.from_url(redis_server.url).flushall()
+    database = Database("postgres", TEST_DATABASE_URL, f"tsq_faults_{uuid.uuid4().hex[:10]}")
+    settings: Settings = settings_for(database, **FAULT_ENV)  # type: ignore[assignment]
+    migrate(settings)
+    with session_scope(settings) as session:
+        _, key = repo.create_api_key(session, "Fault Firm", label="faults", is_admin=True)
+    running = Faults(database, settings, redis_server, create_app(settings).test_client(), key, tmp_path)
+    try:
+        yield running
+    finally:
+        for worker in running.workers:
+            worker.kill()
+        dispose_engines()
+        _drop_database(database)
+
+
+def _record(name: str, value: Any) -> None:
+    """Keep a measured figure for docs/reliability.md (printed too)."""
+    print(f"measurement {name}: {value}")
+    existing = json.loads(MEASUREMENTS_FILE.read_text()) if MEASUREMENTS_FILE.exists() else {}
+    existing[name] = value
+    MEASUREMENTS_FILE.write_text(json.dumps(existing, indent=2, sort_keys=True))
+
+
+def _pool_children(worker: Worker) -> list[int]:
+    assert worker.process is not None
+    pid = worker.process.pid
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def _no_duplicates(keys: list[tuple[str, str]]) -> bool:
+    return len(keys) == len(set(keys))
+
+
+# --- 1. report worker killed mid-report ---------------------------------------------------------------------
+
+
+def test_report_worker_killed_mid_report_leaves_exactly_one_report(faults: Faults) -> None:
+    faults.worker("evidence")
+    first_reports = faults.worker("reports")
+    schema = faults.database.schema
+    # Hold the reports table so the report step is caught between its claim and its write, then kill it there.
+    with psycopg.connect(TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://")) as blocker:
+        blocker.execute(f'LOCK TABLE "{schema}".reports IN SHARE ROW EXCLUSIVE MODE')
+        with LoopbackSite() as site:
+            scan_id = faults.submit(site.url)
+            faults.wait_for(
+                "the report step to block on its write",
+                lambda: (
+                    faults.step(scan_id, StepName.REPORT).status == StepStatus.ACTIVE
+                    and blocker.execute(
+                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE c.relname = 'reports' AND NOT l.granted"
+                    ).fetchone()[0]  # type: ignore[index]
+                    > 0
+                ),
+            )
+            killed_at = time.monotonic()
+            first_reports.kill()
+            blocker.rollback()
+        faults.worker("reports")
+        final = faults.wait_final(scan_id)
+    recovered_seconds = round(time.monotonic() - killed_at, 1)
+    assert final.status == ScanStatus.COMPLETED, final
+    with session_scope(faults.settings, write=False) as session:
+        assert repo.count_reports(session, scan_id) == 1
+        assert repo.latest_report(session, scan_id).version == 1  # type: ignore[union-attr]
+    assert final.steps[StepName.REPORT].deliveries == 2
+    assert any("handed to another worker" in event.message for event in faults.events(scan_id))
+    _record("report_worker_kill_recovery_seconds", recovered_seconds)
+
+
+# --- 2. Redis restarted mid-scan ----------------------------------------------------------------------------
+
+
+def test_redis_restart_mid_scan_loses_no_message(faults: Faults) -> None:
+    evidence = faults.worker("evidence")
+    faults.worker("reports")
+    broker = redis.Redis.from_url(faults.redis.url)
+    with LoopbackSite(home_delay_seconds=2) as site:
+        scan_ids = [faults.submit(site.url) for _ in range(3)]
+        faults.wait_for(
+            "one scan's evidence step to run",
+            lambda: any(faults.step(s, StepName.EVIDENCE).status == StepStatus.ACTIVE for s in scan_ids),
+        )
+        queued_before = int(broker.llen("evidence"))
+        restarted_at = time.monotonic()
+        faults.redis.stop()
+        time.sleep(1)
+        faults.redis.start()
+        queued_after = int(broker.llen("evidence"))
+        finals = [faults.wait_final(scan_id) for scan_id in scan_ids]
+    assert queued_before == queued_after >= 1
+    assert [scan.status for scan in finals] == [ScanStatus.COMPLETED] * 3, finals
+    assert all(_no_duplicates(faults.evidence_keys(scan_id)) for scan_id in scan_ids)
+    assert len({tuple(faults.evidence_keys(scan_id)) for scan_id in scan_ids}) == 1
+    assert "Trying again in" in evidence.log() or "Connection to broker lost" in evidence.log()
+    _record("redis_restart_all_scans_final_seconds", round(time.monotonic() - restarted_at, 1))
+
+
+# --- 3. database unreachable for a few seconds --------------------------------------------------------------
+
+
+class CuttableProxy:
+    """A loopback TCP proxy to PostgreSQL that can drop every connection and refuse new ones for a while."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.cut_event = threading.Event()
+        self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self.refused = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut_event.is_set():
+                self.refused += 1
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            self.accepted += 1
+            with self.lock:
+                self.connections += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Drop every open connection and refuse new ones."""
+        self.cut_event.set()
+        with self.lock:
+            for sock in self.connections:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.connections.clear()
+
+    def restore(self) -> None:
+        """Accept connections again."""
+        self.cut_event.clear()
+
+    def close(self) -> None:
+        """Stop listening and drop everything."""
+        self.cut()
+        self.listener.close()
+
+
+def test_database_outage_while_a_worker_writes_is_retried(faults: Faults) -> None:
+    upstream_port = int(TEST_DATABASE_URL.rsplit(":", 1)[1].split("/", 1)[0])
+    proxy = CuttableProxy(upstream_port)
+    proxied_url = TEST_DATABASE_URL.replace(f":{upstream_port}/", f":{proxy.port}/")
+    try:
+        evidence = faults.worker("evidence", DATABASE_URL=proxied_url)
+        faults.worker("reports", DATABASE_URL=proxied_url)
+        with LoopbackSite(home_delay_seconds=2) as site:
+            scan_id = faults.submit(site.url)
+            faults.wait_for(
+                "the evidence step to fetch the home page",
+                lambda: (
+                    faults.step(scan_id, StepName.EVIDENCE).status == StepStatus.ACTIVE
+                    and "/" in site.requests
+                ),
+            )
+            proxy.cut()
+            # The page arrives while the database is gone: storing it fails and the task must retry.
+            time.sleep(3)
+            proxy.restore()
+            restored_at = time.monotonic()
+            final = faults.wait_final(scan_id)
+    finally:
+        proxy.close()
+    assert proxy.refused > 0, "nothing tried the database during the outage"
+    assert final.status == ScanStatus.COMPLETED, (final, evidence.log()[-4000:])
+    assert "retry: Retry in" in evidence.log()
+    assert _no_duplicates(faults.evidence_keys(scan_id)) and faults.evidence_keys(scan_id)
+    with session_scope(faults.settings, write=False) as session:
+        assert repo.count_reports(session, scan_id) == 1
+    _record("database_outage_completed_after_restore_seconds", round(time.monotonic() - restored_at, 1))
+
+
+# --- 5. messages vanished: worker and broker copy both gone -------------------------------------------------
+
+
+def test_a_scan_whose_messages_vanished_is_recovered_by_the_reaper(faults: Faults) -> None:
+    evidence = faults.worker("evidence")
+    faults.worker("reports")
+    broker = redis.Redis.from_url(faults.redis.url)
+    with LoopbackSite(home_delay_seconds=3) as site:
+        scan_id = faults.submit(site.url)
+        faults.wait_for(
+            "the evidence step to run",
+            lambda: faults.step(scan_id, StepName.EVIDENCE).status == StepStatus.ACTIVE,
+        )
+        evidence.kill()
+        copies = [tag for tag, payload in broker.hgetall("unacked").items() if scan_id.encode() in payload]
+        assert copies, "the running message should be in the broker's unacked hash"
+        broker.hdel("unacked", *copies)
+        broker.zrem("unacked_index", *copies)
+        lost_at = time.monotonic()
+        faults.worker("evidence")
+        final = faults.wait_final(scan_id)
+    assert final.status == ScanStatus.COMPLETED, final
+    assert final.steps[StepName.EVIDENCE].deliveries == 2
+    assert any("handed to another worker" in event.message for event in faults.events(scan_id))
+    assert _no_duplicates(faults.evidence_keys(scan_id))
+    _record("lost_message_recovery_seconds", round(time.monotonic() - lost_at, 1))
+
+
+# --- 6. cancel mid-crawl ------------------------------------------------------------------------------------
+
+
+def test_cancel_mid_crawl_fetches_nothing_more_and_keeps_partial_evidence(faults: Faults) -> None:
+    faults.worker("evidence")
+    faults.worker("reports")
+    with LoopbackSite(home_delay_seconds=2) as site:
+        scan_id = faults.submit(site.url)
+        faults.wait_for("the home page request", lambda: "/" in site.requests)
+        cancelled_at = time.monotonic()
+        response = faults.client.post(
+            f"/api/scans/{scan_id}/cancel", headers={"Authorization": f"Bearer {faults.key}"}
+        )
+        assert response.status_code == 202
+        final = faults.wait_final(scan_id)
+        latency = time.monotonic() - cancelled_at
+        time.sleep(1)  # anything still fetching would show up now
+        fetched = list(site.requests)
+    assert final.status == ScanStatus.CANCELLED
+    assert fetched == ["/"], fetched
+    assert final.steps[StepName.REPORT].status == StepStatus.SKIPPED
+    assert faults.evidence_keys(scan_id), "evidence stored before the cancel is kept"
+    with session_scope(faults.settings, write=False) as session:
+        assert repo.count_reports(session, scan_id) == 0
+    assert faults.events(scan_id)[-1].kind == EventKind.DONE
+    _record("cancel_to_cancelled_seconds_with_2s_page_in_flight", round(latency, 2))
+
+
+# --- 8. poison pill -----------------------------------------------------------------------------------------
+
+
+def test_a_step_that_kills_its_worker_every_time_fails_as_poison(faults: Faults) -> None:
+    evidence = faults.worker("evidence")
+    faults.worker("reports")
+    kills: list[int] = []
+    with LoopbackSite(home_delay_seconds=3) as site:
+        scan_id = faults.submit(site.url)
+        started_at = time.monotonic()
+
+        def kill_each_new_delivery() -> bool:
+            step = faults.step(scan_id, StepName.EVIDENCE)
+            if step.status == StepStatus.ACTIVE and step.deliveries > len(kills):
+                children = _pool_children(evidence)
+                if children:
+                    for pid in children:
+                        os.kill(pid, signal.SIGKILL)
+                    kills.append(step.deliveries)
+            return faults.scan(scan_id).status.is_final
+
+        faults.wait_for("the poison step to be given up", kill_each_new_delivery, timeout=120)
+    final = faults.scan(scan_id)
+    assert kills == [1, 2, 3]
+    assert final.status == ScanStatus.FAILED
+    assert final.error_code == "poison"
+    assert final.steps[StepName.EVIDENCE].status == StepStatus.FAILED
+    assert final.steps[StepName.EVIDENCE].error_code == "poison"
+    assert final.steps[StepName.REPORT].status == StepStatus.SKIPPED
+    assert "exited prematurely: signal 9" in evidence.log()
+    shown = faults.client.get(
+        f"/api/scans/{scan_id}/status", headers={"Authorization": f"Bearer {faults.key}"}
+    ).get_json()
+    assert shown["scanRequest"]["error"]["code"] == "poison"
+    assert shown["progress"]["evidenceCollection"]["error"]["code"] == "poison"
+    _record("poison_detected_after_seconds", round(time.monotonic() - started_at, 1))
