@@ -53,6 +53,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.throttle_counts: dict[tuple[str, str], int] = {}
         self.gzip_cache: dict[tuple[str, str], bytes] = {}
         self.connections: set[socket.socket] = set()
+        self.response_delay_seconds = 0.0
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet about clients that hang up or fail the TLS handshake; report anything else."""
@@ -153,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
             return
         headers, body = list(response.headers), response.body
+        if self.server.response_delay_seconds:
+            # A slower site, for tests that must act while a crawl is under way.
+            self.server.stopping.wait(self.server.response_delay_seconds)
         if self._may_compress(response):
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
             body = self._compressed(key, body)
@@ -231,6 +235,15 @@ class SiteServer:
     ) -> SiteServer:
         """Bind a free port, build the site for it with `build_kwargs`, and start serving."""
         return cls(None, host=host, tls=tls, build_kwargs=build_kwargs).start()
+
+    @property
+    def response_delay_seconds(self) -> float:
+        """Seconds every response waits before it is sent (0 by default)."""
+        return self._httpd.response_delay_seconds
+
+    @response_delay_seconds.setter
+    def response_delay_seconds(self, value: float) -> None:
+        self._httpd.response_delay_seconds = value
 
     @property
     def port(self) -> int:

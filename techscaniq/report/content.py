@@ -333,17 +333,16 @@ class _Builder:
             rows = []
             for item in headers:
                 header = str(item.data.get("header") or item.title)
-                present = bool(item.data.get("present"))
+                host = str(item.data.get("host") or urlsplit(item.source_url).netloc)
+                presence = str(item.data.get("presence") or "unknown")
                 value = str(item.data.get("value") or "")
-                claim = (
-                    f"The {header} header is {'sent' if present else 'not sent'}"
-                    f"{': ' + value[:120] if present and value else ''}."
-                )
-                shown = value[:80] if present else "-"
+                claim = f"{host} answers with the {header} header {presence}{': ' + value[:120] if value else ''}."
                 rows.append(
-                    self.book.statement(section, claim, [item.id], cells=[header, "yes" if present else "no", shown])
+                    self.book.statement(section, claim, [item.id], cells=[host, header, presence, value[:80] or "-"])
                 )
-            blocks.append({"title": "Security header matrix", "columns": ["Header", "Present", "Value"], "rows": rows})
+            blocks.append(
+                {"title": "Security header matrix", "columns": ["Host", "Header", "Presence", "Value"], "rows": rows}
+            )
         for title, types in SECURITY_BLOCKS:
             blocks.append({"title": title, "statements": self._facts(section, types)})
         return blocks

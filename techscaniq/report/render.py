@@ -391,6 +391,9 @@ def pdf_unavailable_reason() -> str | None:
 class OfflineFetcher:
     """WeasyPrint URL fetcher that serves data: URIs and packaged template files and refuses everything else."""
 
+    # WeasyPrint reads this from any fetcher: a refused resource is skipped with a warning, not fatal.
+    _fail_on_errors = False
+
     def __init__(self) -> None:
         self.refused: list[str] = []
 

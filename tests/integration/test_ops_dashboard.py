@@ -300,3 +300,25 @@ def test_worker_logs_are_json_with_scan_and_task_ids(ops: Ops) -> None:
         assert all(e["scan_id"] == ops.scan_id for e in mine)
         assert any("succeeded" in e["message"] for e in mine)
         assert all(e["component"] == "worker" for e in entries)
+
+
+def test_flower_down_is_a_502_and_cookie_sessions_cannot_post_cross_site(ops: Ops) -> None:
+    nothing_there = ops.settings.with_overrides(flower_url=f"127.0.0.1:{free_port()}")
+    down = ops_app(nothing_there).test_client()
+    response = down.get("/flower/api/workers", headers=_bearer(ops.admin_key))
+    assert response.status_code == 502 and response.get_json()["error"]["code"] == "flower_unavailable"
+    # With auth off every browser is an admin session: a cross-site POST must not reach Flower's API.
+    open_app = ops_app(nothing_there.with_overrides(auth_mode="off")).test_client()
+    cross_site = open_app.post("/flower/api/worker/shutdown/x", headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403
+    foreign_origin = open_app.post(
+        "/flower/api/worker/shutdown/x", headers={"Origin": "https://evil.example"}
+    )
+    assert foreign_origin.status_code == 403
+    same_origin = open_app.post("/flower/api/worker/shutdown/x", headers={"Sec-Fetch-Site": "same-origin"})
+    assert same_origin.status_code == 502  # allowed through to the (absent) Flower
+    # An API key is not a cookie: no browser can forge it, so no origin check applies.
+    keyed = down.post(
+        "/flower/api/worker/shutdown/x", headers={**_bearer(ops.admin_key), "Sec-Fetch-Site": "cross-site"}
+    )
+    assert keyed.status_code == 502

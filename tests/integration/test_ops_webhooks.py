@@ -191,7 +191,9 @@ def test_redirects_and_refusals_are_final(receiver: Receiver, tmp_path: Path) ->
         outcome = webhooks.deliver_completion_webhook(settings, scan_id, sleep=lambda _: None)
         assert not outcome.delivered and len(outcome.attempts) == 1
     assert [seen.path for seen in receiver.received] == ["/moved", "/rejected"]  # /elsewhere never reached
-    assert webhooks.webhook_deliveries_for(settings, moved)[0]["error"].startswith("redirect_not_followed")
+    assert str(webhooks.webhook_deliveries_for(settings, moved)[0]["error"]).startswith(
+        "redirect_not_followed"
+    )
 
     # Without the test allow-list, a loopback callback is refused before any connection is made.
     strict = settings.with_overrides(allow_networks=())

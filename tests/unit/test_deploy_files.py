@@ -64,7 +64,7 @@ def test_procfile_has_every_role_with_the_documented_commands() -> None:
     assert list(commands) == ["release", *ROLES]
     assert commands["release"] == "techscaniq migrate"
     web = shlex.split(commands["web"])
-    assert web[:2] == ["gunicorn", "techscaniq.app:create_app()"]
+    assert web[:3] == ["exec", "gunicorn", "techscaniq.app:create_app()"]
     assert web[web.index("-k") + 1] == "gthread" and int(web[web.index("--threads") + 1]) >= 8
     assert int(web[web.index("--timeout") + 1]) > EVENT_STREAM_SECONDS
     assert "${PORT:-8000}" in commands["web"]
@@ -73,18 +73,31 @@ def test_procfile_has_every_role_with_the_documented_commands() -> None:
         ("worker_report", "reports", "TECHSCANIQ_REPORT_CONCURRENCY"),
     ):
         words = shlex.split(commands[role])
-        assert words[:4] == ["celery", "-A", "techscaniq", "worker"]
+        assert words[:5] == ["exec", "celery", "-A", "techscaniq", "worker"]
         assert words[words.index("-Q") + 1] == queue
         assert f"${{{variable}:-" in words[words.index("-c") + 1]
         assert words[words.index("-n") + 1].endswith("@%h")
     flower = shlex.split(commands["flower"])
-    assert flower[:4] == ["celery", "-A", "techscaniq", "flower"] and "--url_prefix=flower" in flower
+    assert flower[:5] == ["exec", "celery", "-A", "techscaniq", "flower"] and "--url_prefix=flower" in flower
     # Platform files wrap each line in sh -c '...'.
     assert all("'" not in command for command in commands.values())
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_role_replaces_its_shell_so_sigterm_reaches_it(role: str, tmp_path: Path) -> None:
+    # Platforms signal the container's first process; a shell left in between would swallow SIGTERM.
+    for program in ("celery", "gunicorn"):
+        fake = tmp_path / program
+        fake.write_text('#!/bin/sh\necho "pid=$$"\n')
+        fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "FLOWER_BASIC_AUTH": "ops:pw"}
+    shell = subprocess.Popen(["sh", "-c", procfile()[role]], env=env, stdout=subprocess.PIPE, text=True)
+    output, _ = shell.communicate(timeout=10)
+    assert output.strip() == f"pid={shell.pid}"
+
+
 def test_flower_refuses_to_start_without_basic_auth() -> None:
-    line = procfile()["flower"].replace("celery ", "echo ", 1)  # the shell's expansion, without Celery
+    line = procfile()["flower"].replace("exec celery ", "echo ", 1)  # the shell's expansion, without Celery
     env = {key: value for key, value in os.environ.items() if key != "FLOWER_BASIC_AUTH"}
     refused = subprocess.run(["sh", "-c", line], env=env, capture_output=True, text=True, timeout=10)
     assert refused.returncode != 0 and "FLOWER_BASIC_AUTH" in refused.stderr

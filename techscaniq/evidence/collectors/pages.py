@@ -24,6 +24,8 @@ from techscaniq.evidence.collectors.base import (
     PageClass,
     register,
 )
+from techscaniq.evidence.crawler import failure_code as crawl_failure_code
+from techscaniq.evidence.crawler import looks_binary
 
 # Classes whose main text is worth extracting (trafilatura is the expensive step of page analysis).
 EVIDENCE_BEARING_CLASSES = frozenset(
@@ -208,12 +210,8 @@ def main_text(page: CrawledPage) -> str | None:
 
 
 def failure_code(page: CrawledPage) -> str | None:
-    """The page's fetch error code, or http_<status> for a 4xx/5xx answer, or None."""
-    if page.fetch.error_code:
-        return page.fetch.error_code
-    if page.status is not None and page.status >= 400:
-        return f"http_{page.status}"
-    return None
+    """The page's fetch error code, http_<status> for a 4xx/5xx answer, binary_content for bytes sold as text."""
+    return crawl_failure_code(page.fetch, binary=not page.html and looks_binary(page.fetch.body))
 
 
 @register("pages")
