@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := redis-server
+# redis-server: private brokers in tests; WeasyPrint's Pango stack for PDF reports; chromium: browser tests.
+APT_PACKAGES := redis-server libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium
 
 .PHONY: serve test test-deps lint typecheck unit demo bench clean
 
@@ -25,11 +26,13 @@ serve: $(VENV)/.installed
 
 ## Install what the tests need that Python packages cannot bring (Debian/Ubuntu), once.
 test-deps:
-	@missing=""; for tool in redis-server; do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing from the distribution's packages"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 lint: $(VENV)/.installed-dev
@@ -52,6 +55,9 @@ demo: $(VENV)/.installed
 
 ## Run every benchmark; results land in bench/results/*.md.
 bench: $(VENV)/.installed-dev test-deps
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx || echo "nginx unavailable: the crawl benchmark serves with Python"; }
 	$(BIN)/python -m bench.run
 
 clean:

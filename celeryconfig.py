@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+from urllib.parse import parse_qs, urlsplit
+
 from techscaniq.config import Settings
 
 _settings = Settings.from_env()
@@ -52,6 +55,7 @@ task_routes = {
     "techscaniq.collect_evidence": {"queue": "evidence"},
     "techscaniq.generate_report": {"queue": "reports"},
     "techscaniq.mark_scan_failed": {"queue": "reports"},
+    "techscaniq.deliver_webhook": {"queue": "reports"},
 }
 task_default_queue = "reports"
 task_create_missing_queues = True
@@ -67,3 +71,15 @@ if _settings.redis_url:
     broker_transport_options["socket_connect_timeout"] = 3
 redis_socket_connect_timeout = 3
 redis_socket_timeout = 10
+
+
+def _verified_tls(url: str) -> dict[str, object] | None:
+    # A bare rediss:// URL (Upstash, Redis Cloud, Heroku) would otherwise skip certificate checks on the broker
+    # and be refused by the result backend.
+    if not url.startswith("rediss://") or "ssl_cert_reqs" in parse_qs(urlsplit(url).query):
+        return None
+    return {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+
+
+broker_use_ssl = _verified_tls(broker_url)
+redis_backend_use_ssl = _verified_tls(result_backend)

@@ -9,10 +9,14 @@ from flask.typing import ResponseReturnValue
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
+from techscaniq.api.flower import flower_proxy
+from techscaniq.api.metrics import metrics_api
+from techscaniq.api.reports import reports_api
 from techscaniq.api.scans import api
 from techscaniq.api.validation import MAX_BODY_BYTES
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
+from techscaniq.logs import configure_logging, install_flask_logging
 from techscaniq.web.views import web
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app; importing and creating it connects to nothing."""
     settings = settings or Settings.from_env()
+    configure_logging(settings, "api")
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config["TECHSCANIQ_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -33,7 +38,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             "TECHSCANIQ_ALLOW_NETWORKS=%s: scans may reach these networks", ",".join(settings.allow_networks)
         )
     app.register_blueprint(api)
+    app.register_blueprint(reports_api)
     app.register_blueprint(web)
+    app.register_blueprint(flower_proxy)
+    app.register_blueprint(metrics_api)
+    install_flask_logging(app)
 
     @app.errorhandler(TechScanError)
     def on_techscan_error(error: TechScanError) -> ResponseReturnValue:

@@ -12,6 +12,16 @@ celery_app.config_from_object("celeryconfig")
 celery_app.conf.imports = ("techscaniq.tasks",)
 
 
+def _install_logging() -> None:
+    from techscaniq.config import Settings
+    from techscaniq.logs import install_celery_logging
+
+    install_celery_logging(Settings.from_env())
+
+
+_install_logging()
+
+
 @worker_process_init.connect
 def _reset_after_fork(**_: Any) -> None:
     # A forked pool child must not share the parent's database connections.

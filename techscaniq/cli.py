@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
@@ -173,11 +174,20 @@ def run_scan_in_process(
     return 0
 
 
-def write_report_files(content: dict[str, object], stem: Path) -> list[Path]:
-    """Write the report as JSON (and the other renderings the report package offers) next to each other."""
-    json_path = stem.with_suffix(".json")
-    json_path.write_text(json.dumps(content, indent=2, sort_keys=True))
-    return [json_path]
+def write_report_files(content: dict[str, Any], stem: Path) -> list[Path]:
+    """Write the report as JSON, Markdown, HTML and (when WeasyPrint can run here) PDF, side by side."""
+    from techscaniq.report import render
+
+    written = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".html")]
+    written[0].write_text(json.dumps(content, indent=2, sort_keys=True))
+    written[1].write_text(render.render_markdown(content), encoding="utf-8")
+    written[2].write_text(render.render_html(content), encoding="utf-8")
+    try:
+        stem.with_suffix(".pdf").write_bytes(render.render_pdf(content))
+        written.append(stem.with_suffix(".pdf"))
+    except render.PdfUnavailable as error:
+        print(f"PDF skipped: {error.message}", file=sys.stderr)
+    return written
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -207,28 +217,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_status(_: argparse.Namespace) -> int:
-    """Print running scans and, with Redis, queue depths."""
-    from techscaniq.domain import ScanStatus, StepName
-    from techscaniq.storage import repo
-    from techscaniq.storage.db import session_scope
+    """Print queue depths, workers and running scans."""
+    from techscaniq.ops_status import collect_status, format_status
 
-    settings = _settings()
-    with session_scope(settings, write=False) as session:
-        for status in (ScanStatus.PENDING, ScanStatus.PROCESSING):
-            rows, total = repo.list_scans(session, org_id=None, page=1, per_page=50, status=status)
-            print(f"{status}: {total}")
-            for running, _report in rows:
-                evidence, report = running.steps[StepName.EVIDENCE], running.steps[StepName.REPORT]
-                print(
-                    f"  {running.id}  {running.company_name}  evidence={evidence.status} {evidence.progress}%"
-                    f"  report={report.status}"
-                )
-    if settings.redis_url:
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
-        for queue in WORKER_QUEUES:
-            print(f"queue {queue}: {client.llen(queue)} waiting")
+    print(format_status(collect_status(_settings())))
     return 0
 
 

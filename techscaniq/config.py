@@ -93,6 +93,7 @@ class Settings:
     anthropic_base_url: str = ""
     crawl_max_pages: int = 200
     crawl_max_seconds: int = 1800
+    crawl_lift_politeness: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -144,6 +145,7 @@ class Settings:
             anthropic_base_url=env.get("ANTHROPIC_BASE_URL", ""),
             crawl_max_pages=_int(env, "TECHSCANIQ_CRAWL_MAX_PAGES", 200),
             crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
+            crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
         )
         settings.check()
         return settings

@@ -11,9 +11,11 @@ from techscaniq.domain import EventKind, ScanStatus, StepName, StepStatus
 from techscaniq.errors import ScanCancelled, StepLeaseTaken, TechScanError
 from techscaniq.evidence.collect import collect_evidence
 from techscaniq.progress import ProgressReporter, TaskStateCallback
+from techscaniq.report.audit import content_problems
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
+from techscaniq.webhooks import deliver_completion_webhook
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +57,18 @@ def _claim(settings: Settings, scan_id: str, step: StepName, owner: str) -> Step
         )
         if claimed is None:
             return StepOutcome.HELD_ELSEWHERE
-        if claimed.deliveries > settings.max_step_deliveries:
-            # Claimed more often than allowed without finishing: the step kills whatever runs it.
-            _fail(
-                settings,
-                scan_id,
-                step,
-                "poison",
-                f"{step} step crashed its worker {claimed.deliveries - 1} times",
+        poisoned = claimed.deliveries > settings.max_step_deliveries
+        if not poisoned:
+            repo.set_scan_status(session, scan_id, ScanStatus.PROCESSING)
+            repo.append_event(
+                session, scan_id, EventKind.STEP, f"{step} started", step=step, data={"status": "active"}
             )
-            return StepOutcome.NOT_RUNNABLE
-        repo.set_scan_status(session, scan_id, ScanStatus.PROCESSING)
-        repo.append_event(
-            session, scan_id, EventKind.STEP, f"{step} started", step=step, data={"status": "active"}
-        )
+    if poisoned:
+        # Claimed more often than allowed without finishing: the step kills whatever runs it. Failing it opens
+        # its own transaction, so it runs once the claim's has committed.
+        message = f"{step} step crashed its worker {claimed.deliveries - 1} times"
+        fail_scan(settings, scan_id, step, TechScanError(message, code="poison"))
+        return StepOutcome.NOT_RUNNABLE
     return None
 
 
@@ -159,7 +159,10 @@ def report(
             scan = repo.get_scan(session, scan_id)
             evidence = repo.all_evidence(session, scan_id)
         reporter.update(10, phase="scoring")
-        written = write_report(scan, evidence)
+        written = write_report(scan, evidence, settings)
+        problems = content_problems(written.content, written.citations, {item.id for item in evidence})
+        if problems:
+            raise TechScanError(f"report citations invalid: {'; '.join(problems[:3])}", code="report_invalid")
         reporter.checkpoint()
         with session_scope(settings) as session:
             # Saving the report and completing the step share one transaction: exactly one version per run.
@@ -184,7 +187,7 @@ def report(
                 data={"status": ScanStatus.COMPLETED, "reportId": stored.id},
             )
 
-    return _run(
+    outcome = _run(
         settings,
         scan_id,
         StepName.REPORT,
@@ -193,6 +196,9 @@ def report(
         on_task_state=on_task_state,
         on_console=on_console,
     )
+    if outcome == StepOutcome.DONE:
+        deliver_completion_webhook(settings, scan_id)
+    return outcome
 
 
 def release_for_retry(
@@ -242,10 +248,14 @@ def fail_scan(
         code, message = "internal_error", f"{type(error).__name__}: {error}"
     log.error("scan %s failed in %s: %s %s", scan_id, step, code, message)
     _fail(settings, scan_id, step, code, message[:2000])
+    deliver_completion_webhook(settings, scan_id)
 
 
-def cancel_scan(settings: Settings, scan_id: str) -> None:
-    """End a scan whose cancel flag was seen: keep what was collected, skip what did not run."""
+def cancel_scan(settings: Settings, scan_id: str, *, notify: bool = True) -> None:
+    """End a scan whose cancel flag was seen: keep what was collected, skip what did not run.
+
+    notify=False leaves the completion webhook to the caller (an API request must not wait on a receiver).
+    """
     with session_scope(settings) as session:
         for step in STEP_ORDER:
             repo.finish_step(session, scan_id, step, StepStatus.SKIPPED, error_code="cancelled")
@@ -253,3 +263,5 @@ def cancel_scan(settings: Settings, scan_id: str) -> None:
         repo.append_event(
             session, scan_id, EventKind.DONE, "scan cancelled", data={"status": ScanStatus.CANCELLED}
         )
+    if notify:
+        deliver_completion_webhook(settings, scan_id)

@@ -114,6 +114,22 @@ def mark_scan_failed(scan_id: str, step: str) -> None:
     )
 
 
+@celery_app.task(name="techscaniq.deliver_webhook", acks_late=True)
+def deliver_webhook(scan_id: str) -> None:
+    """Deliver a scan's completion webhook from a worker (for scans ended by an API request)."""
+    from techscaniq.webhooks import deliver_completion_webhook
+
+    deliver_completion_webhook(current_settings(), scan_id)
+
+
+def enqueue_webhook(scan_id: str) -> None:
+    """Queue the completion webhook of a scan the API ended; a broker outage only loses the notification."""
+    try:
+        deliver_webhook.apply_async((scan_id,))
+    except Exception:  # noqa: BLE001 - the scan itself is already stored; the notification is best effort here
+        log.warning("could not queue the completion webhook of scan %s", scan_id)
+
+
 def _time_limits(settings: Settings, step: StepName) -> dict[str, int]:
     hard = (
         settings.evidence_time_limit_seconds

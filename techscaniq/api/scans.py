@@ -373,7 +373,8 @@ def cancel_scan(scan_id: str) -> ResponseReturnValue:
     with session_scope(config) as session:
         scan = repo.request_cancel(session, scan_id, org_id=viewer.scope_org_id)
     if all(step.status == StepStatus.WAITING for step in scan.steps.values()):
-        pipeline.cancel_scan(config, scan_id)
+        pipeline.cancel_scan(config, scan_id, notify=False)
+        tasks.enqueue_webhook(scan_id)
     with session_scope(config, write=False) as session:
         scan = repo.get_scan(session, scan_id)
     return jsonify({"success": True, "scanRequestId": scan_id, "status": str(scan.status)}), 202

@@ -14,6 +14,7 @@ from techscaniq.config import Settings
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, Scan
 from techscaniq.errors import FetchError, FetchRefused, ScanCancelled, StepLeaseTaken
 from techscaniq.evidence import collectors as collectors_package
+from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import GuardedFetcher
@@ -166,14 +167,28 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-def crawl_limits(settings: Settings, scan: Scan) -> CrawlLimits:
-    """The scan's crawl limits: global settings, narrowed by the scan's own `crawl` metadata if given."""
+LIFTED_CONCURRENCY = 16
+
+
+def crawl_limits(settings: Settings, scan: Scan, *, loopback_only: bool = False) -> CrawlLimits:
+    """The scan's crawl limits: global settings, narrowed by the scan's own `crawl` metadata if given.
+
+    Politeness is lifted (benchmarks) only when configured and the site resolves inside the allowed networks.
+    """
     requested = scan.metadata.get("crawl")
     overrides: Mapping[str, Any] = requested if isinstance(requested, Mapping) else {}
     max_pages = min(int(overrides.get("max_pages", settings.crawl_max_pages)), settings.crawl_max_pages)
     max_seconds = min(
         float(overrides.get("max_seconds", settings.crawl_max_seconds)), settings.crawl_max_seconds
     )
+    if settings.crawl_lift_politeness and loopback_only:
+        return CrawlLimits(
+            max_pages=max(1, max_pages),
+            max_seconds=max(1.0, max_seconds),
+            per_host_concurrency=LIFTED_CONCURRENCY,
+            scan_concurrency=LIFTED_CONCURRENCY,
+            obey_crawl_delay=False,
+        )
     return CrawlLimits(max_pages=max(1, max_pages), max_seconds=max(1.0, max_seconds))
 
 
@@ -195,9 +210,12 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         ]
     collection.restore(saved_state.get("collectors", {}))
     with GuardedFetcher(settings) as fetcher:
-        if not already and not _is_ip_literal(_host(scan.website_url)):
-            # Refuse a forbidden or unresolvable site before any request; the crawl itself treats hosts softly.
-            fetcher.resolve(_host(scan.website_url))
+        host = _host(scan.website_url)
+        # Refuse a forbidden or unresolvable site before any request; the crawl itself treats hosts softly.
+        addresses = [host.strip("[]")] if _is_ip_literal(host) else fetcher.resolve(host)
+        loopback_only = bool(settings.allow_networks) and all(
+            is_in_networks(address, settings.allow_networks) for address in addresses
+        )
         root_url = saved_state.get("root_url") or scan.website_url
         context = CollectContext(
             scan=scan,
@@ -207,7 +225,8 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             registrable_domain=registrable_domain(_host(root_url)),
             checkpoint=reporter.checkpoint,
         )
-        crawler = Crawler(fetcher, scan.website_url, crawl_limits(settings, scan), already_fetched=already)
+        limits = crawl_limits(settings, scan, loopback_only=loopback_only)
+        crawler = Crawler(fetcher, scan.website_url, limits, already_fetched=already)
         pages_done = len(already)
 
         def on_page(page: CrawledPage, outlinks: list[str]) -> None:

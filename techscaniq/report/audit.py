@@ -25,7 +25,9 @@ def _rows_by_number(citations: Sequence[Citation]) -> dict[int, set[str]]:
     return rows
 
 
-def content_problems(content: Mapping[str, Any], citations: Sequence[Citation], scan_evidence_ids: Collection[str]) -> list[str]:
+def content_problems(
+    content: Mapping[str, Any], citations: Sequence[Citation], scan_evidence_ids: Collection[str]
+) -> list[str]:
     """Problems in the JSON: statements without markers, markers without rows, rows without markers, foreign ids."""
     problems = []
     rows = _rows_by_number(citations)
@@ -38,7 +40,11 @@ def content_problems(content: Mapping[str, Any], citations: Sequence[Citation], 
             used.add(n)
             if n not in rows:
                 problems.append(f"marker [{n}] has no citation row")
-        if "cite" in node and "evidence_ids" in node and set(node["evidence_ids"]) != rows.get(node["cite"], set()):
+        if (
+            "cite" in node
+            and "evidence_ids" in node
+            and set(node["evidence_ids"]) != rows.get(node["cite"], set())
+        ):
             problems.append(f"statement [{node['cite']}] evidence ids differ from its rows")
     for n in sorted(set(rows) - used):
         problems.append(f"citation row {n} has no marker")
@@ -106,7 +112,7 @@ class _CiteParser(HTMLParser):
         element_id = attributes.get("id") or ""
         if tag == "li" and element_id.startswith("ref-"):
             self._in_reference = int(element_id[4:])
-            self.reference_links[self._in_reference]  # noqa: B018 - registers an entry with no links yet
+            self.reference_links[self._in_reference]
         if tag == "a" and self._in_reference is not None and href.startswith("#ev-"):
             self.reference_links[self._in_reference].add(href[4:])
         if tag == "tr" and element_id.startswith("ev-"):
@@ -139,7 +145,9 @@ def html_problems(html: str, citations: Sequence[Citation]) -> list[str]:
             problems.append(f"html reference {n} links other evidence than its rows")
         missing = links - parser.evidence_rows
         if missing:
-            problems.append(f"html reference {n} links evidence missing from the appendix: {sorted(missing)[:3]}")
+            problems.append(
+                f"html reference {n} links evidence missing from the appendix: {sorted(missing)[:3]}"
+            )
     if parser.scripts:
         problems.append(f"{parser.scripts} script elements or event-handler attributes in the html")
     return problems
@@ -148,4 +156,8 @@ def html_problems(html: str, citations: Sequence[Citation]) -> list[str]:
 def text_problems(text: str, citations: Sequence[Citation]) -> list[str]:
     """Problems in extracted text (PDF): a citation number that never appears as a [n] marker."""
     seen = {int(n) for n in _TEXT_MARKER.findall(text)}
-    return [f"citation row {n} has no [n] marker in the text" for n in sorted(_rows_by_number(citations)) if n not in seen]
+    return [
+        f"citation row {n} has no [n] marker in the text"
+        for n in sorted(_rows_by_number(citations))
+        if n not in seen
+    ]

@@ -71,7 +71,11 @@ AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "sla_claim",
         ),
     ),
-    (Category.TEAM_HIRING, "Team and hiring", ("careers_page", "ats_provider", "jobs_summary", "leader", "job_posting")),
+    (
+        Category.TEAM_HIRING,
+        "Team and hiring",
+        ("careers_page", "ats_provider", "jobs_summary", "leader", "job_posting"),
+    ),
     (
         Category.WEB_PRESENCE_PERFORMANCE,
         "Web presence and performance",
@@ -81,20 +85,29 @@ AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 SECURITY_BLOCKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HTTP Observatory", ("observatory_score", "observatory_test")),
     ("TLS", ("tls_certificate", "tls_protocols", "tls_handshake", "hsts")),
-    ("E-mail security", ("spf", "dmarc", "dkim", "mta_sts", "tls_rpt", "bimi", "mail_provider", "caa", "dnssec")),
+    (
+        "E-mail security",
+        ("spf", "dmarc", "dkim", "mta_sts", "tls_rpt", "bimi", "mail_provider", "caa", "dnssec"),
+    ),
     (
         "Other web security checks",
         ("cookie", "redirect_chain", "cors", "mixed_content", "subresource_integrity", "security_txt"),
     ),
 )
 STANDARD_DATA_ROOM_QUESTIONS: tuple[tuple[str, str], ...] = (
-    ("Code quality", "What are the test coverage, static-analysis results and defect trends of the main repositories?"),
+    (
+        "Code quality",
+        "What are the test coverage, static-analysis results and defect trends of the main repositories?",
+    ),
     ("Cloud cost", "What is the monthly cloud bill by service, and the hosting cost per customer?"),
     ("Architecture", "Provide current architecture and data-flow diagrams, including tenancy and regions."),
     ("Incidents", "List production incidents and security incidents of the last 24 months with root causes."),
     ("Team", "Provide the engineering org chart, tenure, attrition and key-person dependencies."),
     ("Licences", "Provide the open-source licence inventory (SBOM) and third-party licence agreements."),
-    ("Financial cross-check", "Reconcile ARR, R&D spend and headcount with the technology signals in this report."),
+    (
+        "Financial cross-check",
+        "Reconcile ARR, R&D spend and headcount with the technology signals in this report.",
+    ),
 )
 
 
@@ -165,7 +178,12 @@ class CitationBook:
             claim = self._claims[old - 1]
             rows.extend(Citation(new, claim.text, claim.section, eid) for eid in claim.evidence_ids)
             references.append(
-                {"number": new, "claim": claim.text, "section": claim.section, "evidence_ids": list(claim.evidence_ids)}
+                {
+                    "number": new,
+                    "claim": claim.text,
+                    "section": claim.section,
+                    "evidence_ids": list(claim.evidence_ids),
+                }
             )
         content["references"] = references
         return rows
@@ -316,9 +334,7 @@ class _Builder:
             seen = f"{where} ({via})" if via else where
             claim = f"{name}{' ' + version if version else ''} ({category}) was detected at {seen}."
             rows.append(
-                self.book.statement(
-                    section, claim, [item.id], cells=[category, name, version or "-", seen]
-                )
+                self.book.statement(section, claim, [item.id], cells=[category, name, version or "-", seen])
             )
         return {
             "title": "Technology stack by category",
@@ -338,10 +354,16 @@ class _Builder:
                 value = str(item.data.get("value") or "")
                 claim = f"{host} answers with the {header} header {presence}{': ' + value[:120] if value else ''}."
                 rows.append(
-                    self.book.statement(section, claim, [item.id], cells=[host, header, presence, value[:80] or "-"])
+                    self.book.statement(
+                        section, claim, [item.id], cells=[host, header, presence, value[:80] or "-"]
+                    )
                 )
             blocks.append(
-                {"title": "Security header matrix", "columns": ["Host", "Header", "Presence", "Value"], "rows": rows}
+                {
+                    "title": "Security header matrix",
+                    "columns": ["Host", "Header", "Presence", "Value"],
+                    "rows": rows,
+                }
             )
         for title, types in SECURITY_BLOCKS:
             blocks.append({"title": title, "statements": self._facts(section, types)})
@@ -478,7 +500,9 @@ class _Builder:
                     "mitigation": remedy.mitigation if remedy else "",
                     "owner": remedy.owner if remedy else "",
                     "cost_band": remedy.cost_band if remedy else "",
-                    "criteria": [c.id for c in self.thesis.criteria if finding in _fed(self.card.criteria, c.id)],
+                    "criteria": [
+                        c.id for c in self.thesis.criteria if finding in _fed(self.card.criteria, c.id)
+                    ],
                     "evidence_ids": list(finding.evidence_ids),
                 }
             )
@@ -513,7 +537,9 @@ class _Builder:
                     "category": str(findings[0].rule.categories[0]),
                     "criterion_score": target.score if target else None,
                     "weight": weight,
-                    "focus": target is not None and target.score is not None and target.score < ROADMAP_FOCUS_BELOW,
+                    "focus": target is not None
+                    and target.score is not None
+                    and target.score < ROADMAP_FOCUS_BELOW,
                     "cites": [self._finding_ref(f)["cite"] for f in findings],
                     "evidence_ids": list(dict.fromkeys(i for f in findings for i in f.evidence_ids)),
                 }
@@ -551,7 +577,9 @@ class _Builder:
                         "supplied in the data room.",
                     }
                 )
-        gaps.extend({"topic": topic, "question": question} for topic, question in STANDARD_DATA_ROOM_QUESTIONS)
+        gaps.extend(
+            {"topic": topic, "question": question} for topic, question in STANDARD_DATA_ROOM_QUESTIONS
+        )
         return gaps
 
     def coverage(self) -> list[dict[str, Any]]:
@@ -620,10 +648,15 @@ class _Builder:
         if card.recommendation is Recommendation.PROCEED_WITH_CONDITIONS:
             for r in risks:
                 if r["impact"] == Level.HIGH or r["likelihood"] == Level.HIGH or len(conditions) < TOP_ITEMS:
-                    conditions.append({"text": r["mitigation"], "risk": r["id"], "cites": [r["description"]["cite"]]})
+                    conditions.append(
+                        {"text": r["mitigation"], "risk": r["id"], "cites": [r["description"]["cite"]]}
+                    )
             if card.coverage_confidence < 60:
                 conditions.append(
-                    {"text": "Close the data gaps listed below in the data room before signing.", "kind": "data-room"}
+                    {
+                        "text": "Close the data gaps listed below in the data room before signing.",
+                        "kind": "data-room",
+                    }
                 )
         next_steps = list(self.narrative.next_steps) or _next_steps(card, bool(risks))
         return {
@@ -726,7 +759,9 @@ def _trace(findings: Sequence[Finding]) -> str:
         return "not scored: no finding feeds it"
     parts = " ".join(f"{'+' if f.points >= 0 else '-'} {abs(f.points)} ({f.rule.id})" for f in findings)
     raw = BASE_SCORE + sum(f.points for f in findings)
-    return f"{BASE_SCORE} {parts} = {raw}" + (f", clamped to {max(0, min(100, raw))}" if not 0 <= raw <= 100 else "")
+    return f"{BASE_SCORE} {parts} = {raw}" + (
+        f", clamped to {max(0, min(100, raw))}" if not 0 <= raw <= 100 else ""
+    )
 
 
 def _roi(total_points: float, cost_band: str) -> str:
@@ -741,12 +776,16 @@ def _roi(total_points: float, cost_band: str) -> str:
 def _next_steps(card: Scorecard, any_risk: bool) -> list[str]:
     steps = []
     if card.insufficient:
-        steps.append("Re-run the scan once the site is reachable, or gather the missing evidence in the data room.")
+        steps.append(
+            "Re-run the scan once the site is reachable, or gather the missing evidence in the data room."
+        )
     if any_risk:
         steps.append("Price the mitigations in the risk register into the offer and the 100-day plan.")
     steps.append("Send the data-gap questions to the data room and schedule a technology management session.")
     if card.missing_critical_types:
-        steps.append("Confirm the missing critical evidence (" + ", ".join(card.missing_critical_types) + ").")
+        steps.append(
+            "Confirm the missing critical evidence (" + ", ".join(card.missing_critical_types) + ")."
+        )
     return steps
 
 

@@ -210,7 +210,11 @@ def select_evidence(evidence: Sequence[Evidence], cited_first: Sequence[str], li
     by_id = {item.id: item for item in evidence}
     chosen = list(dict.fromkeys(i for i in cited_first if i in by_id))[:limit]
     rest = sorted(
-        (item for item in evidence if item.id not in set(chosen) and item.type not in {"page", "http_response"}),
+        (
+            item
+            for item in evidence
+            if item.id not in set(chosen) and item.type not in {"page", "http_response"}
+        ),
         key=lambda e: (-e.confidence, e.type, e.dedup_key, e.id),
     )
     chosen += [item.id for item in rest[: max(0, limit - len(chosen))]]
@@ -234,7 +238,8 @@ def build_prompt(scan: Scan, card: Scorecard, findings: Sequence[Any], selection
         "area_ids": [str(area_id) for area_id, _, _ in AREAS],
         "findings": [f.to_dict() for f in findings],
         "evidence": [
-            {"id": e.id, "type": e.type, "title": e.title, "summary": e.summary[:SUMMARY_CHARS]} for e in selection
+            {"id": e.id, "type": e.type, "title": e.title, "summary": e.summary[:SUMMARY_CHARS]}
+            for e in selection
         ],
     }
     return json.dumps(payload, ensure_ascii=False, sort_keys=True)
@@ -248,7 +253,9 @@ def parse_answer(text: str) -> LLMAnswer:
     try:
         return LLMAnswer.model_validate_json(text[start : end + 1])
     except ValidationError as error:
-        raise RetryableAnswer(f"the answer does not match the schema: {error.error_count()} errors") from error
+        raise RetryableAnswer(
+            f"the answer does not match the schema: {error.error_count()} errors"
+        ) from error
 
 
 def _keep(statements: Sequence[LLMStatement], known: set[str], run: LLMRun) -> tuple[NarrativeStatement, ...]:

@@ -74,7 +74,11 @@ def describe_condition(rule: Rule) -> str:
         alternatives = [" and ".join(_conditions(group)) for group in rule.when_any]
         parts.append("where " + " — or — ".join(alternatives))
     count = "at least one such item" if rule.min_items <= 1 else f"at least {rule.min_items} such items"
-    per = f"one finding per item (at most {rule.max_findings})" if rule.per_item else "one finding for all of them"
+    per = (
+        f"one finding per item (at most {rule.max_findings})"
+        if rule.per_item
+        else "one finding for all of them"
+    )
     return f"Fires on {count}: " + ", ".join(parts) + f"; {per}."
 
 
@@ -182,7 +186,9 @@ def scoring_markdown() -> str:
         lines.append("")
     lines += ["## Which rules feed each category", "", "| category | rules |", "|---|---|"]
     for category, name in CATEGORIES.items():
-        lines.append(f"| {name} (`{category}`) | {', '.join(r.id for r in rules if category in r.categories)} |")
+        lines.append(
+            f"| {name} (`{category}`) | {', '.join(r.id for r in rules if category in r.categories)} |"
+        )
     lines += ["", "## The rules", ""]
     for area, title in area_titles().items():
         lines += [f"### {title} (`{area}`)", ""]

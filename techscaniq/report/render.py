@@ -89,7 +89,7 @@ def _md_finding(f: Mapping[str, Any]) -> str:
 def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(md_escape(c) for c in columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
@@ -112,14 +112,20 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     ]
     out += [_md_stmt(s) + "\n" for s in es["narrative"]]
     decision = es["recommendation"]["decision"]
-    out += [f"**Recommendation: {decision}**" if decision else "**No recommendation: insufficient evidence**", ""]
+    out += [
+        f"**Recommendation: {decision}**" if decision else "**No recommendation: insufficient evidence**",
+        "",
+    ]
     for c in es["recommendation"]["conditions"]:
         text = _md_stmt(c) if c.get("cites") else md_escape(c["text"])
         out.append(f"- Condition: {text}")
     out += ["", f"_{md_escape(es['recommendation']['rule'])}_", "", "### Top upsides", ""]
     out += [_md_finding(f) for f in es["upsides"]] or ["No positive finding."]
     out += ["", "### Top risks", ""]
-    out += [f"- {r['risk']} ({r['likelihood']} likelihood, {r['impact']} impact): {_md_stmt(r)}" for r in es["risks"]]
+    out += [
+        f"- {r['risk']} ({r['likelihood']} likelihood, {r['impact']} impact): {_md_stmt(r)}"
+        for r in es["risks"]
+    ]
     out += ["", "### Next steps", ""] + [f"{i}. {md_escape(s)}" for i, s in enumerate(es["next_steps"], 1)]
 
     scores = report["scores"]
@@ -140,7 +146,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out.append("")
     rows = []
     for c in scores["criteria"]:
-        behind = "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
+        behind = (
+            "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
+        )
         rows.append(
             [
                 md_escape(c["name"]),
@@ -154,9 +162,18 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += _md_table(["Criterion", "Weight", "Score", "Band", "Points", "Findings behind it"], rows)
     rows = []
     for c in scores["categories"]:
-        behind = "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
-        rows.append([md_escape(c["name"]), str(c["score"] if c["score"] is not None else "not scored"), c["grade"] or "-", behind])
-    out += ["### Category scores", ""] + _md_table(["Category", "Score", "Grade", "Findings behind it"], rows)
+        behind = (
+            "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
+        )
+        rows.append(
+            [
+                md_escape(c["name"]),
+                str(c["score"] if c["score"] is not None else "not scored"),
+                c["grade"] or "-",
+                behind,
+            ]
+        )
+    out += ["### Category scores", "", *_md_table(["Category", "Score", "Grade", "Findings behind it"], rows)]
     out += [f"_{md_escape(scores['method'])}_", ""]
 
     cf = report["confidence"]
@@ -198,7 +215,13 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             out += [md_escape(d["unscored_gap"]), ""]
         if d["recommendations"]:
             rows = [
-                [md_escape(r["action"]), md_escape(r["cost_band"]), r["timeline"], md_escape(r["impact"]), md_marks(r)]
+                [
+                    md_escape(r["action"]),
+                    md_escape(r["cost_band"]),
+                    r["timeline"],
+                    md_escape(r["impact"]),
+                    md_marks(r),
+                ]
                 for r in d["recommendations"]
             ]
             out += _md_table(["Recommendation", "Cost band", "Timeline", "Impact", "Ref"], rows)
@@ -216,10 +239,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         ]
         for r in report["risk_register"]
     ]
-    out += _md_table(["Id", "Risk", "Likelihood", "Impact", "Mitigation", "Owner", "Cost band"], rows) if rows else [
-        "No negative finding, so no risk is registered.",
-        "",
-    ]
+    out += (
+        _md_table(["Id", "Risk", "Likelihood", "Impact", "Mitigation", "Owner", "Cost band"], rows)
+        if rows
+        else [
+            "No negative finding, so no risk is registered.",
+            "",
+        ]
+    )
 
     out += ["## 7. Value-creation roadmap", ""]
     for bucket, items in report["roadmap"].items():
@@ -236,10 +263,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             ]
             for i in items
         ]
-        out += _md_table(["Initiative", "Expected impact", "Cost", "ROI", "Owner", "Serves", "Ref"], rows) if rows else [
-            "No initiative in this period.",
-            "",
-        ]
+        out += (
+            _md_table(["Initiative", "Expected impact", "Cost", "ROI", "Owner", "Serves", "Ref"], rows)
+            if rows
+            else [
+                "No initiative in this period.",
+                "",
+            ]
+        )
 
     out += ["## 8. Data gaps and questions for the data room", ""]
     out += [f"- **{md_escape(g['topic'])}:** {md_escape(g['question'])}" for g in report["data_gaps"]]
@@ -255,10 +286,21 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         ]
         for c in report["coverage"]
     ]
-    out += _md_table(["Collector", "Outcome", "Items", "Error", "Ref"], rows) if rows else ["No collector outcome was recorded.", ""]
+    out += (
+        _md_table(["Collector", "Outcome", "Items", "Error", "Ref"], rows)
+        if rows
+        else ["No collector outcome was recorded.", ""]
+    )
     out += ["### Evidence items", ""]
     rows = [
-        [f"`{e['id']}`", e["type"], md_escape(e["title"]), md_escape(e["source_url"]), e["collected_at"], f"{e['confidence']:.2f}"]
+        [
+            f"`{e['id']}`",
+            e["type"],
+            md_escape(e["title"]),
+            md_escape(e["source_url"]),
+            e["collected_at"],
+            f"{e['confidence']:.2f}",
+        ]
         for e in report["evidence_appendix"]
     ]
     out += _md_table(["Id", "Type", "Title", "Source", "Collected", "Confidence"], rows)
@@ -272,7 +314,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 # --- SVG charts ------------------------------------------------------------------------------------------
 
 
-def _svg_text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 11, fill: str = "#1d2433") -> str:
+def _svg_text(
+    x: float, y: float, text: str, *, anchor: str = "start", size: int = 11, fill: str = "#1d2433"
+) -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" '
         f'font-family="DejaVu Sans, Arial, sans-serif">{escape(text)}</text>'
@@ -291,7 +335,9 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int | None, str]], threshold
     ]
     for tick in (0, 25, 50, 75, 100):
         x = label_w + bar_w * tick / 100
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + row_h * len(bars)}" stroke="#e4e7ec" stroke-width="1"/>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + row_h * len(bars)}" stroke="#e4e7ec" stroke-width="1"/>'
+        )
         parts.append(_svg_text(x, height - 6, str(tick), anchor="middle", size=9, fill="#667085"))
     for i, (label, value, note) in enumerate(bars):
         y = top + i * row_h
@@ -365,14 +411,18 @@ def render_html(report: Mapping[str, Any]) -> str:
     """The report as one self-contained, printable HTML document (no script, no external resource)."""
     css = stylesheet()
     titles = {e["id"]: e["title"] for e in report["evidence_appendix"]}
-    return _environment().get_template("report.html.j2").render(
-        report=report,
-        css=css,
-        csp=content_security_policy(css),
-        criteria_chart=criteria_chart(report),
-        category_chart=category_chart(report),
-        writer_label=writer_label(report["header"]),
-        titles=titles,
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            css=css,
+            csp=content_security_policy(css),
+            criteria_chart=criteria_chart(report),
+            category_chart=category_chart(report),
+            writer_label=writer_label(report["header"]),
+            titles=titles,
+        )
     )
 
 

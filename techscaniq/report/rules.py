@@ -363,7 +363,9 @@ def parse_rule(raw: Mapping[str, Any], area: str) -> Rule:
     impact = Impact(raw["impact"])
     points = int(raw.get("points", 0))
     if (impact is Impact.POSITIVE and points <= 0) or (impact is Impact.NEGATIVE and points >= 0):
-        raise ValueError(f"rule {rule_id}: {impact} rules need {'positive' if points <= 0 else 'negative'} points")
+        raise ValueError(
+            f"rule {rule_id}: {impact} rules need {'positive' if points <= 0 else 'negative'} points"
+        )
     if impact is Impact.NEUTRAL and points != 0:
         raise ValueError(f"rule {rule_id}: neutral rules carry 0 points")
     categories = tuple(Category(c) for c in raw.get("categories", ()))

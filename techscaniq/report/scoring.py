@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from techscaniq.report.rules import DEFAULT_RISK_LEVELS, Finding, Impact, Level
-from techscaniq.theses import CATEGORIES, Category, Criterion, ResolvedThesis, confidence_label, grade, score_band
+from techscaniq.theses import (
+    CATEGORIES,
+    Category,
+    Criterion,
+    ResolvedThesis,
+    confidence_label,
+    grade,
+    score_band,
+)
 
 # Every scored area starts at the neutral midpoint; each finding adds or subtracts its points.
 BASE_SCORE = 50
@@ -120,7 +128,9 @@ def criterion_scores(thesis: ResolvedThesis, findings: Sequence[Finding]) -> lis
         fed = findings_for_basis(criterion.basis, findings)
         score = score_findings(fed)
         points = None if score is None else score * criterion.weight / 100
-        out.append(CriterionScore(criterion, score, None if score is None else score_band(score), points, fed))
+        out.append(
+            CriterionScore(criterion, score, None if score is None else score_band(score), points, fed)
+        )
     return out
 
 
@@ -161,7 +171,9 @@ def insufficiency(observed_items: int, total: Total) -> str | None:
     weight = total.scored_weight + total.unscored_weight
     reasons = []
     if observed_items < MINIMUM_EVIDENCE_ITEMS:
-        reasons.append(f"{observed_items} evidence items were collected; at least {MINIMUM_EVIDENCE_ITEMS} are needed")
+        reasons.append(
+            f"{observed_items} evidence items were collected; at least {MINIMUM_EVIDENCE_ITEMS} are needed"
+        )
     if weight and total.scored_weight < MINIMUM_SCORED_WEIGHT_SHARE * weight:
         reasons.append(
             f"evidence covers {total.scored_weight} of {weight} thesis weight; at least half must be scored"
@@ -181,9 +193,7 @@ def risk_levels(finding: Finding) -> tuple[Level, Level]:
 
 def has_high_high_risk(findings: Iterable[Finding]) -> bool:
     """True when a negative finding is both High likelihood and High impact."""
-    return any(
-        f.impact is Impact.NEGATIVE and risk_levels(f) == (Level.HIGH, Level.HIGH) for f in findings
-    )
+    return any(f.impact is Impact.NEGATIVE and risk_levels(f) == (Level.HIGH, Level.HIGH) for f in findings)
 
 
 def recommend(total: Total, *, high_high_risk: bool, confidence: int) -> Recommendation | None:
@@ -225,7 +235,9 @@ class Scorecard:
     high_high_risk: bool
 
 
-def scorecard(thesis: ResolvedThesis, findings: Sequence[Finding], evidence_types: Sequence[str]) -> Scorecard:
+def scorecard(
+    thesis: ResolvedThesis, findings: Sequence[Finding], evidence_types: Sequence[str]
+) -> Scorecard:
     """Score the findings under the thesis; with insufficient evidence there is no total and no decision."""
     criteria = criterion_scores(thesis, findings)
     total = weighted_total(criteria, thesis.threshold)

@@ -39,7 +39,11 @@ class RecordedProvider:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
                 with provider._lock:
                     provider.requests.append(
-                        {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                        {
+                            "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                        }
                     )
                     kind, payload = provider.script.pop(0) if provider.script else ("text", "{}")
                 if kind == "slow":
@@ -51,7 +55,9 @@ class RecordedProvider:
                     return
                 self._send(200, provider.answer(self.path, body, payload))
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -79,13 +85,23 @@ class RecordedProvider:
         """A successful answer in the wire format of the API the path belongs to."""
         if path.endswith("/messages"):
             return {
-                "id": "msg_test", "type": "message", "role": "assistant", "model": body.get("model"),
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+                "id": "msg_test",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model"),
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
                 "usage": {"input_tokens": 1234, "output_tokens": 321},
             }
         return {
-            "id": "chatcmpl-test", "object": "chat.completion", "created": 1700000000, "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": body.get("model"),
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
             "usage": {"prompt_tokens": 1111, "completion_tokens": 222, "total_tokens": 1333},
         }
 
@@ -105,9 +121,16 @@ def provider() -> Iterator[RecordedProvider]:
 
 
 def _settings(kind: str, server: RecordedProvider, tmp_path: Any) -> Settings:
-    base = Settings(data_dir=tmp_path, llm_provider=kind, llm_model=f"{kind}-test-model",
-                    extra={"llm_timeout_seconds": str(TIMEOUT_SECONDS), "llm_max_attempts": "3",
-                           "llm_backoff_seconds": "0.01"})
+    base = Settings(
+        data_dir=tmp_path,
+        llm_provider=kind,
+        llm_model=f"{kind}-test-model",
+        extra={
+            "llm_timeout_seconds": str(TIMEOUT_SECONDS),
+            "llm_max_attempts": "3",
+            "llm_backoff_seconds": "0.01",
+        },
+    )
     if kind == "anthropic":
         return base.with_overrides(anthropic_api_key="test-key", anthropic_base_url=server.url)
     return base.with_overrides(openai_api_key="test-key", openai_base_url=server.url + "/v1")
@@ -116,23 +139,39 @@ def _settings(kind: str, server: RecordedProvider, tmp_path: Any) -> Settings:
 def _good_answer(evidence: list, *, invented: bool = False) -> str:
     by_type = {e.type: e.id for e in evidence}
     summary = [
-        {"text": "The public API and its documentation are a strong base for extension.",
-         "evidence_ids": [by_type["openapi"], by_type["api_docs"]]},
+        {
+            "text": "The public API and its documentation are a strong base for extension.",
+            "evidence_ids": [by_type["openapi"], by_type["api_docs"]],
+        },
         {"text": "E-mail spoofing protection is not enforced.", "evidence_ids": [by_type["dmarc"]]},
     ]
     if invented:
         summary += [
-            {"text": "An invented claim with an invented source.", "evidence_ids": ["00000000-dead-beef-0000-000000000000"]},
+            {
+                "text": "An invented claim with an invented source.",
+                "evidence_ids": ["00000000-dead-beef-0000-000000000000"],
+            },
             {"text": "A claim with no source at all.", "evidence_ids": []},
-            {"text": "A real claim with one invented extra id.", "evidence_ids": [by_type["sdk"], "made-up-id"]},
+            {
+                "text": "A real claim with one invented extra id.",
+                "evidence_ids": [by_type["sdk"], "made-up-id"],
+            },
         ]
-    return json.dumps({
-        "summary": summary,
-        "areas": {"security-posture": [{"text": "Security headers are partly deployed.",
-                                        "evidence_ids": [by_type["observatory_score"]]}],
-                  "not-an-area": [{"text": "Dropped.", "evidence_ids": [by_type["openapi"]]}]},
-        "next_steps": ["Review the API roadmap with the CTO.", "Ask for the DMARC rollout plan."],
-    })
+    return json.dumps(
+        {
+            "summary": summary,
+            "areas": {
+                "security-posture": [
+                    {
+                        "text": "Security headers are partly deployed.",
+                        "evidence_ids": [by_type["observatory_score"]],
+                    }
+                ],
+                "not-an-area": [{"text": "Dropped.", "evidence_ids": [by_type["openapi"]]}],
+            },
+            "next_steps": ["Review the API roadmap with the CTO.", "Ask for the DMARC rollout plan."],
+        }
+    )
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "openai"])
@@ -144,20 +183,31 @@ def test_llm_prose_is_cited_and_recorded(kind: str, provider: RecordedProvider, 
     content = written.content
     assert content["header"]["writer"] == {"kind": "llm", "provider": kind, "model": f"{kind}-test-model"}
     narrative = [s["text"] for s in content["executive_summary"]["narrative"]]
-    assert narrative == ["The public API and its documentation are a strong base for extension.",
-                         "E-mail spoofing protection is not enforced."]
-    assert content["executive_summary"]["next_steps"] == ["Review the API roadmap with the CTO.",
-                                                          "Ask for the DMARC rollout plan."]
+    assert narrative == [
+        "The public API and its documentation are a strong base for extension.",
+        "E-mail spoofing protection is not enforced.",
+    ]
+    assert content["executive_summary"]["next_steps"] == [
+        "Review the API roadmap with the CTO.",
+        "Ask for the DMARC rollout plan.",
+    ]
     meta = content["metadata"]["llm"]
     assert meta["fallback_to_deterministic"] is False
-    assert meta["tokens"] == ({"input": 1234, "output": 321} if kind == "anthropic" else {"input": 1111, "output": 222})
+    assert meta["tokens"] == (
+        {"input": 1234, "output": 321} if kind == "anthropic" else {"input": 1111, "output": 222}
+    )
     assert meta["dropped_statements"] == 1  # the statement under an unknown area id
     assert "SYSTEM" not in meta["prompt"]["system"] and "evidence ids" in meta["prompt"]["system"]
     assert json.loads(meta["prompt"]["user"])["company"] == "Northwind Ledger"
     # What went over the wire: the real SDK's request shape and our key.
     request = provider.requests[0]
     if kind == "anthropic":
-        assert request["path"] == "/v1/messages" and request["headers"].get("x-api-key") == "test-key"
+        assert request["path"] == "/v1/messages"
+        # The SDK sends the key as x-api-key or, in some versions, as a bearer token.
+        assert "test-key" in (
+            request["headers"].get("x-api-key"),
+            request["headers"].get("authorization", "")[7:],
+        )
         assert request["body"]["system"] == meta["prompt"]["system"]
     else:
         assert request["path"] == "/v1/chat/completions"
@@ -168,12 +218,13 @@ def test_llm_prose_is_cited_and_recorded(kind: str, provider: RecordedProvider, 
     assert audit.html_problems(render.render_html(content), written.citations) == []
     md = render.render_markdown(content)
     assert audit.markdown_problems(md, content, written.citations) == []
-    assert f"LLM \\(" in md and f"{kind}-test-model" in md
+    assert "LLM \\(" in md and f"{kind}-test-model" in md
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "openai"])
-def test_invented_and_missing_citations_are_dropped_and_counted(kind: str, provider: RecordedProvider,
-                                                                tmp_path: Any) -> None:
+def test_invented_and_missing_citations_are_dropped_and_counted(
+    kind: str, provider: RecordedProvider, tmp_path: Any
+) -> None:
     evidence = sample_evidence(80)
     provider.script = [("text", _good_answer(evidence, invented=True))]
     written = write_report(sample_scan(), evidence, _settings(kind, provider, tmp_path))
@@ -189,17 +240,32 @@ def test_invented_and_missing_citations_are_dropped_and_counted(kind: str, provi
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "openai"])
-def test_malformed_json_rate_limit_and_timeout_are_retried(kind: str, provider: RecordedProvider,
-                                                           tmp_path: Any) -> None:
+def test_malformed_json_rate_limit_and_timeout_are_retried(
+    kind: str, provider: RecordedProvider, tmp_path: Any
+) -> None:
     evidence = sample_evidence(80)
-    error = ({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
-             if kind == "anthropic" else {"error": {"message": "slow down", "type": "rate_limit_exceeded"}})
-    provider.script = [("text", "{not json at all"), ("status", (429, error)), ("slow", "{}"),
-                       ("text", _good_answer(evidence))]
-    written = write_report(sample_scan(), evidence,
-                           _settings(kind, provider, tmp_path).with_overrides(
-                               extra={"llm_timeout_seconds": str(TIMEOUT_SECONDS), "llm_max_attempts": "4",
-                                      "llm_backoff_seconds": "0.01"}))
+    error = (
+        {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
+        if kind == "anthropic"
+        else {"error": {"message": "slow down", "type": "rate_limit_exceeded"}}
+    )
+    provider.script = [
+        ("text", "{not json at all"),
+        ("status", (429, error)),
+        ("slow", "{}"),
+        ("text", _good_answer(evidence)),
+    ]
+    written = write_report(
+        sample_scan(),
+        evidence,
+        _settings(kind, provider, tmp_path).with_overrides(
+            extra={
+                "llm_timeout_seconds": str(TIMEOUT_SECONDS),
+                "llm_max_attempts": "4",
+                "llm_backoff_seconds": "0.01",
+            }
+        ),
+    )
     meta = written.content["metadata"]["llm"]
     outcomes = [a["outcome"] for a in meta["attempts"]]
     assert outcomes == ["retryable_error", "retryable_error", "retryable_error", "ok"]
@@ -211,8 +277,9 @@ def test_malformed_json_rate_limit_and_timeout_are_retried(kind: str, provider: 
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "openai"])
-def test_after_the_last_retry_the_deterministic_writer_takes_over_and_says_so(kind: str, provider: RecordedProvider,
-                                                                             tmp_path: Any) -> None:
+def test_after_the_last_retry_the_deterministic_writer_takes_over_and_says_so(
+    kind: str, provider: RecordedProvider, tmp_path: Any
+) -> None:
     evidence = sample_evidence(80)
     provider.script = [("text", '{"summary": "not a list"}')] * 3
     written = write_report(sample_scan(), evidence, _settings(kind, provider, tmp_path))
@@ -231,8 +298,15 @@ def test_after_the_last_retry_the_deterministic_writer_takes_over_and_says_so(ki
 
 def test_a_bad_key_is_not_retried(provider: RecordedProvider, tmp_path: Any) -> None:
     evidence = sample_evidence(80)
-    provider.script = [("status", (401, {"type": "error", "error": {"type": "authentication_error",
-                                                                    "message": "invalid x-api-key"}}))]
+    provider.script = [
+        (
+            "status",
+            (
+                401,
+                {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+            ),
+        )
+    ]
     written = write_report(sample_scan(), evidence, _settings("anthropic", provider, tmp_path))
     meta = written.content["metadata"]["llm"]
     assert [a["outcome"] for a in meta["attempts"]] == ["fatal_error"]

@@ -48,10 +48,21 @@ def test_pdf_has_the_expected_pages_and_text(rendered: tuple[Any, bytes]) -> Non
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     assert MIN_PAGES <= pages <= MAX_PAGES, pages
     text = _text(pdf)
-    for expected in ("Northwind Ledger", "1. Executive summary", "Recommendation: Proceed", "2. Scores",
-                     "Criterion scores against the threshold", "Category scores", "6. Risk register", "R-01",
-                     "7. Value-creation roadmap", "8. Data gaps", "9. Evidence appendix", "status_history",
-                     "Page 1 of"):
+    for expected in (
+        "Northwind Ledger",
+        "1. Executive summary",
+        "Recommendation: Proceed",
+        "2. Scores",
+        "Criterion scores against the threshold",
+        "Category scores",
+        "6. Risk register",
+        "R-01",
+        "7. Value-creation roadmap",
+        "8. Data gaps",
+        "9. Evidence appendix",
+        "status_history",
+        "Page 1 of",
+    ):
         assert expected in text, expected
     assert audit.text_problems(text, written.citations) == []
 
@@ -60,7 +71,8 @@ def test_pdf_rendering_makes_no_request(tripwire: Tripwire) -> None:
     remote = f"http://{tripwire.host}:{tripwire.port}"
     evidence = [
         replace(e, data={**e.data, "logo": f"{remote}/logo.png"}, source_url=f"{remote}/about")
-        if e.type == "organization" else e
+        if e.type == "organization"
+        else e
         for e in sample_evidence(40)
     ]
     content = write_report(sample_scan(), evidence).content
@@ -95,9 +107,17 @@ def test_the_tripwire_would_see_weasyprints_default_fetcher() -> None:
 
 
 def _draft(item: Any) -> EvidenceDraft:
-    return EvidenceDraft(type=EvidenceType(item.type), category=EvidenceCategory(item.category), title=item.title,
-                         summary=item.summary, data=item.data, source_url=item.source_url, collector=item.collector,
-                         confidence=item.confidence, dedup_key=item.dedup_key)
+    return EvidenceDraft(
+        type=EvidenceType(item.type),
+        category=EvidenceCategory(item.category),
+        title=item.title,
+        summary=item.summary,
+        data=item.data,
+        source_url=item.source_url,
+        collector=item.collector,
+        confidence=item.confidence,
+        dedup_key=item.dedup_key,
+    )
 
 
 def _stored_report(settings: Any, org: str, company: str) -> str:
@@ -105,19 +125,37 @@ def _stored_report(settings: Any, org: str, company: str) -> str:
     with session_scope(settings) as session:
         org_id = repo.get_or_create_org(session, org)
         scan_id = str(uuid.uuid4())
-        repo.create_scan(session, scan_id=scan_id, org_id=org_id, created_by_key_id=None,
-                         company_name=company, website_url=scan.website_url, primary_criteria=scan.primary_criteria,
-                         thesis=scan.thesis, thesis_tags=scan.thesis_tags, requestor_name=None,
-                         organization_name=org, company_description=None, metadata={},
-                         task_ids={step: f"{scan_id}.{step}.1" for step in StepName})
+        repo.create_scan(
+            session,
+            scan_id=scan_id,
+            org_id=org_id,
+            created_by_key_id=None,
+            company_name=company,
+            website_url=scan.website_url,
+            primary_criteria=scan.primary_criteria,
+            thesis=scan.thesis,
+            thesis_tags=scan.thesis_tags,
+            requestor_name=None,
+            organization_name=org,
+            company_description=None,
+            metadata={},
+            task_ids={step: f"{scan_id}.{step}.1" for step in StepName},
+        )
         repo.add_evidence(session, scan_id, [_draft(e) for e in sample_evidence(60)])
     with session_scope(settings, write=False) as session:
         stored_scan = repo.get_scan(session, scan_id)
         evidence = repo.all_evidence(session, scan_id)
     written = write_report(stored_scan, evidence)
     with session_scope(settings) as session:
-        report = repo.save_report(session, scan_id, content=written.content, writer=written.writer,
-                                  score=written.score, grade=written.grade, report_citations=written.citations)
+        report = repo.save_report(
+            session,
+            scan_id,
+            content=written.content,
+            writer=written.writer,
+            score=written.score,
+            grade=written.grade,
+            report_citations=written.citations,
+        )
     return report.id
 
 
@@ -159,7 +197,9 @@ def test_markdown_and_html_endpoints(api: Any) -> None:
 def test_reports_of_another_organisation_are_not_found(api: Any) -> None:
     report_id = _stored_report(api.settings, "Firm", "Northwind Ledger")
     for suffix in ("md", "html", "pdf"):
-        response = api.get(f"/api/reports/{report_id}.{suffix}", headers={"Authorization": f"Bearer {api.other_key}"})
+        response = api.get(
+            f"/api/reports/{report_id}.{suffix}", headers={"Authorization": f"Bearer {api.other_key}"}
+        )
         assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
     assert api.get("/api/reports/no-such-report.md").status_code == 404
     assert api.get(f"/api/reports/{report_id}.md", headers={"Authorization": ""}).status_code == 401
@@ -176,7 +216,7 @@ def test_pdf_is_rendered_once_and_served_from_the_cache(api: Any) -> None:
     assert api.get(f"/api/reports/{report_id}.pdf").data == b"%PDF-cached copy"
 
 
-_NO_PANGO = '''
+_NO_PANGO = """
 import sys, json, pathlib, uuid
 fake = pathlib.Path(sys.argv[1]) / "weasyprint"
 fake.mkdir()
@@ -213,16 +253,24 @@ with session_scope(settings) as session:
 pdf = client.get("/api/reports/" + report.id + ".pdf")
 md = client.get("/api/reports/" + report.id + ".md")
 print(json.dumps({"pdf": pdf.status_code, "body": pdf.json, "md": md.status_code}))
-'''
+"""
 
 
 def test_missing_pdf_libraries_answer_503_with_what_to_install(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(_NO_PANGO), str(tmp_path)], capture_output=True,
-                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_NO_PANGO), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["md"] == 200
     assert result["pdf"] == 503
     error = result["body"]["error"]
     assert error["code"] == "pdf_unavailable"
-    assert "apt-get install libpango-1.0-0" in error["message"] and "libpango-1.0-0': not found" in error["message"]
+    assert (
+        "apt-get install libpango-1.0-0" in error["message"]
+        and "libpango-1.0-0': not found" in error["message"]
+    )

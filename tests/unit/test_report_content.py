@@ -10,7 +10,7 @@ import pytest
 
 from techscaniq.domain import Citation
 from techscaniq.report import audit, render
-from techscaniq.report.content import build_report, walk_statements
+from techscaniq.report.content import walk_statements
 from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
 from techscaniq.theses import THESES
@@ -49,8 +49,14 @@ def test_report_has_every_section_in_order(evidence: list) -> None:
     assert len(summary["upsides"]) == 3 and len(summary["risks"]) == 3
     assert set(written.content["roadmap"]) == {"0-6m", "6-18m", "18m+"}
     assert [c["id"] for c in written.content["scores"]["categories"]] == [
-        "technology-modernity", "security-posture", "infrastructure-scalability", "product-developer-ecosystem",
-        "compliance-trust", "team-hiring", "web-presence-performance"]
+        "technology-modernity",
+        "security-posture",
+        "infrastructure-scalability",
+        "product-developer-ecosystem",
+        "compliance-trust",
+        "team-hiring",
+        "web-presence-performance",
+    ]
 
 
 def test_risk_register_rows_are_complete_and_cite_evidence(evidence: list) -> None:
@@ -103,7 +109,9 @@ def test_custom_thesis_scores_through_its_basis(evidence: list) -> None:
 
 def test_removing_planted_evidence_changes_the_criterion_score() -> None:
     full = write_report(sample_scan(), sample_evidence(120)).content
-    without = write_report(sample_scan(), sample_evidence(120, drop_types=frozenset({"openapi", "api_docs"}))).content
+    without = write_report(
+        sample_scan(), sample_evidence(120, drop_types=frozenset({"openapi", "api_docs"}))
+    ).content
 
     def score(content: dict, criterion: str) -> int | None:
         return next(c["score"] for c in content["scores"]["criteria"] if c["id"] == criterion)
@@ -132,8 +140,13 @@ def test_no_evidence_at_all_still_renders() -> None:
 
 
 def test_unscored_criterion_is_reported_not_defaulted() -> None:
-    content = write_report(sample_scan("buy-and-build"), sample_evidence(60, drop_types=frozenset(
-        {"jobs_summary", "job_posting", "careers_page", "ats_provider", "leader"}))).content
+    content = write_report(
+        sample_scan("buy-and-build"),
+        sample_evidence(
+            60,
+            drop_types=frozenset({"jobs_summary", "job_posting", "careers_page", "ats_provider", "leader"}),
+        ),
+    ).content
     team = next(c for c in content["scores"]["criteria"] if c["id"] == "team-depth-multi-codebase")
     assert team["score"] is None and team["status"] == "not scored" and team["points"] is None
     assert content["scores"]["total"]["unscored_weight"] >= 20
@@ -187,7 +200,9 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def test_hostile_text_is_escaped_everywhere(evidence: list) -> None:
-    hostile = [replace(e, title=HOSTILE, summary=HOSTILE) if e.type == "organization" else e for e in evidence]
+    hostile = [
+        replace(e, title=HOSTILE, summary=HOSTILE) if e.type == "organization" else e for e in evidence
+    ]
     hostile = [replace(e, source_url="javascript:alert(1)") if e.type == "customers" else e for e in hostile]
     written = write_report(sample_scan(company=HOSTILE), hostile)
     html = render.render_html(written.content)

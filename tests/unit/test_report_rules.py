@@ -16,9 +16,20 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "scoring.md"
 
 
 def _item(type_: str, data: dict, key: str = "k", title: str = "t") -> Evidence:
-    return Evidence(id=f"id-{type_}-{key}", scan_id="s", type=type_, category="technology", title=title,
-                    summary="s", data=data, source_url="https://example.test/", collector="c", confidence=0.9,
-                    dedup_key=key, collected_at=datetime(2025, 1, 1, tzinfo=UTC))
+    return Evidence(
+        id=f"id-{type_}-{key}",
+        scan_id="s",
+        type=type_,
+        category="technology",
+        title=title,
+        summary="s",
+        data=data,
+        source_url="https://example.test/",
+        collector="c",
+        confidence=0.9,
+        dedup_key=key,
+        collected_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
 
 
 def test_every_stock_criterion_has_at_least_two_rules() -> None:
@@ -66,7 +77,9 @@ def test_conditions_match_as_written() -> None:
     cdn_by_kind = _item("hosting", {"provider": "Fastly", "kind": "cdn"})
     cdn_by_category = _item("technology", {"name": "Fastly", "categories": ["CDN"]})
     assert rules["INF-01"].matches(cdn_by_kind) and rules["INF-01"].matches(cdn_by_category)
-    assert not rules["INF-01"].matches(_item("technology", {"name": "React", "categories": ["JavaScript frameworks"]}))
+    assert not rules["INF-01"].matches(
+        _item("technology", {"name": "React", "categories": ["JavaScript frameworks"]})
+    )
 
 
 def test_findings_fill_the_observation_and_cite_the_matching_items() -> None:
@@ -87,9 +100,21 @@ def test_min_items_and_names_in_observations() -> None:
 
 
 def test_missing_fields_never_fire_and_never_crash() -> None:
-    items = [_item(t, {}) for t in ("observatory_score", "tls_certificate", "dmarc", "changelog", "jobs_summary")]
+    items = [
+        _item(t, {}) for t in ("observatory_score", "tls_certificate", "dmarc", "changelog", "jobs_summary")
+    ]
     fired = {f.rule.id for f in apply_rules(load_rules(), items)}
-    assert not fired & {"SEC-01", "SEC-02", "SEC-06", "SEC-07", "DEV-05", "DEV-06", "TEAM-01", "TEAM-02", "SEC-11"}
+    assert not fired & {
+        "SEC-01",
+        "SEC-02",
+        "SEC-06",
+        "SEC-07",
+        "DEV-05",
+        "DEV-06",
+        "TEAM-01",
+        "TEAM-02",
+        "SEC-11",
+    }
 
 
 @pytest.mark.parametrize(
@@ -104,8 +129,16 @@ def test_missing_fields_never_fire_and_never_crash() -> None:
     ],
 )
 def test_bad_rules_are_refused_with_the_reason(change: dict, message: str) -> None:
-    raw = {"id": "TST-01", "name": "n", "evidence": "technology", "observation": "o", "impact": "positive",
-           "points": 5, "categories": ["technology-modernity"], "criteria": ["legacy-modernization-path"]}
+    raw = {
+        "id": "TST-01",
+        "name": "n",
+        "evidence": "technology",
+        "observation": "o",
+        "impact": "positive",
+        "points": 5,
+        "categories": ["technology-modernity"],
+        "criteria": ["legacy-modernization-path"],
+    }
     with pytest.raises(ValueError, match=message):
         parse_rule({**raw, **change}, "test")
 

@@ -23,17 +23,44 @@ from techscaniq.report.scoring import (
 from techscaniq.theses import Category, resolve_thesis
 
 
-def _rule(points: int, *, criteria: tuple[str, ...] = ("service-oriented-architecture",), severity: str = "low",
-          likelihood: str | None = None, impact: str | None = None) -> Rule:
+def _rule(
+    points: int,
+    *,
+    criteria: tuple[str, ...] = ("service-oriented-architecture",),
+    severity: str = "low",
+    likelihood: str | None = None,
+    impact: str | None = None,
+) -> Rule:
     kind = Impact.POSITIVE if points > 0 else Impact.NEGATIVE if points < 0 else Impact.NEUTRAL
     remedy = None
     if kind is Impact.NEGATIVE:
-        remedy = Remedy("fix", "fix it", "CTO", "< $25k", "0-6m",
-                        Level(likelihood) if likelihood else None, Level(impact) if impact else None)
-    return Rule(id="TST-01", area="test", name="test", evidence=("technology",), when={}, per_item=False,
-                min_items=1, max_findings=1, observation="x", impact=kind, severity=Severity(severity),
-                points=points, categories=(Category.TECHNOLOGY_MODERNITY,), criteria=criteria, explanation="",
-                remedy=remedy)
+        remedy = Remedy(
+            "fix",
+            "fix it",
+            "CTO",
+            "< $25k",
+            "0-6m",
+            Level(likelihood) if likelihood else None,
+            Level(impact) if impact else None,
+        )
+    return Rule(
+        id="TST-01",
+        area="test",
+        name="test",
+        evidence=("technology",),
+        when={},
+        per_item=False,
+        min_items=1,
+        max_findings=1,
+        observation="x",
+        impact=kind,
+        severity=Severity(severity),
+        points=points,
+        categories=(Category.TECHNOLOGY_MODERNITY,),
+        criteria=criteria,
+        explanation="",
+        remedy=remedy,
+    )
 
 
 def _finding(points: int, **kw: object) -> Finding:
@@ -68,8 +95,10 @@ def test_total_is_renormalised_over_scored_criteria_and_reports_unscored_weight(
 
 def test_total_weights_each_criterion() -> None:
     thesis = resolve_thesis("digital-transformation")
-    findings = [_finding(30, criteria=("service-oriented-architecture",)),  # 80 x 25
-                _finding(-30, criteria=("platform-extensibility-design",))]  # 20 x 15
+    findings = [
+        _finding(30, criteria=("service-oriented-architecture",)),  # 80 x 25
+        _finding(-30, criteria=("platform-extensibility-design",)),
+    ]  # 20 x 15
     total = weighted_total(criterion_scores(thesis, findings), thesis.threshold)
     assert total.score == clamp_score((80 * 25 + 20 * 15) / 40)
     assert total.score == 58
@@ -99,8 +128,9 @@ def _total(score: int | None, threshold: int = 65) -> Total:
         (None, False, 100, None),
     ],
 )
-def test_recommendation_rule_boundaries(score: int | None, high_high: bool, confidence: int,
-                                        expected: Recommendation | None) -> None:
+def test_recommendation_rule_boundaries(
+    score: int | None, high_high: bool, confidence: int, expected: Recommendation | None
+) -> None:
     assert recommend(_total(score), high_high_risk=high_high, confidence=confidence) == expected
 
 

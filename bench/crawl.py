@@ -1,0 +1,166 @@
+"""Crawl and analysis: our evidence collection (politeness lifted) against Scrapy fetch-and-follow, same site, same run.
+
+The 500-page fixture company is served by nginx (Debian's package) when it is installed, else by the project's
+threaded Python server. Ours runs the full pipeline step (crawl + every collector + storage) in one process, then
+in two processes at once (both cores). Scrapy runs a CrawlSpider with its LinkExtractor, CONCURRENT_REQUESTS 16,
+no delay, AutoThrottle and robots off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, free_port, wait_for_port, write_table
+from techscaniq.demo.dns_server import LoopbackDNSServer
+from techscaniq.demo.server import SiteServer
+from techscaniq.demo.site import Site, build_site
+
+PAGES = int(os.environ.get("BENCH_CRAWL_PAGES", "500"))
+DOMAIN = "northwind-bench.test"
+
+
+def export_for_nginx(site: Site, directory: Path) -> None:
+    """Write every response body under <directory>/<host>/…: a path without a dot becomes <path>/index.html."""
+    for (host, path), response in site.responses.items():
+        if response.status != 200 or response.behaviour:
+            continue
+        clean = path.split("?", 1)[0].lstrip("/")
+        last = clean.rsplit("/", 1)[-1]
+        target = directory / host / clean if "." in last else directory / host / clean / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(response.body)
+
+
+def start_nginx(site: Site, directory: Path) -> subprocess.Popen[bytes] | None:
+    """nginx serving the exported site by Host header on the site's port, or None when nginx is missing."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        return None
+    export_for_nginx(site, directory / "www")
+    # nginx's workers drop root privileges: they must be able to read the exported tree.
+    for path in [directory, *directory.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    config = directory / "nginx.conf"
+    config.write_text(
+        f"""
+worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+  types {{ application/xml xml; application/json json; text/plain txt; application/gzip gz; }}
+  default_type text/html;
+  access_log off;
+  keepalive_requests 100000;
+  gzip on; gzip_types application/xml text/xml application/json text/plain;
+  client_body_temp_path {directory}/tmp; proxy_temp_path {directory}/tmp; fastcgi_temp_path {directory}/tmp;
+  uwsgi_temp_path {directory}/tmp; scgi_temp_path {directory}/tmp;
+  server {{
+    listen 127.0.0.1:{site.port};
+    root {directory}/www/$host;
+    location / {{ try_files $uri/index.html $uri =404; }}
+  }}
+}}
+"""
+    )
+    (directory / "tmp").mkdir(exist_ok=True)
+    process = subprocess.Popen([binary, "-c", str(config), "-p", str(directory)])
+    wait_for_port(site.port)
+    return process
+
+
+def run_ours(url: str, dns_address: str, processes: int, directory: Path) -> dict[str, float]:
+    """Run `processes` evidence collections of the site at once, each in its own process; sum their figures."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{directory / 'ours.db'}",
+        "TECHSCANIQ_DATA_DIR": str(directory / "data"),
+        "TECHSCANIQ_ALLOW_NETWORKS": "127.0.0.0/24",
+        "TECHSCANIQ_DNS_SERVERS": dns_address,
+        "TECHSCANIQ_CRAWL_MAX_PAGES": "100000",
+        "TECHSCANIQ_CRAWL_LIFT_POLITENESS": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    subprocess.run([sys.executable, "-m", "techscaniq.cli", "migrate"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    children = [
+        subprocess.Popen([sys.executable, "-m", "bench.crawl_ours", url], env=env, stdout=subprocess.PIPE, cwd=ROOT)
+        for _ in range(processes)
+    ]
+    results = [json.loads(child.communicate()[0].decode().strip().splitlines()[-1]) for child in children]
+    wall = time.perf_counter() - started
+    return {
+        "pages": sum(r["pages"] for r in results),
+        "items": sum(r["items"] for r in results),
+        "seconds": wall,
+        "cpu_seconds": sum(r["cpu_seconds"] for r in results),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+    }
+
+
+def run_scrapy(url: str, port: int) -> dict[str, float]:
+    """Scrapy fetch-and-follow of the same site in its own process."""
+    started = time.perf_counter()
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.crawl_scrapy", url, DOMAIN, str(port)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    result = json.loads(output.stdout.decode().strip().splitlines()[-1])
+    result["seconds"] = time.perf_counter() - started
+    return dict(result)
+
+
+def main() -> None:
+    """Serve the site, crawl it with Scrapy, with ours in one process and in two, and write the table."""
+    directory = Path(tempfile.mkdtemp(prefix="techscaniq-crawl-bench-"))
+    port = free_port()
+    site = build_site(domain=DOMAIN, port=port, pages=PAGES)
+    nginx = start_nginx(site, directory)
+    server = None if nginx is not None else SiteServer(site, port=port).start()
+    served_by = "nginx" if nginx is not None else "threaded Python server"
+    try:
+        with LoopbackDNSServer(site.dns_zone()) as dns_server:
+            url = site.url("www", "/")
+            scrapy = run_scrapy(url, port)
+            ours_one = run_ours(url, dns_server.address, 1, directory / "one")
+            ours_two = run_ours(url, dns_server.address, 2, directory / "two")
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+        if server is not None:
+            server.stop()
+    rows = []
+    scrapy_rate = scrapy["pages"] / scrapy["seconds"]
+    for name, result in (("Scrapy (fetch and follow)", scrapy), ("techscaniq, 1 process (full analysis)", ours_one),
+                         ("techscaniq, 2 processes (full analysis)", ours_two)):  # fmt: skip
+        rate = result["pages"] / result["seconds"]
+        rows.append([
+            name, int(result["pages"]), f"{result['seconds']:.1f}", f"{rate:.1f}",
+            f"{1000 * result['cpu_seconds'] / max(1, result['pages']):.1f}", f"{rate / scrapy_rate:.2f}",
+            int(result.get("items", 0)) or "-", f"{result.get('peak_rss_mb', 0):.0f}" if result.get("peak_rss_mb") else "-",
+        ])  # fmt: skip
+    write_table(
+        "crawl",
+        f"Crawl and analysis of the {PAGES}-page fixture company ({served_by}, loopback)",
+        ["crawler", "pages fetched", "seconds", "pages/s", "CPU ms/page", "ratio vs Scrapy", "evidence items",
+         "peak RSS MB"],  # fmt: skip
+        rows,
+        notes="Ours: the evidence step as a worker runs it (crawl, every collector, SQLite storage of every item), "
+        "politeness lifted for loopback (16 in flight, no Crawl-delay). Two processes crawl the site twice at once; "
+        "their pages add up. Target: ours (1 process, full analysis) >= Scrapy's pages/s.",
+    )
+
+
+if __name__ == "__main__":
+    main()
