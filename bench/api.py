@@ -50,7 +50,10 @@ def main() -> None:
     with running_system(evidence_workers=0, api=True) as system, LoopbackSite() as site:
         headers = {"Authorization": f"Bearer {system.admin_key}"}
         first = requests.post(
-            f"{system.base_url}/api/scans", json={"company_name": "Api", "website_url": site.url}, headers=headers, timeout=10
+            f"{system.base_url}/api/scans",
+            json={"company_name": "Api", "website_url": site.url},
+            headers=headers,
+            timeout=10,
         ).json()["scanRequestId"]
         endpoints = {
             "GET /api/health (ceiling)": lambda s: s.get(f"{system.base_url}/api/health", timeout=10),

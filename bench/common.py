@@ -37,9 +37,16 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def write_table(name: str, title: str, header: Sequence[str], rows: Sequence[Sequence[object]], notes: str = "") -> Path:
+def write_table(
+    name: str, title: str, header: Sequence[str], rows: Sequence[Sequence[object]], notes: str = ""
+) -> Path:
     """Write a Markdown table to bench/results/<name>.md and print it."""
-    lines = [f"# {title}", "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores.", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores.",
+        "",
+    ]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     lines.extend("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)
@@ -65,7 +72,9 @@ class System:
 
 
 @contextmanager
-def running_system(*, evidence_workers: int = 1, evidence_concurrency: int = 1, api: bool = True) -> Iterator[System]:
+def running_system(
+    *, evidence_workers: int = 1, evidence_concurrency: int = 1, api: bool = True
+) -> Iterator[System]:
     """Start Redis, a migrated SQLite database, workers and (optionally) gunicorn; stop everything afterwards."""
     directory = Path(tempfile.mkdtemp(prefix="techscaniq-bench-"))
     redis = RedisServer(directory / "redis").start()
@@ -78,7 +87,9 @@ def running_system(*, evidence_workers: int = 1, evidence_concurrency: int = 1, 
         "TECHSCANIQ_SUBMIT_RATE": "100000/minute",
         "LOG_LEVEL": "WARNING",
     }
-    subprocess.run([sys.executable, "-m", "techscaniq.cli", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "techscaniq.cli", "migrate"], env=env, check=True, capture_output=True
+    )
     created = subprocess.run(
         [sys.executable, "-m", "techscaniq.cli", "keys", "create", "--org", "Bench", "--admin"],
         env=env,
@@ -90,7 +101,13 @@ def running_system(*, evidence_workers: int = 1, evidence_concurrency: int = 1, 
     workers: list[Worker] = []
     for index in range(evidence_workers):
         workers.append(
-            Worker("evidence", env, directory / f"evidence{index}.log", f"evidence{index}@%h", evidence_concurrency).start()
+            Worker(
+                "evidence",
+                env,
+                directory / f"evidence{index}.log",
+                f"evidence{index}@%h",
+                evidence_concurrency,
+            ).start()
         )
     workers.append(Worker("reports", env, directory / "reports.log", "reports@%h", 2).start())
     server = None
@@ -118,7 +135,9 @@ def wait_for_scan(system: System, scan_id: str, timeout_seconds: float = 600) ->
     headers = {"Authorization": f"Bearer {system.admin_key}"}
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
-        state = requests.get(f"{system.base_url}/api/scans/{scan_id}/status", headers=headers, timeout=10).json()
+        state = requests.get(
+            f"{system.base_url}/api/scans/{scan_id}/status", headers=headers, timeout=10
+        ).json()
         if state["scanRequest"]["status"] in {"completed", "failed", "cancelled"}:
             return dict(state)
         time.sleep(0.2)

@@ -89,10 +89,14 @@ def run_ours(url: str, dns_address: str, processes: int, directory: Path) -> dic
         "TECHSCANIQ_CRAWL_LIFT_POLITENESS": "true",
         "LOG_LEVEL": "WARNING",
     }
-    subprocess.run([sys.executable, "-m", "techscaniq.cli", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "techscaniq.cli", "migrate"], env=env, check=True, capture_output=True
+    )
     started = time.perf_counter()
     children = [
-        subprocess.Popen([sys.executable, "-m", "bench.crawl_ours", url], env=env, stdout=subprocess.PIPE, cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.crawl_ours", url], env=env, stdout=subprocess.PIPE, cwd=ROOT
+        )
         for _ in range(processes)
     ]
     results = [json.loads(child.communicate()[0].decode().strip().splitlines()[-1]) for child in children]
@@ -142,19 +146,37 @@ def main() -> None:
             server.stop()
     rows = []
     scrapy_rate = scrapy["pages"] / scrapy["seconds"]
-    for name, result in (("Scrapy (fetch and follow)", scrapy), ("techscaniq, 1 process (full analysis)", ours_one),
-                         ("techscaniq, 2 processes (full analysis)", ours_two)):  # fmt: skip
+    for name, result in (
+        ("Scrapy (fetch and follow)", scrapy),
+        ("techscaniq, 1 process (full analysis)", ours_one),
+        ("techscaniq, 2 processes (full analysis)", ours_two),
+    ):
         rate = result["pages"] / result["seconds"]
-        rows.append([
-            name, int(result["pages"]), f"{result['seconds']:.1f}", f"{rate:.1f}",
-            f"{1000 * result['cpu_seconds'] / max(1, result['pages']):.1f}", f"{rate / scrapy_rate:.2f}",
-            int(result.get("items", 0)) or "-", f"{result.get('peak_rss_mb', 0):.0f}" if result.get("peak_rss_mb") else "-",
-        ])  # fmt: skip
+        rows.append(
+            [
+                name,
+                int(result["pages"]),
+                f"{result['seconds']:.1f}",
+                f"{rate:.1f}",
+                f"{1000 * result['cpu_seconds'] / max(1, result['pages']):.1f}",
+                f"{rate / scrapy_rate:.2f}",
+                int(result.get("items", 0)) or "-",
+                f"{result.get('peak_rss_mb', 0):.0f}" if result.get("peak_rss_mb") else "-",
+            ]
+        )
     write_table(
         "crawl",
         f"Crawl and analysis of the {PAGES}-page fixture company ({served_by}, loopback)",
-        ["crawler", "pages fetched", "seconds", "pages/s", "CPU ms/page", "ratio vs Scrapy", "evidence items",
-         "peak RSS MB"],  # fmt: skip
+        [
+            "crawler",
+            "pages fetched",
+            "seconds",
+            "pages/s",
+            "CPU ms/page",
+            "ratio vs Scrapy",
+            "evidence items",
+            "peak RSS MB",
+        ],
         rows,
         notes="Ours: the evidence step as a worker runs it (crawl, every collector, SQLite storage of every item), "
         "politeness lifted for loopback (16 in flight, no Crawl-delay). Two processes crawl the site twice at once; "

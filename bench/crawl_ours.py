@@ -34,7 +34,11 @@ def main(url: str) -> None:
         pages = len(repo.crawled_pages(session, scan_id))
         items = repo.count_evidence(session, scan_id)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(json.dumps({"pages": pages, "items": items, "cpu_seconds": cpu, "peak_rss_mb": after.ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {"pages": pages, "items": items, "cpu_seconds": cpu, "peak_rss_mb": after.ru_maxrss / 1024}
+        )
+    )
 
 
 if __name__ == "__main__":

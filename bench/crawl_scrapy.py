@@ -31,7 +31,7 @@ class LoopbackResolver:
         """Make this the reactor's resolver."""
         self.reactor.installResolver(self)
 
-    def getHostByName(self, name: str, timeout: Any = None) -> Any:  # noqa: N802 - Twisted's interface name
+    def getHostByName(self, name: str, timeout: Any = None) -> Any:  # Twisted's interface name
         return defer.succeed("127.0.0.1")
 
 

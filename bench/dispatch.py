@@ -28,7 +28,9 @@ def main() -> None:
             answered = datetime.now().astimezone()
             scan_id = response.json()["scanRequestId"]
             while True:
-                state = requests.get(f"{system.base_url}/api/scans/{scan_id}/status", headers=headers, timeout=10).json()
+                state = requests.get(
+                    f"{system.base_url}/api/scans/{scan_id}/status", headers=headers, timeout=10
+                ).json()
                 started = state["progress"]["evidenceCollection"]["startedAt"]
                 if started:
                     break
@@ -37,13 +39,22 @@ def main() -> None:
             # Let the scan finish so the next one finds an idle worker slot.
             while state["scanRequest"]["status"] not in {"completed", "failed", "cancelled"}:
                 time.sleep(0.02)
-                state = requests.get(f"{system.base_url}/api/scans/{scan_id}/status", headers=headers, timeout=10).json()
+                state = requests.get(
+                    f"{system.base_url}/api/scans/{scan_id}/status", headers=headers, timeout=10
+                ).json()
     write_table(
         "dispatch",
         "Dispatch latency (POST answered → evidence task started)",
         ["scans", "p50 ms", "p99 ms", "max ms", "target"],
-        [[SCANS, f"{median(latencies_ms):.1f}", f"{percentile(latencies_ms, 0.99):.1f}", f"{max(latencies_ms):.1f}",
-          "p50 < 50 ms"]],  # fmt: skip
+        [
+            [
+                SCANS,
+                f"{median(latencies_ms):.1f}",
+                f"{percentile(latencies_ms, 0.99):.1f}",
+                f"{max(latencies_ms):.1f}",
+                "p50 < 50 ms",
+            ]
+        ],
         notes="Start = the step's claim time in the database (its `startedAt`), one Redis, one evidence worker (-c 2).",
     )
 

@@ -17,7 +17,7 @@ from techscaniq.api.validation import MAX_BODY_BYTES
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.logs import configure_logging, install_flask_logging
-from techscaniq.web.views import web
+from techscaniq.web.views import init_ui, web
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["TECHSCANIQ_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["JSON_SORT_KEYS"] = False
-    app.secret_key = settings.secret_key or None
     if settings.cors_origins:
         CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}})
     if settings.allow_networks:
@@ -40,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(reports_api)
     app.register_blueprint(web)
+    init_ui(app, settings)
     app.register_blueprint(flower_proxy)
     app.register_blueprint(metrics_api)
     install_flask_logging(app)
@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            "form-action 'self'",
         )
         return response
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from techscaniq.api.events import events_api
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, ScanEvent, ScanStatus, StepName
 from techscaniq.errors import AuthError, TechScanError
+from techscaniq.report.method import scoring_markdown
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from techscaniq.web.report_view import build_report_view
@@ -29,7 +29,6 @@ SCANS_PER_PAGE = 25
 FEED_ITEMS = 25
 WARNINGS_SHOWN = 50
 EVENT_BATCH = 1000
-METHOD_DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "scoring.md"
 STEP_LABELS = {StepName.EVIDENCE: "Evidence collection", StepName.REPORT: "Report generation"}
 
 
@@ -251,8 +250,6 @@ def method() -> ResponseReturnValue:
     viewer = _signed_in()
     if isinstance(viewer, Response):
         return viewer
-    try:
-        body: Markup | None = render_markdown(METHOD_DOCUMENT.read_text(encoding="utf-8"))
-    except OSError:
-        body = None
+    # docs/scoring.md is generated from the same function (a test keeps them equal), so installed copies work too.
+    body: Markup | None = render_markdown(scoring_markdown())
     return render_template("method.html", body=body, theses=theses.list_theses())

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,7 @@ def test_a_scan_from_the_form_to_the_cited_report(page: Any, live: Live) -> None
     assert samples and samples[0][0] < 100 and samples[0][1] == 0, samples[:3]
     assert samples[-1][0] == samples[-1][1] == 100, samples[-3:]
     assert samples[-1][2] > samples[0][2] and samples[-1][3] > samples[0][3], (samples[0], samples[-1])
-    for earlier, later in zip(samples, samples[1:], strict=False):
+    for earlier, later in pairwise(samples):
         assert later[0] >= earlier[0] and later[2] >= earlier[2]
 
     page.wait_for_selector("#evidence-table")

@@ -267,6 +267,8 @@ def _post_scan(port: int, key: str, url: str) -> str:
     return str(payload["scanRequestId"])
 
 
+# One database is enough here: replay against PostgreSQL is covered above; this is about threads and workers.
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
 def test_open_streams_do_not_hold_up_submissions_and_a_live_scan_streams_to_done(stack: Stack) -> None:
     app = ui_app(stack.settings, SSE_STREAM_SECONDS=60.0, SSE_HEARTBEAT_SECONDS=0.5)  # type: ignore[arg-type]
     with LoopbackSite(home_delay_seconds=1.0) as site, LiveServer(app) as server:
