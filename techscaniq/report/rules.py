@@ -280,7 +280,9 @@ class _TextFormatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if isinstance(value, list | tuple):
             return _join([str(v) for v in value])
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, str):
+            return value  # "not stated" and other text ignore numeric format specs
+        if isinstance(value, float) and value.is_integer() and "%" not in format_spec:
             value = int(value)
         return super().format_field(value, format_spec)
 

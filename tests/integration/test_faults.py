@@ -366,6 +366,7 @@ def test_cancel_mid_crawl_fetches_nothing_more_and_keeps_partial_evidence(faults
     with LoopbackSite(home_delay_seconds=2) as site:
         scan_id = faults.submit(site.url)
         faults.wait_for("the home page request", lambda: "/" in site.requests)
+        in_flight = list(site.requests)
         cancelled_at = time.monotonic()
         response = faults.client.post(
             f"/api/scans/{scan_id}/cancel", headers={"Authorization": f"Bearer {faults.key}"}
@@ -376,7 +377,8 @@ def test_cancel_mid_crawl_fetches_nothing_more_and_keeps_partial_evidence(faults
         time.sleep(1)  # anything still fetching would show up now
         fetched = list(site.requests)
     assert final.status == ScanStatus.CANCELLED
-    assert fetched == ["/"], fetched
+    # The page in flight when the flag was set may finish; nothing is requested after it.
+    assert fetched == in_flight, fetched
     assert final.steps[StepName.REPORT].status == StepStatus.SKIPPED
     assert faults.evidence_keys(scan_id), "evidence stored before the cancel is kept"
     with session_scope(faults.settings, write=False) as session:
