@@ -73,7 +73,11 @@ class System:
 
 @contextmanager
 def running_system(
-    *, evidence_workers: int = 1, evidence_concurrency: int = 1, api: bool = True
+    *,
+    evidence_workers: int = 1,
+    evidence_concurrency: int = 1,
+    api: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[System]:
     """Start Redis, a migrated SQLite database, workers and (optionally) gunicorn; stop everything afterwards."""
     directory = Path(tempfile.mkdtemp(prefix="techscaniq-bench-"))
@@ -86,6 +90,7 @@ def running_system(
         "TECHSCANIQ_ALLOW_NETWORKS": "127.0.0.0/24",
         "TECHSCANIQ_SUBMIT_RATE": "100000/minute",
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     subprocess.run(
         [sys.executable, "-m", "techscaniq.cli", "migrate"], env=env, check=True, capture_output=True

@@ -285,11 +285,19 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-SCAN_ID = {"name": "scan_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 100}}
-REPORT_ID = {"name": "report_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 100}}
+ID_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$"}
+QUERY_TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+SCAN_ID = {"name": "scan_id", "in": "path", "required": True, "schema": ID_SCHEMA}
+REPORT_ID = {"name": "report_id", "in": "path", "required": True, "schema": ID_SCHEMA}
 PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}
-PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}
-RETRY_AFTER = {"Retry-After": {"description": "Seconds until the window resets", "schema": {"type": "string"}}}
+PER_PAGE = {
+    "name": "per_page",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+}
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds until the window resets", "schema": {"type": "string"}}
+}
 
 AUTH_ERRORS = {"401": _error("Missing, unknown or revoked API key")}
 NOT_FOUND = {"404": _error("Unknown id, or another organisation's")}
@@ -332,8 +340,16 @@ PATHS: dict[str, Any] = {
             "parameters": [
                 PAGE,
                 PER_PAGE,
-                {"name": "status", "in": "query", "schema": {"type": "string", "enum": [str(s) for s in ScanStatus]}},
-                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": [str(s) for s in ScanStatus]},
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": QUERY_TEXT,
+                },
             ],
             "responses": {"200": _json(_ref("ScanPage"), "A page of scans"), **BAD_INPUT, **AUTH_ERRORS},
         },
@@ -369,7 +385,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "listEvidence",
             "summary": "A page of the scan's evidence items",
-            "parameters": [PAGE, PER_PAGE, {"name": "category", "in": "query", "schema": STRING}],
+            "parameters": [PAGE, PER_PAGE, {"name": "category", "in": "query", "schema": QUERY_TEXT}],
             "responses": {
                 "200": _json(_ref("EvidencePage"), "Evidence"),
                 **BAD_INPUT,
@@ -403,7 +419,9 @@ PATHS: dict[str, Any] = {
                         "schema": {
                             "type": "object",
                             "required": ["jobType"],
-                            "properties": {"jobType": {"type": "string", "enum": ["evidence", "report", "both"]}},
+                            "properties": {
+                                "jobType": {"type": "string", "enum": ["evidence", "report", "both"]}
+                            },
                         }
                     }
                 },
@@ -439,16 +457,63 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json(_ref("Report"), "The report"), **AUTH_ERRORS, **NOT_FOUND},
         },
     },
+    **{
+        f"/api/reports/{{report_id}}.{suffix}": {
+            "parameters": [REPORT_ID],
+            "get": {
+                "operationId": f"exportReport{suffix.capitalize()}",
+                "summary": f"The report rendered as {label} (recorded in the audit log)",
+                "responses": {
+                    "200": {"description": label, "content": {media_type: {"schema": schema}}},
+                    **AUTH_ERRORS,
+                    **NOT_FOUND,
+                },
+            },
+        }
+        for suffix, label, media_type, schema in (
+            ("md", "Markdown", "text/markdown", {"type": "string"}),
+            ("html", "a self-contained HTML page", "text/html", {"type": "string"}),
+            ("pdf", "PDF", "application/pdf", {"type": "string", "format": "binary"}),
+        )
+    },
+    "/api/scans/{scan_id}/events": {
+        "parameters": [SCAN_ID],
+        "get": {
+            "operationId": "streamScanEvents",
+            "summary": "Server-sent events of a scan (progress, step, evidence, warning, done); resumable",
+            "parameters": [
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "description": "Replay events after this sequence number",
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "An event stream",
+                    "content": {"text/event-stream": {"schema": STRING}},
+                },
+                "400": _error("Last-Event-ID is not a sequence number"),
+                **AUTH_ERRORS,
+                **NOT_FOUND,
+            },
+        },
+    },
     "/api/audit": {
         "get": {
             "operationId": "listAudit",
             "summary": "Who viewed, exported or deleted which report or scan (own organisation; admins: all)",
             "parameters": [
                 PER_PAGE,
-                {"name": "scan_id", "in": "query", "schema": STRING},
-                {"name": "report_id", "in": "query", "schema": STRING},
+                {"name": "scan_id", "in": "query", "schema": QUERY_TEXT},
+                {"name": "report_id", "in": "query", "schema": QUERY_TEXT},
             ],
-            "responses": {"200": _json(_ref("AuditPage"), "Entries, newest first"), **BAD_INPUT, **AUTH_ERRORS},
+            "responses": {
+                "200": _json(_ref("AuditPage"), "Entries, newest first"),
+                **BAD_INPUT,
+                **AUTH_ERRORS,
+            },
         },
     },
     "/api/health": {
@@ -475,7 +540,12 @@ PATHS: dict[str, Any] = {
             "operationId": "openapi",
             "summary": "This document",
             "security": [],
-            "responses": {"200": {"description": "OpenAPI 3.1 document", "content": {JSON: {"schema": {"type": "object"}}}}},
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1 document",
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                }
+            },
         },
     },
 }
@@ -496,7 +566,9 @@ def openapi_document() -> dict[str, Any]:
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key"}
+            },
         },
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -25,7 +26,13 @@ from techscaniq.api.validation import (
 )
 from techscaniq.config import Settings
 from techscaniq.domain import Report, Scan, ScanStatus, Step, StepName, StepStatus
-from techscaniq.errors import BrokerUnavailable, ConflictError, StorageUnavailable, TechScanError
+from techscaniq.errors import (
+    BrokerUnavailable,
+    ConflictError,
+    NotFoundError,
+    StorageUnavailable,
+    TechScanError,
+)
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import ping, session_scope
 
@@ -47,6 +54,33 @@ class RateLimited(TechScanError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+# Ids are UUIDs and task-style ids; anything else is unknown without asking the database (PostgreSQL refuses
+# NUL bytes in text with an error, not a miss).
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@api.url_value_preprocessor
+def _check_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    for name in ("scan_id", "report_id"):
+        value = (values or {}).get(name)
+        if value is not None and not ID_PATTERN.match(value):
+            raise NotFoundError(f"{name.removesuffix('_id')} {value[:100]!r} not found")
+
+
+def _query_text(name: str, limit: int) -> str | None:
+    """A free-text query parameter, trimmed; 400 for control characters."""
+    value = (request.args.get(name) or "").strip()[:limit]
+    if CONTROL_CHARACTERS.search(value):
+        raise TechScanError(
+            f"{name} must not contain control characters",
+            code="validation_error",
+            http_status=400,
+            fields={name: "control characters are not allowed"},
+        )
+    return value or None
 
 
 @api.errorhandler(RateLimited)
@@ -307,7 +341,7 @@ def list_scans() -> ResponseReturnValue:
             page=page,
             per_page=per_page,
             status=status,
-            search=(request.args.get("q") or "").strip()[:200] or None,
+            search=_query_text("q", 200),
         )
     items = [_scan_summary(scan, report) for scan, report in rows]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
@@ -356,7 +390,7 @@ def scan_evidence(scan_id: str) -> ResponseReturnValue:
     """A page of the scan's evidence items, optionally of one category."""
     viewer = current_viewer()
     page, per_page = pagination(request)
-    category = (request.args.get("category") or "").strip() or None
+    category = _query_text("category", 64)
     with session_scope(settings(), write=False) as session:
         repo.get_scan(session, scan_id, org_id=viewer.scope_org_id)
         items, total = repo.list_evidence(session, scan_id, page=page, per_page=per_page, category=category)
@@ -470,8 +504,8 @@ def audit_entries() -> ResponseReturnValue:
     """Who viewed, exported or deleted what: the caller's organisation's entries (admins: all), newest first."""
     viewer = current_viewer()
     _, per_page = pagination(request)
-    scan_id = (request.args.get("scan_id") or "").strip()[:36] or None
-    report_id = (request.args.get("report_id") or "").strip()[:36] or None
+    scan_id = _query_text("scan_id", 100)
+    report_id = _query_text("report_id", 100)
     with session_scope(settings(), write=False) as session:
         entries = security_repo.list_audit(
             session, org_id=viewer.scope_org_id, scan_id=scan_id, report_id=report_id, limit=per_page

@@ -83,6 +83,9 @@ def _text(body: dict[str, Any], name: str, errors: dict[str, str], *, required: 
         errors[name] = f"{name} must be a string"
         return None
     value = value.strip()
+    if any((ord(char) < 0x20 and char not in "\t\n\r") or ord(char) == 0x7F for char in value):
+        errors[name] = f"{name} must not contain control characters"
+        return None
     limit = TEXT_LIMITS[name]
     if len(value) > limit:
         errors[name] = f"{name} must be at most {limit} characters"

@@ -56,7 +56,9 @@ def _evidence(stack: Stack, scan_id: str) -> list[Any]:
         return repo.all_evidence(session, scan_id)
 
 
-def test_the_fixture_company_yields_cited_evidence_in_every_category(stack: Stack, hostile_site: SiteServer) -> None:
+def test_the_fixture_company_yields_cited_evidence_in_every_category(
+    stack: Stack, hostile_site: SiteServer
+) -> None:
     scan_id = submit(stack, hostile_site.site.url("www", "/"), company_name="Northwind Ledger")
     final = wait_until(stack, scan_id, {"completed", "failed", "cancelled"})
     assert final["scanRequest"]["status"] == "completed", final
@@ -70,7 +72,9 @@ def test_the_fixture_company_yields_cited_evidence_in_every_category(stack: Stac
     for disallowed in hostile_site.site.manifest["robots"]["disallowed_urls"]:
         assert not hostile_site.was_requested(disallowed)
     # Each hostile page was survived, and those that cannot succeed are recorded with the failure's code.
-    failures = {item.data["requested_url"]: item.data["error_code"] for item in items if item.type == "fetch_failure"}
+    failures = {
+        item.data["requested_url"]: item.data["error_code"] for item in items if item.type == "fetch_failure"
+    }
     must_fail = {"redirect_loop", "oversized", "slow_drip", "gzip_bomb", "binary_as_html", "server_error"}
     hostile = {page["name"]: page["url"] for page in hostile_site.site.manifest["hostile"]["pages"]}
     assert must_fail <= set(hostile)

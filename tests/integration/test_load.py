@@ -47,14 +47,20 @@ def system(redis_server: RedisServer, tmp_path: Path) -> Iterator[dict[str, Any]
         _, key = repo.create_api_key(session, "Load Firm", label="burst", is_admin=False)
     env = {**os.environ, **database.env(), **overrides}
     workers = [
-        Worker("evidence", env, tmp_path / f"evidence-{n}.log", name=f"evidence-{n}@%h").start() for n in (1, 2)
+        Worker("evidence", env, tmp_path / f"evidence-{n}.log", name=f"evidence-{n}@%h").start()
+        for n in (1, 2)
     ]
     workers.append(Worker("reports", env, tmp_path / "reports.log", name="reports@%h").start())
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"settings": settings, "key": key, "base": f"http://127.0.0.1:{server.server_port}", "workers": workers}
+        yield {
+            "settings": settings,
+            "key": key,
+            "base": f"http://127.0.0.1:{server.server_port}",
+            "workers": workers,
+        }
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -87,9 +93,9 @@ def test_a_burst_of_submissions_all_finish_with_nothing_duplicated(system: dict[
                 statuses = dict(session.execute(select(scans.c.id, scans.c.status)).all())
             if all(ScanStatus(status).is_final for status in statuses.values()):
                 break
-            assert time.monotonic() < deadline, {
-                w.name: w.log()[-2000:] for w in system["workers"]
-            } | {"unfinished": [s for s, v in statuses.items() if not ScanStatus(v).is_final]}
+            assert time.monotonic() < deadline, {w.name: w.log()[-2000:] for w in system["workers"]} | {
+                "unfinished": [s for s, v in statuses.items() if not ScanStatus(v).is_final]
+            }
             time.sleep(0.5)
     finally:
         for site in sites:
@@ -111,7 +117,9 @@ def test_a_burst_of_submissions_all_finish_with_nothing_duplicated(system: dict[
             session.execute(select(reports.c.scan_id, func.count()).group_by(reports.c.scan_id)).all()
         )
     assert duplicates == []
-    assert set(per_scan) == submitted and len(set(per_scan.values())) == 1  # identical sites, identical evidence
+    assert (
+        set(per_scan) == submitted and len(set(per_scan.values())) == 1
+    )  # identical sites, identical evidence
     assert report_counts == {scan_id: 1 for scan_id in submitted}
     for worker in system["workers"][:2]:
         assert "succeeded" in worker.log(), f"{worker.name} never ran a scan"
