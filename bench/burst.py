@@ -52,7 +52,6 @@ def main() -> int:
         "TECHSCANIQ_DATA_DIR": str(work / "data"),
         "TECHSCANIQ_ALLOW_NETWORKS": "127.0.0.0/24",
         "TECHSCANIQ_SUBMIT_RATE": "1000000/minute",
-        "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
     from sqlalchemy import create_engine, func, select, text

@@ -89,7 +89,8 @@ def running_system(
         "TECHSCANIQ_DATA_DIR": str(directory / "data"),
         "TECHSCANIQ_ALLOW_NETWORKS": "127.0.0.0/24",
         "TECHSCANIQ_SUBMIT_RATE": "100000/minute",
-        "LOG_LEVEL": "WARNING",
+        # INFO: the workers' "ready." line is how a benchmark knows they are up.
+        "LOG_LEVEL": "INFO",
         **(extra_env or {}),
     }
     subprocess.run(

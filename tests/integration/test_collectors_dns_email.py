@@ -6,23 +6,20 @@ import json
 import socket
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
 import pytest
 import trustme
 
 from techscaniq.config import Settings
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
-from techscaniq.domain import EvidenceDraft, EvidenceType, Scan, ScanStatus
+from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.base import CollectContext, CrawledPage, PageClass
 from techscaniq.evidence.collectors.dns_email import DnsEmailCollector
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
+from tests.support.collectors import load_site_zone, make_scan
 
 pytestmark = pytest.mark.integration
 
@@ -30,43 +27,13 @@ TEST_ALLOW_NETWORKS = ("127.0.0.0/24",)
 
 
 def make_context(fetcher: GuardedFetcher, settings: Settings, root_url: str, apex: str) -> CollectContext:
-    now = datetime.now(UTC)
-    scan = Scan(
-        id="scan-dns",
-        org_id="org",
-        company_name="Northwind Ledger",
-        website_url=root_url,
-        primary_criteria="x",
-        thesis={},
-        thesis_tags=[],
-        requestor_name=None,
-        organization_name=None,
-        company_description=None,
-        metadata={},
-        status=ScanStatus.PROCESSING,
-        error_code=None,
-        error_message=None,
-        cancel_requested_at=None,
-        created_at=now,
-        updated_at=now,
-        finished_at=None,
-        created_by_key_id=None,
-    )
+    scan = make_scan(root_url, scan_id="scan-dns")
     return CollectContext(scan, settings, fetcher, root_url, apex)
 
 
 def load_zone(fixture_dns: LoopbackDNSServer, server: SiteServer) -> None:
-    """Load the demo zone; TXT values come in presentation form and the loopback server takes raw strings."""
-    for name, rrsets in server.site.dns_zone().items():
-        for rtype, values in rrsets.items():
-            if rtype == "TXT":
-                values = [raw_txt(value) for value in values]
-            fixture_dns.set_records(name, rtype, values)
-
-
-def raw_txt(presentation: str) -> str:
-    rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, presentation)
-    return b"".join(rdata.strings).decode()  # type: ignore[attr-defined]
+    """Serve the site's zone from the fixture DNS server."""
+    load_site_zone(fixture_dns, server.site)
 
 
 def page_at(url: str) -> CrawledPage:

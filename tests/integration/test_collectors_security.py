@@ -10,9 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
 import pytest
 import trustme
 from selectolax.lexbor import LexborHTMLParser
@@ -20,10 +17,11 @@ from selectolax.lexbor import LexborHTMLParser
 from techscaniq.config import Settings
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
-from techscaniq.domain import EvidenceDraft, EvidenceType, Scan, ScanStatus
+from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.base import CollectContext, CrawledPage, PageClass
 from techscaniq.evidence.collectors.security import SecurityCollector
 from techscaniq.evidence.fetch import GuardedFetcher, ResourceKind
+from tests.support.collectors import load_site_zone, make_scan
 from tests.support.http_servers import LoopbackHTTPServer, redirect
 
 pytestmark = pytest.mark.integration
@@ -34,41 +32,13 @@ SIX_MONTHS_SECONDS = 15_552_000
 
 
 def make_context(fetcher: GuardedFetcher, settings: Settings, root_url: str) -> CollectContext:
-    now = datetime.now(UTC)
-    scan = Scan(
-        id="scan-security",
-        org_id="org",
-        company_name="Northwind Ledger",
-        website_url=root_url,
-        primary_criteria="x",
-        thesis={},
-        thesis_tags=[],
-        requestor_name=None,
-        organization_name=None,
-        company_description=None,
-        metadata={},
-        status=ScanStatus.PROCESSING,
-        error_code=None,
-        error_message=None,
-        cancel_requested_at=None,
-        created_at=now,
-        updated_at=now,
-        finished_at=None,
-        created_by_key_id=None,
-    )
+    scan = make_scan(root_url, scan_id="scan-security")
     return CollectContext(scan, settings, fetcher, root_url, DOMAIN)
 
 
 def load_zone(fixture_dns: LoopbackDNSServer, server: SiteServer) -> None:
-    """Load the demo zone; TXT values come in presentation form and the loopback server takes raw strings."""
-    for name, rrsets in server.site.dns_zone().items():
-        for rtype, values in rrsets.items():
-            if rtype == "TXT":
-                values = [
-                    b"".join(dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, v).strings).decode()  # type: ignore[attr-defined]
-                    for v in values
-                ]
-            fixture_dns.set_records(name, rtype, values)
+    """Serve the site's zone from the fixture DNS server."""
+    load_site_zone(fixture_dns, server.site)
 
 
 def crawl(fetcher: GuardedFetcher, server: SiteServer) -> list[CrawledPage]:

@@ -32,6 +32,7 @@ from techscaniq.evidence.fetch import GuardedFetcher
 from techscaniq.evidence.page_class import blog_section, is_blog_post
 from techscaniq.evidence.sitemaps import collect_sitemaps
 from techscaniq.evidence.urls import canonical_url
+from tests.support.collectors import load_site_zone
 from tests.support.http_servers import LoopbackHTTPServer, respond
 
 pytestmark = pytest.mark.integration
@@ -63,9 +64,7 @@ class CrawlRun:
 
 
 def load_zone(dns: LoopbackDNSServer, server: SiteServer) -> None:
-    for name, records in server.site.dns_zone().items():
-        for rtype, values in records.items():
-            dns.set_records(name, rtype, values)
+    load_site_zone(dns, server.site)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from tests.conftest import Stack
 from tests.integration.test_scan_flow import status, submit, wait_until
+from tests.support.collectors import load_site_zone
 
 pytestmark = pytest.mark.integration
 
@@ -24,9 +25,7 @@ EXPECTED_CATEGORIES = {c.value for c in EvidenceCategory}
 
 def _serve(fixture_dns: LoopbackDNSServer, **build: Any) -> SiteServer:
     server = SiteServer.started(**build)
-    for name, records in server.site.dns_zone().items():
-        for rtype, values in records.items():
-            fixture_dns.set_records(name, rtype, values)
+    load_site_zone(fixture_dns, server.site)
     return server
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import redis
 import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
-from hypothesis import HealthCheck, Phase, given, settings
 
 from techscaniq.app import create_app
 from techscaniq.storage import repo

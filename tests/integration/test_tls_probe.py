@@ -19,11 +19,12 @@ from cryptography.x509.oid import NameOID
 
 from techscaniq.config import Settings
 from techscaniq.demo.dns_server import LoopbackDNSServer
-from techscaniq.domain import EvidenceType, Scan, ScanStatus
+from techscaniq.domain import EvidenceType
 from techscaniq.evidence.collectors.base import CollectContext, CrawledPage, PageClass
 from techscaniq.evidence.collectors.tls import TlsCollector
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 from techscaniq.evidence.tls_probe import TlsVersion, VerifyFailure, probe_tls
+from tests.support.collectors import make_scan
 
 pytestmark = pytest.mark.integration
 
@@ -32,28 +33,7 @@ TEST_ALLOW_NETWORKS = ("127.0.0.0/24",)
 
 def make_context(fetcher: GuardedFetcher, settings: Settings, root_url: str) -> CollectContext:
     """A collect context for one scan of root_url."""
-    now = datetime.now(UTC)
-    scan = Scan(
-        id="scan-tls",
-        org_id="org",
-        company_name="Test",
-        website_url=root_url,
-        primary_criteria="x",
-        thesis={},
-        thesis_tags=[],
-        requestor_name=None,
-        organization_name=None,
-        company_description=None,
-        metadata={},
-        status=ScanStatus.PROCESSING,
-        error_code=None,
-        error_message=None,
-        cancel_requested_at=None,
-        created_at=now,
-        updated_at=now,
-        finished_at=None,
-        created_by_key_id=None,
-    )
+    scan = make_scan(root_url, scan_id="scan-tls")
     host = urlsplit(root_url).hostname or ""
     return CollectContext(scan, settings, fetcher, root_url, ".".join(host.split(".")[-2:]))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -16,10 +15,11 @@ import pytest
 
 from techscaniq.config import Settings
 from techscaniq.demo.site import Site, build_site
-from techscaniq.domain import EvidenceDraft, EvidenceType, Scan, ScanStatus
+from techscaniq.domain import EvidenceDraft, EvidenceType, Scan
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage
 from techscaniq.evidence.collectors.pages import PagesCollector, sentences
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
+from tests.support.collectors import make_scan
 
 SITE_PORT = 8080
 
@@ -85,28 +85,7 @@ def failed_page(url: str, code: str, page_class: str = "other") -> CrawledPage:
 
 def scan_for(site: Site) -> Scan:
     """A scan row for the demo company."""
-    now = datetime(2025, 11, 3, tzinfo=UTC)
-    return Scan(
-        id="scan-1",
-        org_id="org-1",
-        company_name="Northwind Ledger",
-        website_url=site.manifest["home"],
-        primary_criteria="digital-transformation",
-        thesis={},
-        thesis_tags=[],
-        requestor_name=None,
-        organization_name=None,
-        company_description=None,
-        metadata={},
-        status=ScanStatus.PROCESSING,
-        error_code=None,
-        error_message=None,
-        cancel_requested_at=None,
-        created_at=now,
-        updated_at=now,
-        finished_at=None,
-        created_by_key_id=None,
-    )
+    return make_scan(site.manifest["home"], scan_id="scan-1")
 
 
 def offline_settings(dns_address: str) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from functools import cache
 
 import dns.rdata
@@ -13,7 +12,7 @@ import pytest
 
 from techscaniq.config import Settings
 from techscaniq.demo.site import Site, build_site
-from techscaniq.domain import EvidenceDraft, EvidenceType, Scan, ScanStatus
+from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.base import CollectContext, CrawledPage, PageClass
 from techscaniq.evidence.collectors.technology import (
     MAX_MATCHES_PER_TECHNOLOGY,
@@ -23,6 +22,7 @@ from techscaniq.evidence.collectors.technology import (
 )
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 from techscaniq.evidence.fingerprints import FingerprintMatcher
+from tests.support.collectors import make_scan
 
 # Planted slugs whose fingerprint goes by another slug in our data.
 SLUG_ALIASES = {"recaptcha": "google-recaptcha"}
@@ -86,28 +86,7 @@ def pages_of(site: Site) -> list[CrawledPage]:
 
 
 def context_for(site: Site) -> CollectContext:
-    now = datetime.now(UTC)
-    scan = Scan(
-        id="scan-tech",
-        org_id="org",
-        company_name="Northwind Ledger",
-        website_url=site.manifest["home"],
-        primary_criteria="x",
-        thesis={},
-        thesis_tags=[],
-        requestor_name=None,
-        organization_name=None,
-        company_description=None,
-        metadata={},
-        status=ScanStatus.PROCESSING,
-        error_code=None,
-        error_message=None,
-        cancel_requested_at=None,
-        created_at=now,
-        updated_at=now,
-        finished_at=None,
-        created_by_key_id=None,
-    )
+    scan = make_scan(site.manifest["home"], scan_id="scan-tech")
     fetcher = GuardedFetcher(Settings())  # never used: every site signal arrives through extras
     context = CollectContext(scan, Settings(), fetcher, site.manifest["home"], site.domain)
     context.extras["dns"] = dns_extras(site)
