@@ -47,6 +47,11 @@ worker_cancel_long_running_tasks_on_connection_loss = True
 worker_soft_shutdown_timeout = 45.0
 worker_enable_soft_shutdown_on_idle = True
 worker_deduplicate_successful_tasks = True
+# Storing a cancelled task's state must wait for Redis, or a Redis restart mid-task kills the worker.
+result_backend_always_retry = True
+result_backend_max_retries = 150
+result_backend_base_sleep_between_retries_ms = 200
+result_backend_max_sleep_between_retries_ms = 2000
 
 worker_send_task_events = True
 task_send_sent_event = True

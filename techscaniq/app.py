@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from techscaniq.api.flower import flower_proxy
 from techscaniq.api.metrics import metrics_api
+from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
 from techscaniq.api.scans import api
 from techscaniq.api.validation import MAX_BODY_BYTES
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_ui(app, settings)
     app.register_blueprint(flower_proxy)
     app.register_blueprint(metrics_api)
+    app.register_blueprint(openapi_api)
     install_flask_logging(app)
 
     @app.errorhandler(TechScanError)

@@ -8,6 +8,7 @@ import threading
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, StepName
 from techscaniq.errors import TechScanError
+from techscaniq.retention import delete_expired_scans
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 
@@ -71,6 +72,7 @@ def start_reaper(*, hostname: str) -> None:
         while not _stop.wait(settings.reaper_interval_seconds):
             try:
                 reap_once(settings)
+                delete_expired_scans(settings)
             except Exception:  # the reaper must outlive database and broker blips
                 log.exception("reaper pass failed on %s", hostname)
 

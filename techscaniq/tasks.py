@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -15,7 +16,7 @@ from techscaniq import pipeline
 from techscaniq.celery_app import celery_app
 from techscaniq.config import Settings
 from techscaniq.domain import StepName
-from techscaniq.errors import BrokerUnavailable, TechScanError
+from techscaniq.errors import BrokerUnavailable, StorageUnavailable, TechScanError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ def _run_step(task: Task, scan_id: str, step: StepName, step_function: StepFunct
         raise
     except TechScanError as error:
         if error.retryable and task.request.retries < (task.max_retries or 0):
-            pipeline.release_for_retry(settings, scan_id, step, error, task.request.retries + 1)
+            with contextlib.suppress(StorageUnavailable):  # the database may be what failed
+                pipeline.release_for_retry(settings, scan_id, step, error, task.request.retries + 1)
             raise task.retry(exc=error, countdown=backoff_seconds(backoff, task.request.retries)) from error
         pipeline.fail_scan(settings, scan_id, step, error)
         raise

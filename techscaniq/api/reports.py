@@ -11,6 +11,7 @@ from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
+from techscaniq.api.scans import audit_report_access
 from techscaniq.domain import Report
 from techscaniq.errors import NotFoundError
 from techscaniq.report import render
@@ -39,6 +40,7 @@ def _filename(report: Report, suffix: str) -> str:
 def report_markdown(report_id: str) -> ResponseReturnValue:
     """The report as Markdown."""
     report = _report(report_id)
+    audit_report_access(report, "report.export", format="md")
     response = Response(render.render_markdown(report.content), mimetype="text/markdown")
     response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "md")}"'
     return response
@@ -48,6 +50,7 @@ def report_markdown(report_id: str) -> ResponseReturnValue:
 def report_html(report_id: str) -> ResponseReturnValue:
     """The report as one self-contained HTML page; its CSP allows no script."""
     report = _report(report_id)
+    audit_report_access(report, "report.export", format="html")
     css = render.stylesheet()
     response = Response(render.render_html(report.content), mimetype="text/html")
     response.headers["Content-Security-Policy"] = render.content_security_policy(css)
@@ -81,6 +84,7 @@ def cached_pdf(data_dir: Path, report: Report) -> bytes:
 def report_pdf(report_id: str) -> ResponseReturnValue:
     """The report as PDF; 503 pdf_unavailable (with what to install) when WeasyPrint cannot run here."""
     report = _report(report_id)
+    audit_report_access(report, "report.export", format="pdf")
     pdf = cached_pdf(settings().data_dir, report)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "pdf")}"'

@@ -395,7 +395,13 @@ def claim_step(
         scan_steps.c.status == StepStatus.WAITING,
         and_(
             scan_steps.c.status == StepStatus.ACTIVE,
-            or_(scan_steps.c.lease_expires_at.is_(None), scan_steps.c.lease_expires_at < now),
+            or_(
+                scan_steps.c.lease_expires_at.is_(None),
+                scan_steps.c.lease_expires_at < now,
+                # A retry of the same task id (its lease could not be released while the database was down);
+                # owners end with the task id, and the retry may run in another process.
+                scan_steps.c.owner.endswith(":" + owner.rsplit(":", 1)[-1], autoescape=True),
+            ),
         ),
     )
     result = session.execute(

@@ -204,11 +204,6 @@ def test_report_worker_killed_mid_report_leaves_exactly_one_report(faults: Fault
 # --- 2. Redis restarted mid-scan ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Redis restart mid-task kills the worker ('Unrecoverable error' storing the cancelled task's state) "
-    "until celeryconfig.py sets result_backend_always_retry; see docs/reliability.md",
-)
 def test_redis_restart_mid_scan_loses_no_message(faults: Faults) -> None:
     evidence = faults.worker("evidence")
     faults.worker("reports")
@@ -225,7 +220,15 @@ def test_redis_restart_mid_scan_loses_no_message(faults: Faults) -> None:
         time.sleep(1)
         faults.redis.start()
         queued_after = int(broker.llen("evidence"))
-        finals = [faults.wait_final(scan_id) for scan_id in scan_ids]
+
+        def all_final_while_the_worker_lives() -> bool:
+            assert evidence.process is not None and evidence.process.poll() is None, (
+                f"the evidence worker exited:\n{evidence.log()[-3000:]}"
+            )
+            return all(faults.scan(scan_id).status.is_final for scan_id in scan_ids)
+
+        faults.wait_for("every scan to finish", all_final_while_the_worker_lives)
+        finals = [faults.scan(scan_id) for scan_id in scan_ids]
     assert queued_before == queued_after >= 1
     assert [scan.status for scan in finals] == [ScanStatus.COMPLETED] * 3, finals
     assert all(_no_duplicates(faults.evidence_keys(scan_id)) for scan_id in scan_ids)
@@ -332,10 +335,7 @@ def test_database_outage_while_a_worker_writes_is_retried(faults: Faults) -> Non
     with session_scope(faults.settings, write=False) as session:
         assert repo.count_reports(session, scan_id) == 1
     _record("database_outage_completed_after_restore_seconds", round(time.monotonic() - restored_at, 1))
-    if "retry: Retry in" not in evidence.log():
-        # Today the failed hand-back (release_for_retry also needs the database) escapes the retry, and the
-        # reaper recovers the step after its lease instead; tasks.py should retry (see docs/reliability.md).
-        pytest.xfail("recovered by the reaper, not by the task's own retry with backoff")
+    assert "Retry in" in evidence.log(), "the task itself retried with backoff"
 
 
 # --- 5. messages vanished: worker and broker copy both gone -------------------------------------------------
