@@ -44,6 +44,18 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+RATE_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'60/minute' -> (60, 60): how many requests per window of how many seconds; ValueError otherwise."""
+    count_text, _, unit = rate.strip().lower().partition("/")
+    window = RATE_WINDOW_SECONDS.get(unit.strip().removesuffix("s"))
+    if window is None or not count_text.strip().isdigit() or int(count_text) < 1:
+        raise ValueError(f"a rate looks like '60/minute' (per second, minute, hour or day), not {rate!r}")
+    return int(count_text), window
+
+
 def _redis_url(env: Mapping[str, str]) -> str:
     if env.get("REDIS_URL"):
         return env["REDIS_URL"]
@@ -162,6 +174,10 @@ class Settings:
     def check(self) -> None:
         """Refuse settings that would break the lose-nothing rules."""
         longest_hard_limit = max(self.evidence_time_limit_seconds, self.report_time_limit_seconds)
+        try:
+            parse_rate(self.submit_rate)
+        except ValueError as error:
+            raise ValueError(f"TECHSCANIQ_SUBMIT_RATE: {error}") from error
         if self.llm_provider not in {"", "anthropic", "openai"}:
             raise ValueError(f"TECHSCANIQ_LLM must be 'anthropic' or 'openai', got {self.llm_provider!r}")
         if self.visibility_timeout_seconds <= longest_hard_limit:

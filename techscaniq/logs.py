@@ -93,11 +93,18 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings, component: str, stream: TextIO | None = None) -> None:
-    """Send every log record of this process to stderr (or the stream given) as JSON lines at the configured level."""
+    """Send every log record of this process to stderr (or the stream given) as JSON lines at the configured level.
+
+    Without a stream, a process that is already set up keeps its handler.
+    """
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
-            root.removeHandler(handler)
+    existing = [handler for handler in root.handlers if handler.get_name() == _HANDLER_NAME]
+    if existing and stream is None:
+        # Already set up in this process (an app created twice, or a test capturing the lines): keep it.
+        root.setLevel(settings.log_level)
+        return
+    for handler in existing:
+        root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(component))

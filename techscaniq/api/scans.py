@@ -21,10 +21,9 @@ from techscaniq.api.validation import (
     idempotency_key,
     json_body,
     pagination,
-    parse_rate,
     validate_scan_request,
 )
-from techscaniq.config import Settings
+from techscaniq.config import Settings, parse_rate
 from techscaniq.domain import Report, Scan, ScanStatus, Step, StepName, StepStatus
 from techscaniq.errors import (
     BrokerUnavailable,

@@ -35,7 +35,6 @@ SCAN_REQUEST_FIELDS = (
     "metadata",
     "callback_url",
 )
-RATE_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 @dataclass(frozen=True)
@@ -180,15 +179,6 @@ def idempotency_key(request: Request) -> str | None:
             fields={"Idempotency-Key": "invalid"},
         )
     return key
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'60/minute' -> (60, 60): how many requests per window of how many seconds; ValueError otherwise."""
-    count_text, _, unit = rate.strip().lower().partition("/")
-    window = RATE_WINDOW_SECONDS.get(unit.strip().removesuffix("s"))
-    if window is None or not count_text.strip().isdigit() or int(count_text) < 1:
-        raise ValueError(f"a rate looks like '60/minute' (per second, minute, hour or day), not {rate!r}")
-    return int(count_text), window
 
 
 def pagination(request: Request) -> tuple[int, int]:

@@ -40,3 +40,9 @@ def test_bad_values_are_named() -> None:
 def test_lists_are_comma_separated() -> None:
     settings = Settings.from_env({"TECHSCANIQ_CORS_ORIGINS": "https://a.example, https://b.example"})
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+def test_a_bad_submission_rate_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="TECHSCANIQ_SUBMIT_RATE"):
+        Settings.from_env({"TECHSCANIQ_SUBMIT_RATE": "lots"})
+    assert Settings.from_env({"TECHSCANIQ_SUBMIT_RATE": "5/hour"}).submit_rate == "5/hour"
