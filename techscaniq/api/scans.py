@@ -34,6 +34,7 @@ from techscaniq.errors import (
 )
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import ping, session_scope
+from techscaniq.webhooks import webhook_deliveries_for
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -149,6 +150,7 @@ def _scan_detail(scan: Scan, report: Report | None, items: int) -> dict[str, Any
             "thesis_snapshot": scan.thesis,
             "metadata": scan.metadata,
             "callback_url": scan.callback_url,
+            "webhookDeliveries": webhook_deliveries_for(settings(), scan.id) if scan.callback_url else [],
             "cancelRequestedAt": _iso(scan.cancel_requested_at),
             "itemsCollected": items,
             "steps": {

@@ -10,6 +10,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -124,6 +125,7 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=32_768)
 def absolute_url(base: str, href: str) -> str | None:
     """An absolute http(s) URL for href without its fragment, or None for other schemes and junk."""
     href = (href or "").strip()
