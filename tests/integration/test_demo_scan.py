@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from techscaniq import theses
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
 from techscaniq.domain import EvidenceCategory
+from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from tests.conftest import Stack
@@ -79,6 +82,7 @@ def test_the_fixture_company_yields_cited_evidence_in_every_category(
     assert must_fail <= set(hostile)
     assert {name: hostile[name] in failures for name in must_fail} == dict.fromkeys(must_fail, True), failures
     assert failures[hostile["server_error"]] in {"http_500", "http_500_gave_up"}
+    _every_stock_criterion_is_scored_and_weights_matter(stack, scan_id, items)
 
 
 def test_a_killed_evidence_worker_is_replaced_and_the_scan_matches_an_uninterrupted_one(
@@ -112,3 +116,21 @@ def test_a_killed_evidence_worker_is_replaced_and_the_scan_matches_an_uninterrup
         assert repo.count_reports(session, crashed_id) == 1
         events = repo.list_events(session, crashed_id, limit=5000)
     assert any("handed to another worker" in event.message for event in events)
+
+
+def _every_stock_criterion_is_scored_and_weights_matter(
+    stack: Stack, scan_id: str, evidence: list[Any]
+) -> None:
+    """The same evidence under each stock thesis: every criterion scored, and the totals differ."""
+    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+        scan = repo.get_scan(session, scan_id)
+    totals = {}
+    for thesis in theses.list_theses():
+        snapshot = theses.resolve_thesis(thesis.slug, None, None).to_dict()
+        written = write_report(replace(scan, primary_criteria=thesis.slug, thesis=snapshot), evidence)
+        criteria = written.content["scores"]["criteria"]
+        assert {c["id"] for c in criteria} == {c.id for c in thesis.criteria}
+        unscored = [c["id"] for c in criteria if c.get("score") is None]
+        assert unscored == [], (thesis.slug, unscored)
+        totals[thesis.slug] = written.score
+    assert len(set(totals.values())) > 1, totals
