@@ -538,10 +538,11 @@ def summarize_caa(records: Iterable[tuple[int, str, str]]) -> CaaSummary:
             issuewild.append(issuer)
         elif tag == "iodef":
             iodef.append(value.strip())
+    # DNS answers come in any order; evidence must not (reports are byte-identical for the same facts).
     return CaaSummary(
-        issue=tuple(i for i in issue if i),
-        issuewild=tuple(i for i in issuewild if i),
-        iodef=tuple(iodef),
+        issue=tuple(sorted(i for i in issue if i)),
+        issuewild=tuple(sorted(i for i in issuewild if i)),
+        iodef=tuple(sorted(iodef)),
         wildcard_forbidden=bool(issuewild) and not any(issuewild),
         issue_forbidden=bool(issue) and not any(issue),
     )

@@ -149,7 +149,7 @@ def test_mta_sts_tls_rpt_bimi_caa_dnssec_tokens(
     assert not server.was_requested(bimi.data["logo_url"])  # BIMI URLs come from DNS: never fetched
     caa = one(items, EvidenceType.CAA)
     assert sorted(caa.data["records"]) == sorted(facts["caa"])
-    assert caa.data["issue"] == ["letsencrypt.org", "amazon.com"] and caa.data["wildcard_forbidden"] is True
+    assert caa.data["issue"] == ["amazon.com", "letsencrypt.org"] and caa.data["wildcard_forbidden"] is True
     dnssec = one(items, EvidenceType.DNSSEC)
     assert dnssec.data["signed"] is facts["dnssec"] and dnssec.data["status"] == "not_observed"
     vendors = sorted(item.data["vendor"] for item in items if item.type == EvidenceType.SAAS_VERIFICATION)

@@ -153,7 +153,8 @@ class DnsClient:
             if rrset.rdtype == dns.rdatatype.CNAME and rtype != "CNAME"
             for rdata in rrset
         )
-        values = tuple(_presentation(rdata) for rdata in answer.rrset) if answer.rrset is not None else ()
+        # An RRset has no order; sorting keeps the evidence (and so the report) the same for the same records.
+        values = tuple(sorted(_presentation(rdata) for rdata in answer.rrset)) if answer.rrset is not None else ()
         authenticated = bool(answer.response.flags & dns.flags.AD)
         status = LookupStatus.OK if values else LookupStatus.NO_ANSWER
         return DnsAnswer(name, rtype, status, values, chain, authenticated)
