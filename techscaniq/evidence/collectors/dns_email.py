@@ -154,7 +154,9 @@ class DnsClient:
             for rdata in rrset
         )
         # An RRset has no order; sorting keeps the evidence (and so the report) the same for the same records.
-        values = tuple(sorted(_presentation(rdata) for rdata in answer.rrset)) if answer.rrset is not None else ()
+        values = (
+            tuple(sorted(_presentation(rdata) for rdata in answer.rrset)) if answer.rrset is not None else ()
+        )
         authenticated = bool(answer.response.flags & dns.flags.AD)
         status = LookupStatus.OK if values else LookupStatus.NO_ANSWER
         return DnsAnswer(name, rtype, status, values, chain, authenticated)
