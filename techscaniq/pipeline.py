@@ -58,16 +58,19 @@ def _claim(settings: Settings, scan_id: str, step: StepName, owner: str) -> Step
         if claimed is None:
             return StepOutcome.HELD_ELSEWHERE
         poisoned = claimed.deliveries > settings.max_step_deliveries
-        if not poisoned:
+        if poisoned:
+            # Claimed more often than allowed without finishing: the step kills whatever runs it. Failing it in
+            # the claim's own transaction means no one ever sees it active again.
+            message = f"{step} step crashed its worker {claimed.deliveries - 1} times"
+            log.error("scan %s failed in %s: poison %s", scan_id, step, message)
+            repo.fail_step_and_scan(session, scan_id, step, "poison", message, later_steps=_later(step))
+        else:
             repo.set_scan_status(session, scan_id, ScanStatus.PROCESSING)
             repo.append_event(
                 session, scan_id, EventKind.STEP, f"{step} started", step=step, data={"status": "active"}
             )
     if poisoned:
-        # Claimed more often than allowed without finishing: the step kills whatever runs it. Failing it opens
-        # its own transaction, so it runs once the claim's has committed.
-        message = f"{step} step crashed its worker {claimed.deliveries - 1} times"
-        fail_scan(settings, scan_id, step, TechScanError(message, code="poison"))
+        deliver_completion_webhook(settings, scan_id)
         return StepOutcome.NOT_RUNNABLE
     return None
 
@@ -217,20 +220,13 @@ def release_for_retry(
         )
 
 
+def _later(step: StepName) -> tuple[StepName, ...]:
+    return STEP_ORDER[STEP_ORDER.index(step) + 1 :]
+
+
 def _fail(settings: Settings, scan_id: str, step: StepName, code: str, message: str) -> None:
     with session_scope(settings) as session:
-        repo.finish_step(session, scan_id, step, StepStatus.FAILED, error_code=code, error_message=message)
-        for later in STEP_ORDER[STEP_ORDER.index(step) + 1 :]:
-            repo.finish_step(session, scan_id, later, StepStatus.SKIPPED, error_code="previous_step_failed")
-        repo.set_scan_status(session, scan_id, ScanStatus.FAILED, error_code=code, error_message=message)
-        repo.append_event(
-            session,
-            scan_id,
-            EventKind.DONE,
-            f"{step} failed: {message}",
-            step=step,
-            data={"status": ScanStatus.FAILED, "code": code, "message": message},
-        )
+        repo.fail_step_and_scan(session, scan_id, step, code, message, later_steps=_later(step))
 
 
 def fail_scan(

@@ -507,6 +507,30 @@ def release_step(session: Session, scan_id: str, step: StepName) -> None:
     )
 
 
+def fail_step_and_scan(
+    session: Session,
+    scan_id: str,
+    step: StepName,
+    code: str,
+    message: str,
+    *,
+    later_steps: Sequence[StepName],
+) -> None:
+    """In one transaction: the step failed, the later steps skipped, the scan failed, and a done event."""
+    finish_step(session, scan_id, step, StepStatus.FAILED, error_code=code, error_message=message)
+    for later in later_steps:
+        finish_step(session, scan_id, later, StepStatus.SKIPPED, error_code="previous_step_failed")
+    set_scan_status(session, scan_id, ScanStatus.FAILED, error_code=code, error_message=message)
+    append_event(
+        session,
+        scan_id,
+        EventKind.DONE,
+        f"{step} failed: {message}",
+        step=step,
+        data={"status": ScanStatus.FAILED, "code": code, "message": message},
+    )
+
+
 def reset_step(session: Session, scan_id: str, step: StepName, *, task_id: str) -> None:
     """Put a step back to waiting with a new task id and a fresh attempt (retry requests)."""
     session.execute(
