@@ -30,7 +30,6 @@ import dns.nameserver
 import dns.resolver
 import requests
 import requests.adapters
-import tldextract
 import urllib3
 import urllib3.connection
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
@@ -45,6 +44,7 @@ from techscaniq.evidence.addresses import (
     classify_address,
     normalize_and_check_url,
 )
+from techscaniq.evidence.urls import registrable_domain
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -384,19 +384,6 @@ def build_resolver(dns_servers: Sequence[str]) -> dns.resolver.Resolver:
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = [dns.nameserver.Do53Nameserver(*parse_dns_server(entry)) for entry in dns_servers]
     return resolver
-
-
-_registrable_domains = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-def registrable_domain(host: str) -> str:
-    """The registrable domain of a host (offline suffix list); the last two labels for unknown suffixes."""
-    extracted = _registrable_domains(host)
-    if extracted.suffix and extracted.domain:
-        return f"{extracted.domain}.{extracted.suffix}"
-    if ":" in host or host.replace(".", "").isdigit():
-        return host
-    return ".".join(host.split(".")[-2:])
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -44,7 +44,8 @@ from techscaniq.evidence.dns_checks import (
     summarize_caa,
     verification_tokens,
 )
-from techscaniq.evidence.fetch import ResourceKind, build_resolver, registrable_domain
+from techscaniq.evidence.fetch import ResourceKind, build_resolver
+from techscaniq.evidence.urls import registrable_domain
 
 NAME = "dns_email"
 DNS_TIMEOUT_SECONDS = 3.0
