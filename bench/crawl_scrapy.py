@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import time
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -68,11 +69,13 @@ def main(start_url: str, domain: str, port: str) -> None:
         }
     )
     before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
     process.crawl(FetchAndFollow)
     process.start()
+    seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(json.dumps({"pages": pages, "cpu_seconds": cpu, "port": int(port)}))
+    print(json.dumps({"pages": pages, "seconds": seconds, "cpu_seconds": cpu, "port": int(port)}))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 
 celery_app = Celery("techscaniq")
 celery_app.config_from_object("celeryconfig")
@@ -20,6 +20,16 @@ def _install_logging() -> None:
 
 
 _install_logging()
+
+
+@worker_init.connect
+def _warm_up(sender: Any = None, **_: Any) -> None:
+    # Compiled once in the main process, the fingerprints are shared by every forked pool child.
+    from techscaniq.evidence.collect import warm_up
+
+    consumed = getattr(getattr(sender, "app", celery_app).amqp.queues, "consume_from", None)
+    if not consumed or "evidence" in consumed:
+        warm_up()
 
 
 @worker_process_init.connect

@@ -14,7 +14,10 @@ from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 
 PROGRESS_WRITE_INTERVAL_SECONDS = 0.25
-EVIDENCE_EVENTS_PER_BATCH = 25
+# The crawl checks in after every page; reading the cancel flag twice a second is prompt enough.
+CANCEL_CHECK_INTERVAL_SECONDS = 0.5
+# The live feed gets every item of a stored batch up to this many (a batch is a few pages' worth).
+EVIDENCE_EVENTS_PER_BATCH = 250
 
 TaskStateCallback = Callable[[dict[str, Any]], None]
 
@@ -43,6 +46,7 @@ class ProgressReporter:
         self._pages = 0
         self._phase = ""
         self._last_write = 0.0
+        self._last_cancel_check = -CANCEL_CHECK_INTERVAL_SECONDS
         self._lease_lost = threading.Event()
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -85,6 +89,10 @@ class ProgressReporter:
         """Raise ScanCancelled when cancel was requested, StepLeaseTaken when another copy took over."""
         if self._lease_lost.is_set():
             raise StepLeaseTaken(f"lease of {self.step} for scan {self.scan_id} was taken over")
+        now = time.monotonic()
+        if now - self._last_cancel_check < CANCEL_CHECK_INTERVAL_SECONDS:
+            return
+        self._last_cancel_check = now
         with session_scope(self.settings, write=False) as session:
             if repo.cancel_requested(session, self.scan_id):
                 raise ScanCancelled(f"scan {self.scan_id} was cancelled")
@@ -144,21 +152,15 @@ class ProgressReporter:
         self._items = total
         if not items:
             return
+        entries = [
+            (
+                item.title,
+                {"id": item.id, "type": item.type, "category": item.category, "source": item.source_url},
+            )
+            for item in items[:EVIDENCE_EVENTS_PER_BATCH]
+        ]
         with session_scope(self.settings) as session:
-            for item in items[:EVIDENCE_EVENTS_PER_BATCH]:
-                repo.append_event(
-                    session,
-                    self.scan_id,
-                    EventKind.EVIDENCE,
-                    item.title,
-                    step=self.step,
-                    data={
-                        "id": item.id,
-                        "type": item.type,
-                        "category": item.category,
-                        "source": item.source_url,
-                    },
-                )
+            repo.append_events(session, self.scan_id, EventKind.EVIDENCE, entries, step=self.step)
         if self._on_console:
             for item in items:
                 self._on_console(f"  + [{item.category}] {item.title}")

@@ -6,6 +6,7 @@ import importlib
 import ipaddress
 import logging
 import pkgutil
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
@@ -37,6 +38,17 @@ def load_collectors() -> dict[str, Any]:
         if module.name != "base":
             importlib.import_module(f"{collectors_package.__name__}.{module.name}")
     return registered()
+
+
+def warm_up() -> None:
+    """Import the collectors and compile the fingerprints now, so a worker's first scan does not pay for it."""
+    import extruct  # noqa: F401 - the parsers the collectors import lazily
+    import trafilatura  # noqa: F401
+
+    from techscaniq.evidence.fingerprints.matcher import FingerprintMatcher
+
+    load_collectors()
+    FingerprintMatcher.load()
 
 
 @dataclass
@@ -229,6 +241,8 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         crawler = Crawler(fetcher, scan.website_url, limits, already_fetched=already)
         pages_done = len(already)
 
+        batch = _PageBatch(settings, scan.id, collection, context, reporter)
+
         def on_page(page: CrawledPage, outlinks: list[str]) -> None:
             nonlocal pages_done
             if page.depth == 0:
@@ -237,23 +251,8 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             drafts: list[EvidenceDraft] = []
             for name, run in collection.active():
                 drafts.extend(_call(name, run, lambda r=run: r.collector.on_page(page, context), context))
-            with session_scope(settings) as session:
-                repo.record_crawled_page(
-                    session,
-                    scan.id,
-                    url=page.requested_url,
-                    depth=page.depth,
-                    page_class=page.page_class,
-                    status=page.status,
-                    outlinks=list(outlinks)[:500],
-                )
-                stored = repo.add_evidence(session, scan.id, drafts)
-                repo.save_crawl_state(
-                    session, scan.id, {"root_url": context.root_url, "collectors": collection.state()}
-                )
-                total = repo.count_evidence(session, scan.id)
+            batch.add(page, outlinks, drafts)
             pages_done += 1
-            reporter.evidence_added(stored, total)
 
         def on_progress(progress: CrawlProgress) -> None:
             planned = max(progress.pages_planned, progress.pages_fetched, 1)
@@ -261,7 +260,12 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             reporter.update(int(share), phase=f"crawling: {progress.phase}", pages=progress.pages_fetched)
 
         reporter.update(1, phase="crawling", force=True)
-        summary = crawler.run(on_page, checkpoint=reporter.checkpoint, progress=on_progress)
+        try:
+            summary = crawler.run(on_page, checkpoint=reporter.checkpoint, progress=on_progress)
+        except ScanCancelled:
+            batch.flush()  # a cancelled scan keeps what it collected
+            raise
+        batch.flush()
         if pages_done == 0:
             failures = (
                 ", ".join(f"{code} x{count}" for code, count in summary.failures.items())
@@ -291,6 +295,68 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 reporter.warning(
                     f"collector {name} failed: {run.error['code']}", data={"collector": name, **run.error}
                 )
+
+
+FLUSH_PAGES = 25
+FLUSH_SECONDS = 0.5
+
+
+class _PageBatch:
+    """Pages handed over but not yet stored; a flush stores them, their items and the checkpoint atomically.
+
+    One transaction per page made storage the crawl's largest cost; a crash loses at most a batch, whose pages
+    the next delivery fetches again.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        scan_id: str,
+        collection: Collection,
+        context: CollectContext,
+        reporter: ProgressReporter,
+    ) -> None:
+        self.settings = settings
+        self.scan_id = scan_id
+        self.collection = collection
+        self.context = context
+        self.reporter = reporter
+        self.pages: list[tuple[CrawledPage, list[str]]] = []
+        self.drafts: list[EvidenceDraft] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, page: CrawledPage, outlinks: list[str], drafts: list[EvidenceDraft]) -> None:
+        """Hold a page and its items; store the batch when it is big or old enough."""
+        self.pages.append((page, outlinks))
+        self.drafts.extend(drafts)
+        if len(self.pages) >= FLUSH_PAGES or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the held pages, their items and the collectors' checkpoint in one transaction."""
+        self.last_flush = time.monotonic()
+        if not self.pages:
+            return
+        with session_scope(self.settings) as session:
+            for page, outlinks in self.pages:
+                repo.record_crawled_page(
+                    session,
+                    self.scan_id,
+                    url=page.requested_url,
+                    depth=page.depth,
+                    page_class=page.page_class,
+                    status=page.status,
+                    outlinks=list(outlinks)[:500],
+                )
+            stored = repo.add_evidence(session, self.scan_id, self.drafts)
+            repo.save_crawl_state(
+                session,
+                self.scan_id,
+                {"root_url": self.context.root_url, "collectors": self.collection.state()},
+            )
+            total = repo.count_evidence(session, self.scan_id)
+        self.pages, self.drafts = [], []
+        self.reporter.evidence_added(stored, total)
 
 
 def _store(

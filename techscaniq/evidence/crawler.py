@@ -195,9 +195,11 @@ class _Tally:
     hosts: set[str] = field(default_factory=set)
 
 
-def extract_links(html: str, page_url: str) -> tuple[str | None, list[tuple[str, str]]]:
+def extract_links(
+    html: str, page_url: str, tree: LexborHTMLParser | None = None
+) -> tuple[str | None, list[tuple[str, str]]]:
     """The title and the (canonical URL, anchor text) of every followable <a href>, honouring <base href>."""
-    tree = LexborHTMLParser(html)
+    tree = tree if tree is not None else LexborHTMLParser(html)
     title_node = tree.css_first("title")
     title = title_node.text(strip=True) if title_node is not None else None
     base = page_url
@@ -593,14 +595,15 @@ class Crawler:
         """Build the CrawledPage, call on_page, then count the page and queue its links."""
         candidate = work.candidate
         final = canonical_url(result.final_url) or candidate.url
-        html, title = "", None
+        html, title, tree = "", None, None
         links: list[tuple[str, str]] = []
         binary = False
         if result.ok and (result.content_type or "") in HTML_TYPES and result.body:
             binary = looks_binary(result.body)
             if not binary:
                 html = result.text
-                title, links = extract_links(html, final)
+                tree = LexborHTMLParser(html)
+                title, links = extract_links(html, final, tree)
         page_class = classify(final, title, work.anchors)
         if page_class == PageClass.OTHER and final != candidate.url:
             page_class = classify(candidate.url, title, work.anchors)
@@ -615,6 +618,7 @@ class Crawler:
             html=html,
             discovered_via=candidate.via,
             sitemap_lastmod=candidate.lastmod,
+            tree=tree,
         )
         on_page(page, outlinks)
         if candidate.depth == 0:

@@ -55,6 +55,9 @@ READ_TIMEOUT_SECONDS = 10.0
 MAX_DNS_CACHE_SECONDS = 300.0
 MAX_REDIRECTS = 5
 MAX_RETRIES_PER_URL = 2
+# An optional probe (plain http, https of an http site, an MTA-STS policy) is asked twice, not three times:
+# its absence is itself a finding, and a refused port should not cost the scan seconds of back-off.
+PROBE_RETRIES = 1
 MAX_RETRY_AFTER_SECONDS = 60.0
 CIRCUIT_FAILURE_THRESHOLD = 5
 READ_CHUNK_BYTES = 64 * KIB
@@ -525,8 +528,13 @@ class GuardedFetcher:
         *,
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
     ) -> FetchResult:
-        """Fetch a URL under every guard; never raises for network, size, time or SSRF problems."""
+        """Fetch a URL under every guard; never raises for network, size, time or SSRF problems.
+
+        `retries` overrides the fetcher's retry count for this URL (0 for an optional probe whose absence is
+        itself the finding).
+        """
         method = method.upper()
         if method not in ALLOWED_METHODS:
             raise ValueError(f"the guarded fetch sends only {sorted(ALLOWED_METHODS)}, not {method}")
@@ -540,7 +548,8 @@ class GuardedFetcher:
         result.timings.update(dns_ms=0.0, connect_ms=0.0)
         contacted_hosts: list[str] = []
         try:
-            self._follow(result, url, kind, method, extra, clock, contacted_hosts)
+            retry_count = self.max_retries if retries is None else max(0, retries)
+            self._follow(result, url, kind, method, extra, clock, contacted_hosts, retry_count)
         except (FetchRefused, FetchError) as exc:
             result.error_code, result.error_message = exc.code, exc.message
         except _Failure as failure:
@@ -690,6 +699,7 @@ class GuardedFetcher:
         extra: dict[str, str],
         clock: _Deadline,
         contacted_hosts: list[str],
+        retries: int,
     ) -> None:
         """Fetch, following redirects here; notes each host tried (for the circuit breaker)."""
         checked = normalize_and_check_url(url, self.allow_networks, self.allowed_ports)
@@ -702,7 +712,7 @@ class GuardedFetcher:
                 raise FetchError(f"{checked.host} failed too often; not fetched again", code="circuit_open")
             contacted_hosts.append(checked.host)
             response, ip, gave_up = self._send_with_retries(
-                result, checked, method, kind, extra, cookies, clock
+                result, checked, method, kind, extra, cookies, clock, retries
             )
             location = _redirect_location(response)
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -741,16 +751,17 @@ class GuardedFetcher:
         extra: dict[str, str],
         cookies: RequestsCookieJar,
         clock: _Deadline,
+        retries: int,
     ) -> tuple[requests.Response, str, str | None]:
-        """The response for one URL after at most max_retries retries; the third item says why we gave up."""
-        for attempt in range(1, self.max_retries + 2):
+        """The response for one URL after at most `retries` retries; the third item says why we gave up."""
+        for attempt in range(1, retries + 2):
             result.attempts += 1
             ip = self._timed_checked_address(result, checked, clock)
             try:
                 response = self._send_once(result, checked, ip, method, kind, extra, cookies, clock)
             except _Failure as failure:
                 delay = self._backoff_seconds(attempt)
-                if not failure.retryable or attempt > self.max_retries or not clock.allows(delay):
+                if not failure.retryable or attempt > retries or not clock.allows(delay):
                     raise
                 self._sleep(delay)
                 continue
@@ -764,7 +775,7 @@ class GuardedFetcher:
                     ip,
                     f"Retry-After {retry_after:.0f} s is over {self.max_retry_after_seconds:.0f} s",
                 )
-            if attempt > self.max_retries:
+            if attempt > retries:
                 return response, ip, f"still {status} after {attempt} attempts"
             delay = retry_after if retry_after is not None else self._backoff_seconds(attempt)
             if not clock.allows(delay):

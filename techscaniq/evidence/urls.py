@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -89,6 +90,15 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     """The canonical form of an http(s) URL (resolved against base), or None when it is not a web URL."""
     try:
         absolute = urljoin(base, url.strip()) if base else url.strip()
+    except ValueError:
+        return None
+    return _canonical_absolute(absolute)
+
+
+@functools.lru_cache(maxsize=16384)
+def _canonical_absolute(absolute: str) -> str | None:
+    # Navigation and footer links repeat on every page: each distinct URL is canonicalised once.
+    try:
         parts = urlsplit(absolute)
         scheme = parts.scheme.lower()
         if scheme not in WEB_SCHEMES or not parts.hostname:

@@ -607,18 +607,12 @@ def add_evidence(session: Session, scan_id: str, drafts: Sequence[EvidenceDraft]
     """Store new items; items whose (type, dedup key) the scan already has are skipped. Returns the new ones."""
     if not drafts:
         return []
-    existing = {
-        (row.type, row.dedup_key)
-        for row in session.execute(
-            select(evidence_items.c.type, evidence_items.c.dedup_key).where(
-                evidence_items.c.scan_id == scan_id
-            )
-        )
-    }
+    existing = _existing_evidence_keys(session, scan_id, {draft.dedup_key[:512] for draft in drafts})
     now = utcnow()
+    rows: list[dict[str, Any]] = []
     stored: list[Evidence] = []
     for draft in drafts:
-        key = (str(draft.type), draft.dedup_key)
+        key = (str(draft.type), draft.dedup_key[:512])
         if key in existing:
             continue
         existing.add(key)
@@ -636,7 +630,7 @@ def add_evidence(session: Session, scan_id: str, drafts: Sequence[EvidenceDraft]
             "dedup_key": draft.dedup_key[:512],
             "collected_at": now,
         }
-        session.execute(insert(evidence_items).values(**values))
+        rows.append(values)
         stored.append(
             Evidence(
                 id=values["id"],
@@ -653,7 +647,27 @@ def add_evidence(session: Session, scan_id: str, drafts: Sequence[EvidenceDraft]
                 collected_at=now,
             )
         )
+    if rows:
+        session.execute(insert(evidence_items), rows)
     return stored
+
+
+KEY_LOOKUP_CHUNK = 500
+
+
+def _existing_evidence_keys(session: Session, scan_id: str, dedup_keys: set[str]) -> set[tuple[str, str]]:
+    """The (type, dedup key) pairs the scan already holds among these dedup keys."""
+    found: set[tuple[str, str]] = set()
+    ordered = sorted(dedup_keys)
+    for start in range(0, len(ordered), KEY_LOOKUP_CHUNK):
+        chunk = ordered[start : start + KEY_LOOKUP_CHUNK]
+        rows = session.execute(
+            select(evidence_items.c.type, evidence_items.c.dedup_key).where(
+                evidence_items.c.scan_id == scan_id, evidence_items.c.dedup_key.in_(chunk)
+            )
+        )
+        found.update((row.type, row.dedup_key) for row in rows)
+    return found
 
 
 def count_evidence(session: Session, scan_id: str) -> int:
@@ -841,6 +855,43 @@ def append_event(
         )
     )
     return int(seq)
+
+
+def append_events(
+    session: Session,
+    scan_id: str,
+    kind: EventKind,
+    entries: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    step: StepName | None = None,
+) -> None:
+    """Append several (message, data) events of one kind at once, with consecutive sequence numbers."""
+    if not entries:
+        return
+    last = session.execute(
+        update(scans)
+        .where(scans.c.id == scan_id)
+        .values(last_event_seq=scans.c.last_event_seq + len(entries))
+        .returning(scans.c.last_event_seq)
+    ).scalar_one()
+    first = int(last) - len(entries) + 1
+    now = utcnow()
+    session.execute(
+        insert(scan_events),
+        [
+            {
+                "scan_id": scan_id,
+                "seq": first + offset,
+                "at": now,
+                "step": str(step) if step else None,
+                "kind": str(kind),
+                "progress": None,
+                "message": message,
+                "data": data,
+            }
+            for offset, (message, data) in enumerate(entries)
+        ],
+    )
 
 
 def list_events(session: Session, scan_id: str, *, after_seq: int = 0, limit: int = 500) -> list[ScanEvent]:

@@ -43,6 +43,8 @@ class CrawledPage:
     html: str  # decoded text for HTML responses, "" otherwise
     discovered_via: str  # "seed", "robots", "sitemap", "link", "probe"
     sitemap_lastmod: str | None = None
+    # The crawler's parse of `html` (a selectolax LexborHTMLParser), shared so collectors do not parse again.
+    tree: Any = field(default=None, compare=False, repr=False)
 
     @property
     def status(self) -> int | None:

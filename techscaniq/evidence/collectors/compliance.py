@@ -4,6 +4,7 @@ subprocessors, cookie consent, trust centre, status page (with its Statuspage JS
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import statistics
@@ -193,6 +194,7 @@ def _detail(framework: Framework, raw: str | None) -> str | None:
     return raw
 
 
+@functools.lru_cache(maxsize=4096)
 def trust_platform(host: str) -> str | None:
     """The hosted trust-centre vendor of a host, if any."""
     return next((name for name, pattern in TRUST_PLATFORMS if pattern.search(host)), None)

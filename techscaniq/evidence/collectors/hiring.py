@@ -4,6 +4,7 @@ one item per open role, a jobs summary by function, location and seniority, and 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -164,6 +165,7 @@ ROLE_WORDS = re.compile(
 PERSON_NAME = re.compile(r"^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}$")
 
 
+@functools.lru_cache(maxsize=4096)
 def ats_for_host(host: str) -> Ats | None:
     """The ATS whose board lives on this host, if any."""
     return next((ats for ats in ATS_PROVIDERS if ats.host.search(host.lower())), None)

@@ -76,6 +76,8 @@ def parsed(page: CrawledPage) -> LexborHTMLParser | None:
     """The page's parsed HTML (parsed once per page and thread), or None for non-HTML pages."""
     if not page.html:
         return None
+    if isinstance(page.tree, LexborHTMLParser):
+        return page.tree
     cached = getattr(_parsed_cache, "entry", None)
     if cached is not None and cached[0] is page:
         return cached[1]
@@ -206,7 +208,8 @@ def main_text(page: CrawledPage) -> str | None:
     if len(page.fetch.body) > MAX_MAIN_TEXT_INPUT_BYTES:
         return None
     try:
-        return trafilatura.extract(page.fetch.body, include_comments=False, include_tables=True)
+        # fast: no fallback extractors; the text feeds only a hash, a word count and an excerpt.
+        return trafilatura.extract(page.fetch.body, include_comments=False, include_tables=True, fast=True)
     except PARSER_ERRORS:  # hostile markup: no main text rather than a failed collector
         return None
 

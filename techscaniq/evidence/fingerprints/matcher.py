@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import regex
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
@@ -48,6 +49,10 @@ class Signal(StrEnum):
     CERT_ISSUER = "certIssuer"
     ROBOTS = "robots"
     IMPLIES = "implies"
+
+
+PAGE_PLAIN = (Signal.SCRIPT_SRC, Signal.SCRIPTS, Signal.HTML, Signal.URL)
+SITE_PLAIN = (Signal.CERT_ISSUER, Signal.ROBOTS)
 
 
 @dataclass(frozen=True)
@@ -477,6 +482,74 @@ def _load_cached(dirs: tuple[Path, ...]) -> FingerprintMatcher:
 # ---------------------------------------------------------------- matching
 
 
+class _CandidateIndex:
+    """Which technologies a page could match at all: one Aho-Corasick pass finds every pre-filter literal.
+
+    A technology is a candidate when one of its page patterns has no literal, when a literal of one of its
+    page patterns occurs in the page, when a header, cookie or meta name it keys on is present, or (for site
+    signals) when site signals are given. The per-pattern checks that follow are unchanged, so the index only
+    skips technologies that could not have matched.
+    """
+
+    def __init__(self, technologies: Iterable[Technology]) -> None:
+        self.always: set[str] = set()
+        self.site: set[str] = set()
+        self.keyed: dict[Signal, dict[str, set[str]]] = {
+            s: {} for s in (Signal.HEADERS, Signal.COOKIES, Signal.META)
+        }
+        self.prefixed: dict[Signal, list[tuple[str, str]]] = {s: [] for s in self.keyed}
+        by_literal: dict[str, set[str]] = {}
+        for tech in technologies:
+            literal_sets = [p.literals for signal in PAGE_PLAIN for p in tech.plain.get(signal, ())]
+            literal_sets += [rule.literals for rule in tech.dom]
+            for literals in literal_sets:
+                if literals is None:
+                    self.always.add(tech.name)
+                else:
+                    for literal in literals:
+                        by_literal.setdefault(literal, set()).add(tech.name)
+            for signal in self.keyed:
+                for key, _ in tech.keyed.get(signal, ()):
+                    if key.endswith("*"):
+                        self.prefixed[signal].append((key[:-1], tech.name))
+                    else:
+                        self.keyed[signal].setdefault(key, set()).add(tech.name)
+            if tech.keyed.get(Signal.DNS) or any(tech.plain.get(s) for s in SITE_PLAIN):
+                self.site.add(tech.name)
+        self.automaton = ahocorasick.Automaton()
+        for literal, names in by_literal.items():
+            self.automaton.add_word(literal, frozenset(names))
+        self.searchable = len(by_literal) > 0
+        if self.searchable:
+            self.automaton.make_automaton()
+
+    def candidates(self, pages: Sequence[_Page], site: SiteSignals | None) -> set[str]:
+        """Names of the technologies worth matching against these pages and site signals."""
+        names = set(self.always)
+        if site is not None:
+            names |= self.site
+        for page in pages:
+            if self.searchable:
+                haystack = "\n".join((page.html_lower, page.script_srcs.joined, page.url_texts.joined))
+                seen: set[frozenset[str]] = set()
+                for _, found in self.automaton.iter(haystack):
+                    if found not in seen:
+                        seen.add(found)
+                        names |= found
+            sources: dict[Signal, Mapping[str, Any]] = {
+                Signal.HEADERS: page.headers,
+                Signal.COOKIES: page.cookies,
+                Signal.META: page.meta,
+            }
+            for signal, source in sources.items():
+                for key in source:
+                    names |= self.keyed[signal].get(key, set())
+                for prefix, name in self.prefixed[signal]:
+                    if any(key.startswith(prefix) for key in source):
+                        names.add(name)
+        return names
+
+
 class _Texts:
     """Several texts (script URLs, inline scripts) with their lower-case forms for the pre-filter."""
 
@@ -607,6 +680,7 @@ class FingerprintMatcher:
     def __init__(self, technologies: Iterable[Technology], prefilter: bool = True) -> None:
         self.technologies: dict[str, Technology] = {t.name: t for t in technologies}
         self.prefilter = prefilter  # off only to test that the literal pre-filter changes no result
+        self._index = _CandidateIndex(self.technologies.values())
 
     @classmethod
     def load(cls, extra_dirs: Sequence[Path] = ()) -> FingerprintMatcher:
@@ -628,8 +702,13 @@ class FingerprintMatcher:
         """Detect technologies across the pages of one site; sorted by confidence, then name."""
         views = [_Page(p) for p in pages]
         hits: dict[str, _Hit] = {}
-        pending = [t for t in self.technologies.values() if not (t.requires or t.requires_categories)]
-        waiting = [t for t in self.technologies.values() if t.requires or t.requires_categories]
+        if self.prefilter:
+            names = self._index.candidates(views, site)
+            techs = [t for name, t in self.technologies.items() if name in names]
+        else:
+            techs = list(self.technologies.values())
+        pending = [t for t in techs if not (t.requires or t.requires_categories)]
+        waiting = [t for t in techs if t.requires or t.requires_categories]
         while pending:
             for tech in pending:
                 hit = self._match(tech, views, site)
