@@ -1,4 +1,4 @@
-"""Every shipped technology is detected from its own positive sample."""
+"""Every shipped technology is detected from its samples and refuses its negative ones."""
 
 from __future__ import annotations
 
@@ -45,6 +45,35 @@ def test_sample_is_detected(name: str) -> None:
     assert detection.matches, "a detection cites at least one signal"
     if "version" in sample:
         assert detection.version == sample["version"]
+
+
+EXTRA = [
+    (name, i, extra) for name in sorted(SAMPLES) for i, extra in enumerate(SAMPLES[name].get("extra", []))
+]
+NEGATIVE = [
+    (name, i, neg) for name in sorted(SAMPLES) for i, neg in enumerate(SAMPLES[name].get("negative", []))
+]
+
+
+def test_tightened_patterns_keep_their_negative_samples() -> None:
+    # patterns narrowed after the corpus review or the vendor fact check must keep a case they refuse
+    tightened = {"Act-On", "Atatus", "MediaWiki", "Osano Cookie Consent", "Quantcast Measure", "SharpSpring"}
+    assert tightened <= {name for name, _, _ in NEGATIVE}
+
+
+@pytest.mark.parametrize(("name", "index", "sample"), EXTRA, ids=[f"{n}-{i}" for n, i, _ in EXTRA])
+def test_extra_sample_is_detected(name: str, index: int, sample: dict[str, Any]) -> None:
+    page, site = signals(sample)
+    found = {d.name: d for d in MATCHER.analyze([page], site)}
+    assert name in found, f"{name} not detected from extra sample {index}; found {sorted(found)}"
+    if "version" in sample:
+        assert found[name].version == sample["version"]
+
+
+@pytest.mark.parametrize(("name", "index", "sample"), NEGATIVE, ids=[f"{n}-{i}" for n, i, _ in NEGATIVE])
+def test_negative_sample_is_not_detected(name: str, index: int, sample: dict[str, Any]) -> None:
+    page, site = signals(sample)
+    assert name not in {d.name for d in MATCHER.analyze([page], site)}
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,8 @@ from techscaniq.evidence.fingerprints import FingerprintMatcher, PageSignals
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus" / "pages"
 EXPECTED_FILE = Path(__file__).parent / "fingerprint_samples" / "corpus_expected.json"
-EXPECTED: dict[str, list[str]] = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
+REVIEW: dict[str, Any] = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
+PAGES: dict[str, dict[str, Any]] = REVIEW["pages"]
 
 
 def corpus_dir() -> Path:
@@ -27,11 +29,20 @@ def corpus_dir() -> Path:
 
 def test_every_corpus_page_has_reviewed_expectations() -> None:
     pages = sorted(p.name for p in corpus_dir().glob("*.html"))
-    assert pages == sorted(EXPECTED)
+    assert pages == sorted(PAGES)
 
 
-@pytest.mark.parametrize("page", sorted(EXPECTED))
+def test_every_expected_detection_cites_its_evidence() -> None:
+    for page, review in PAGES.items():
+        for name, evidence in review["detections"].items():
+            assert isinstance(evidence, str) and len(evidence) >= 10, f"{page}: {name} has no evidence"
+        for name, reason in review.get("not_detected", {}).items():
+            assert name not in review["detections"], f"{page}: {name} is both detected and not"
+            assert isinstance(reason, str) and reason, f"{page}: {name} has no reason"
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
 def test_page_detections_match_review(page: str) -> None:
     html = (corpus_dir() / page).read_text(encoding="utf-8", errors="replace")
     detections = FingerprintMatcher.load().analyze([PageSignals("https://example.org/", (), html)])
-    assert sorted(d.name for d in detections) == EXPECTED[page]
+    assert sorted(d.name for d in detections) == sorted(PAGES[page]["detections"])
