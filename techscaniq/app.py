@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from techscaniq.api.flower import flower_proxy
 from techscaniq.api.metrics import metrics_api
@@ -21,6 +22,10 @@ from techscaniq.logs import configure_logging, install_flask_logging
 from techscaniq.web.views import init_ui, web
 
 log = logging.getLogger(__name__)
+
+HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
+# A platform's health checks reach the app over plain http from inside its network; they are not visitors.
+PROBE_PATHS = frozenset({"/api/health", "/api/ready"})
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -45,6 +50,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(metrics_api)
     app.register_blueprint(openapi_api)
     install_flask_logging(app)
+    if settings.force_https:
+        # Behind a TLS-terminating proxy the visitor's scheme arrives in X-Forwarded-Proto; without a proxy
+        # the header is absent and the server's own scheme stands.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)  # type: ignore[method-assign]
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+        @app.before_request
+        def redirect_to_https() -> ResponseReturnValue | None:
+            if request.is_secure or request.path in PROBE_PATHS:
+                return None
+            return redirect(request.url.replace("http://", "https://", 1), code=308)
 
     @app.errorhandler(TechScanError)
     def on_techscan_error(error: TechScanError) -> ResponseReturnValue:
@@ -85,6 +101,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
             "form-action 'self'",
         )
+        if settings.force_https and request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
+            )
         return response
 
     return app
