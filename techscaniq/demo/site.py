@@ -295,6 +295,7 @@ TECH_IDS = {
     "nginx_version": "1.24.0",
     "docusaurus_version": "3.4.0",
     "jquery_version": "3.7.1",
+    "angularjs_version": "1.8.2",
     "redoc_version": "2.1.5",
 }
 
@@ -520,12 +521,15 @@ TECHNOLOGIES = [
     ("Redoc", "redoc", "Documentation", TECH_IDS["redoc_version"]),
     ("Atlassian Statuspage", "atlassian-statuspage", "Status pages", None),
     ("jQuery", "jquery", "JavaScript libraries", TECH_IDS["jquery_version"]),
+    ("AngularJS", "angularjs", "JavaScript frameworks", TECH_IDS["angularjs_version"]),
     ("HireBoard", "hireboard", "Recruitment & staffing", None),
     ("Google Workspace", "google-workspace", "Email", None),
     ("Amazon Route 53", "amazon-route-53", "DNS", None),
     ("Amazon Web Services", "amazon-web-services", "PaaS", None),
     ("SendGrid", "sendgrid", "Email", None),
 ]
+# Planted versions past their upstream end of life by SITE_DATE (endoflife.date): slug -> the day support ended.
+END_OF_LIFE = {"angularjs": "2021-12-31", "nginx": "2024-04-23"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1230,15 +1234,21 @@ Save up to 17% with annual billing.</p>
             head=head,
             lastmod=self.as_of - timedelta(days=9),
         )
+        # The sign-up form is still the old AngularJS app, vendored on the marketing site (an end-of-life plant).
+        angular = f"/vendor/angularjs/{TECH_IDS['angularjs_version']}/angular.min.js"
+        self.add("www", angular, b"/* AngularJS (vendored) */\n", "application/javascript")
+        self.signal("angularjs", "scriptSrc", angular, "www:/signup")
+        self.signal("angularjs", "html", '<form ng-app="signup"', "www:/signup")
         self.www_page(
             "/signup",
             f"Create your account | {COMPANY}",
             "Start with the free Starter plan.",
-            '<h1>Create your account</h1><form method="post" action="/signup"><label>Work e-mail <input type="email" '
-            'name="email" required></label><label>Company <input name="company"></label><button>Start free</button>'
-            "</form><p>Already have an account? Sign in from the app.</p>",
+            '<h1>Create your account</h1><form ng-app="signup" method="post" action="/signup"><label>Work e-mail '
+            '<input type="email" name="email" required></label><label>Company <input name="company"></label>'
+            "<button>Start free</button></form><p>Already have an account? Sign in from the app.</p>",
             cls="other",
-            head=f'<script src="https://js.stripe.com/v3/" nonce="{self.nonce}"></script>',
+            head=f'<script src="https://js.stripe.com/v3/" nonce="{self.nonce}"></script>\n'
+            f'<script src="{angular}" nonce="{self.nonce}"></script>',
         )
 
     def vanta_badge(self, where: str) -> str:
@@ -2508,7 +2518,14 @@ their books with less stress.</p>
                     {"type": "dns", "value": "TXT onetrust-domain-verification", "where": "dns"},
                 ]
             tech.append(
-                {"name": name, "slug": slug, "category": category, "version": version, "signals": signals}
+                {
+                    "name": name,
+                    "slug": slug,
+                    "category": category,
+                    "version": version,
+                    "signals": signals,
+                    "end_of_life": END_OF_LIFE.get(slug),
+                }
             )
         functions: dict[str, int] = {}
         locations: dict[str, int] = {}

@@ -21,6 +21,9 @@ from techscaniq.report.rules import (
 )
 from techscaniq.report.scoring import (
     BASE_SCORE,
+    CRITICAL_EVIDENCE_TYPES,
+    DECLINE_MARGIN_POINTS,
+    MINIMUM_CONFIDENCE_TO_PROCEED,
     CriterionScore,
     Recommendation,
     Scorecard,
@@ -34,6 +37,8 @@ SCHEMA = "techscaniq.report/1"
 METHOD_VERSION = "1.0"
 FACTS_PER_TYPE = 10
 TOP_ITEMS = 3
+# How many findings lifting, and how many holding back, the total a recommendation reason names.
+TOTAL_DRIVERS = 3
 ROADMAP_FOCUS_BELOW = 70
 LEVEL_RANK = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2}
 
@@ -644,20 +649,7 @@ class _Builder:
             {**r["description"], "risk": r["id"], "likelihood": r["likelihood"], "impact": r["impact"]}
             for r in risks[:TOP_ITEMS]
         ]
-        conditions: list[dict[str, Any]] = []
-        if card.recommendation is Recommendation.PROCEED_WITH_CONDITIONS:
-            for r in risks:
-                if r["impact"] == Level.HIGH or r["likelihood"] == Level.HIGH or len(conditions) < TOP_ITEMS:
-                    conditions.append(
-                        {"text": r["mitigation"], "risk": r["id"], "cites": [r["description"]["cite"]]}
-                    )
-            if card.coverage_confidence < 60:
-                conditions.append(
-                    {
-                        "text": "Close the data gaps listed below in the data room before signing.",
-                        "kind": "data-room",
-                    }
-                )
+        conditions = self._conditions(risks)
         next_steps = list(self.narrative.next_steps) or _next_steps(card, bool(risks))
         return {
             "fit": fit,
@@ -675,11 +667,154 @@ class _Builder:
                     "one of the other tests fails, or within 10 points below it. Decline: more than 10 points "
                     "below the threshold. No decision with insufficient evidence."
                 ),
+                "because": _because(card),
+                "reasons": self._reasons(risks),
                 "high_high_risk": card.high_high_risk,
                 "conditions": conditions,
             },
             "next_steps": next_steps,
         }
+
+    # -- the recommendation: why this decision for this company ------------------------------------------------
+
+    def _reasons(self, risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One cited reason per test of the recommendation rule (total, risk, confidence); none without a total."""
+        card = self.card
+        if card.recommendation is None:
+            return []
+        return [self._total_reason(), self._risk_reason(risks), self._confidence_reason()]
+
+    def _total_reason(self) -> dict[str, Any]:
+        total = self.card.total
+        assert total.score is not None
+        gap = total.score - total.threshold
+        below = f"{-gap} point{'' if gap == -1 else 's'} below the threshold {total.threshold}"
+        if gap >= 0:
+            verdict = f"is at or above the threshold {total.threshold} (+{gap}): the total test passes"
+        elif gap >= -DECLINE_MARGIN_POINTS:
+            verdict = f"is {below}, within the {DECLINE_MARGIN_POINTS}-point margin: at best Proceed with conditions"
+        else:
+            verdict = f"is {below}, beyond the {DECLINE_MARGIN_POINTS}-point margin: Decline"
+        moves = self._total_moves()
+        lifts = [move for move in moves if move[1] > 0][:TOTAL_DRIVERS]
+        drags = [move for move in moves if move[1] < 0][:TOTAL_DRIVERS]
+        drivers = (lifts + drags) or moves[:1]
+        parts = []
+        if lifts:
+            parts.append("lifted most by " + _named_moves(lifts))
+        if drags:
+            parts.append("held back most by " + _named_moves(drags))
+        if not parts:
+            parts.append("no finding that feeds it carries points")
+        return {
+            "test": "total",
+            "passed": gap >= 0,
+            "text": f"Weighted total {total.score} {verdict}; it is {'; '.join(parts)}.",
+            "cites": [self._finding_ref(f)["cite"] for findings, _ in drivers for f in findings],
+        }
+
+    def _total_moves(self) -> list[tuple[list[Finding], float]]:
+        """Each rule's findings with the total points they move together, largest first.
+
+        A finding moves the total by its points x the weight of the scored criteria it feeds / the scored weight.
+        """
+        scored = [cs for cs in self.card.criteria if cs.scored]
+        weight = sum(cs.criterion.weight for cs in scored)
+        by_rule: dict[str, tuple[list[Finding], float]] = {}
+        for cs in scored:
+            for f in cs.findings:
+                findings, points = by_rule.get(f.rule.id, ([], 0.0))
+                if not any(g is f for g in findings):
+                    findings.append(f)
+                by_rule[f.rule.id] = (findings, points + f.points * cs.criterion.weight / weight)
+        return sorted(by_rule.values(), key=lambda move: (-abs(move[1]), move[0][0].rule.id))
+
+    def _risk_reason(self, risks: list[dict[str, Any]]) -> dict[str, Any]:
+        high_high = [r for r in risks if (r["likelihood"], r["impact"]) == (Level.HIGH, Level.HIGH)]
+        if high_high:
+            named = ", ".join(f"{r['id']} ({r['title']})" for r in high_high[:TOP_ITEMS])
+            return {
+                "test": "risk",
+                "passed": False,
+                "text": f"{named} {'is' if len(high_high) == 1 else 'are'} both High likelihood and High impact: "
+                "the risk test fails.",
+                "cites": [r["description"]["cite"] for r in high_high[:TOP_ITEMS]],
+            }
+        if risks:
+            top = risks[0]
+            return {
+                "test": "risk",
+                "passed": True,
+                "text": f"No risk is both High likelihood and High impact; the highest is {top['id']} "
+                f"({top['title']}, {top['likelihood']} likelihood, {top['impact']} impact): the risk test passes.",
+                "cites": [top["description"]["cite"]],
+            }
+        # Nothing negative was observed, so there is no evidence to cite for an empty register.
+        return {
+            "test": "risk",
+            "passed": True,
+            "text": "No negative finding, so the risk register is empty: the risk test passes.",
+        }
+
+    def _confidence_reason(self) -> dict[str, Any]:
+        card = self.card
+        total = card.total
+        present = [t for t in CRITICAL_EVIDENCE_TYPES if t in self.by_type]
+        passed = card.coverage_confidence >= MINIMUM_CONFIDENCE_TO_PROCEED
+        text = (
+            f"Coverage confidence {card.coverage_confidence} ({card.confidence_label}) is "
+            f"{'at least' if passed else 'below'} {MINIMUM_CONFIDENCE_TO_PROCEED}: {total.scored_weight} of "
+            f"{total.scored_weight + total.unscored_weight} thesis weight is scored and {len(present)} of "
+            f"{len(CRITICAL_EVIDENCE_TYPES)} critical evidence types were observed"
+            + (f" ({', '.join(card.missing_critical_types)} missing)" if card.missing_critical_types else "")
+            + f": the confidence test {'passes' if passed else 'fails'}."
+        )
+        # Cited by the first item of each critical type observed: what the coverage figure counts.
+        ids = [self.by_type[t][0].id for t in present]
+        return self.book.statement("executive_summary", text, ids, test="confidence", passed=passed)
+
+    def _conditions(self, risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The mitigations to agree and what to confirm in the data room, for Proceed with conditions only."""
+        card = self.card
+        if card.recommendation is not Recommendation.PROCEED_WITH_CONDITIONS:
+            return []
+        conditions: list[dict[str, Any]] = []
+        for r in risks:
+            if r["impact"] == Level.HIGH or r["likelihood"] == Level.HIGH or len(conditions) < TOP_ITEMS:
+                conditions.append(
+                    {
+                        "text": f"{r['title']}: {r['mitigation']}",
+                        "risk": r["id"],
+                        "cites": [r["description"]["cite"]],
+                    }
+                )
+        unscored = [cs.criterion.name for cs in card.criteria if not cs.scored]
+        if unscored:
+            conditions.append(
+                {
+                    "text": "Confirm in the data room what the scan could not observe for: "
+                    + ", ".join(unscored)
+                    + ".",
+                    "kind": "data-room",
+                }
+            )
+        if card.missing_critical_types:
+            conditions.append(
+                {
+                    "text": "Confirm in the data room the evidence the scan did not produce: "
+                    + ", ".join(card.missing_critical_types)
+                    + ".",
+                    "kind": "data-room",
+                }
+            )
+        if card.coverage_confidence < MINIMUM_CONFIDENCE_TO_PROCEED:
+            conditions.append(
+                {
+                    "text": "Close the data gaps listed below in the data room before signing.",
+                    "kind": "data-room",
+                }
+            )
+        return conditions
 
     def build(self) -> BuiltReport:
         scan = self.scan
@@ -771,6 +906,36 @@ def _roi(total_points: float, cost_band: str) -> str:
     if total_points >= 2 or cheap:
         return "Medium"
     return "Low"
+
+
+def _named_moves(moves: Sequence[tuple[list[Finding], float]]) -> str:
+    named = [
+        f"{findings[0].rule.name} ({points:+.1f}{f', {len(findings)} findings' if len(findings) > 1 else ''})"
+        for findings, points in moves
+    ]
+    return ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+
+
+def _because(card: Scorecard) -> str | None:
+    """The decision in one clause, from the tests of the recommendation rule (the reasons give the figures)."""
+    total = card.total
+    if card.recommendation is None or total.score is None:
+        return None
+    if card.recommendation is Recommendation.DECLINE:
+        return f"the total is more than {DECLINE_MARGIN_POINTS} points below the threshold"
+    if total.score < total.threshold:
+        return f"the total is below the threshold but within {DECLINE_MARGIN_POINTS} points of it"
+    failed = []
+    if card.high_high_risk:
+        failed.append("a risk is both High likelihood and High impact")
+    if card.coverage_confidence < MINIMUM_CONFIDENCE_TO_PROCEED:
+        failed.append(f"coverage confidence is below {MINIMUM_CONFIDENCE_TO_PROCEED}")
+    if failed:
+        return "the total passes the threshold, but " + " and ".join(failed)
+    return (
+        "the total passes the threshold, no risk is both High likelihood and High impact, and coverage confidence "
+        f"is at least {MINIMUM_CONFIDENCE_TO_PROCEED}"
+    )
 
 
 def _next_steps(card: Scorecard, any_risk: bool) -> list[str]:

@@ -156,6 +156,13 @@ grade and no recommendation. Category and criterion scores that could be compute
   the risks and the data-room questions.
 - **Decline:** the total is more than {DECLINE_MARGIN_POINTS} points below the threshold.
 
+The report's recommendation box gives the reasons for this company, one per test, each citing its evidence: the
+total against the threshold with the findings that lift and hold back the total most (a finding moves the total by
+its points × the weight of the scored criteria it feeds ÷ the scored weight), the highest risk or the High/High
+risks, and coverage confidence with the critical evidence types observed. The conditions are the mitigations of
+every High-likelihood or High-impact risk (at least the top three risks), then what to confirm in the data room:
+criteria without evidence and critical evidence the scan did not produce.
+
 ## Risks and roadmap
 
 Every negative finding becomes a risk (`R-01`, `R-02`, … ordered by likelihood × impact, then severity and

@@ -82,6 +82,11 @@ def _md_stmt(node: Mapping[str, Any]) -> str:
     return f"{md_escape(node['text'])} {md_marks(node)}"
 
 
+def _md_cited_or_plain(node: Mapping[str, Any]) -> str:
+    """A cited statement with its markers, or plain text when it rests on no evidence (an absence)."""
+    return _md_stmt(node) if "cite" in node or node.get("cites") else md_escape(node["text"])
+
+
 def _md_finding(f: Mapping[str, Any]) -> str:
     return f"- {_md_stmt(f)} ({f['rule']}, {f['impact']}, {f['severity']}, {f['points']:+d} points)"
 
@@ -111,15 +116,21 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "",
     ]
     out += [_md_stmt(s) + "\n" for s in es["narrative"]]
-    decision = es["recommendation"]["decision"]
+    recommendation = es["recommendation"]
+    decision = recommendation["decision"]
+    because = recommendation.get("because")
     out += [
-        f"**Recommendation: {decision}**" if decision else "**No recommendation: insufficient evidence**",
+        f"**Recommendation: {decision}**" + (f" because {md_escape(because)}." if because else "")
+        if decision
+        else "**No recommendation: insufficient evidence**",
         "",
     ]
-    for c in es["recommendation"]["conditions"]:
-        text = _md_stmt(c) if c.get("cites") else md_escape(c["text"])
-        out.append(f"- Condition: {text}")
-    out += ["", f"_{md_escape(es['recommendation']['rule'])}_", "", "### Top upsides", ""]
+    for r in recommendation.get("reasons", []):
+        out.append(f"- Why: {_md_cited_or_plain(r)}")
+    for c in recommendation["conditions"]:
+        risk = f" ({c['risk']})" if c.get("risk") else ""
+        out.append(f"- Condition: {_md_cited_or_plain(c)}{risk}")
+    out += ["", "### Top upsides", ""]
     out += [_md_finding(f) for f in es["upsides"]] or ["No positive finding."]
     out += ["", "### Top risks", ""]
     out += [

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from techscaniq.domain import Evidence, Scan, ScanStatus
+from techscaniq.evidence.fingerprints.eol import evaluate as end_of_life
 from techscaniq.theses import resolve_thesis
 
 SAMPLE_SCAN_ID = "00000000-0000-4000-8000-000000000001"
@@ -19,31 +20,33 @@ _NAMESPACE = uuid.UUID("6f1c0e52-4bb5-4a38-9a54-0b0d1b7f0d11")
 # (type, category, key, title, summary, data, path, confidence)
 _Item = tuple[str, str, str, str, str, dict[str, Any], str, float]
 
-_TECHNOLOGIES: tuple[tuple[str, str, str, list[str], bool], ...] = (
-    ("react", "React", "18.2.0", ["JavaScript frameworks"], False),
-    ("next-js", "Next.js", "14.1.0", ["JavaScript frameworks", "Web frameworks"], False),
-    ("jquery", "jQuery", "1.12.4", ["JavaScript libraries"], True),
-    ("cloudflare", "Cloudflare", "", ["CDN"], False),
-    ("amazon-web-services", "Amazon Web Services", "", ["Cloud platforms"], False),
-    ("google-analytics", "Google Analytics", "GA4", ["Analytics"], False),
-    ("google-tag-manager", "Google Tag Manager", "", ["Tag managers"], False),
-    ("hubspot", "HubSpot", "", ["Marketing automation", "CRM"], False),
-    ("segment", "Segment", "", ["Customer data platforms", "Analytics"], False),
-    ("hotjar", "Hotjar", "", ["Session replay", "Analytics"], False),
-    ("intercom", "Intercom", "", ["Live chat"], False),
-    ("sentry", "Sentry", "7.100.0", ["Error tracking"], False),
-    ("datadog", "Datadog", "", ["APM and RUM"], False),
-    ("launchdarkly", "LaunchDarkly", "", ["Feature flags"], False),
-    ("auth0", "Auth0", "", ["Authentication"], False),
-    ("stripe", "Stripe", "", ["Payment processors"], False),
-    ("onetrust", "OneTrust", "", ["Cookie consent"], False),
-    ("nginx", "Nginx", "1.18.0", ["Web servers"], False),
+_TECHNOLOGIES: tuple[tuple[str, str, str, list[str]], ...] = (
+    ("react", "React", "18.2.0", ["JavaScript frameworks"]),
+    ("next-js", "Next.js", "14.1.0", ["JavaScript frameworks", "Web frameworks"]),
+    ("jquery", "jQuery", "1.12.4", ["JavaScript libraries"]),
+    ("cloudflare", "Cloudflare", "", ["CDN"]),
+    ("amazon-web-services", "Amazon Web Services", "", ["Cloud platforms"]),
+    ("google-analytics", "Google Analytics", "GA4", ["Analytics"]),
+    ("google-tag-manager", "Google Tag Manager", "", ["Tag managers"]),
+    ("hubspot", "HubSpot", "", ["Marketing automation", "CRM"]),
+    ("segment", "Segment", "", ["Customer data platforms", "Analytics"]),
+    ("hotjar", "Hotjar", "", ["Session replay", "Analytics"]),
+    ("intercom", "Intercom", "", ["Live chat"]),
+    ("sentry", "Sentry", "7.100.0", ["Error tracking"]),
+    ("datadog", "Datadog", "", ["APM and RUM"]),
+    ("launchdarkly", "LaunchDarkly", "", ["Feature flags"]),
+    ("auth0", "Auth0", "", ["Authentication"]),
+    ("stripe", "Stripe", "", ["Payment processors"]),
+    ("onetrust", "OneTrust", "", ["Cookie consent"]),
+    ("nginx", "Nginx", "1.18.0", ["Web servers"]),
 )
 
 
 def _base_items() -> list[_Item]:
     items: list[_Item] = []
-    for slug, name, version, categories, eol in _TECHNOLOGIES:
+    for slug, name, version, categories in _TECHNOLOGIES:
+        # Judged like the technology collector does, on the sample's collection day.
+        eol = end_of_life(slug, version or None, _START.date())
         items.append(
             (
                 "technology",
@@ -56,7 +59,8 @@ def _base_items() -> list[_Item]:
                     "name": name,
                     "version": version or None,
                     "categories": categories,
-                    "end_of_life": eol,
+                    "end_of_life": None if eol is None else eol.ended,
+                    "eol": None if eol is None else eol.to_data(),
                     "matches": [{"page": SAMPLE_SITE + "/", "field": "scriptSrc"}],
                 },
                 "/",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cache
 
 import dns.rdata
@@ -106,9 +107,14 @@ def run_collector(collector: TechnologyCollector, site: Site, resume: bool = Fal
     return list(collector.finish(context))
 
 
+def site_day() -> date:
+    """The day the fixture site describes: end of life is judged as of then."""
+    return date.fromisoformat(demo_site().manifest["as_of"])
+
+
 @pytest.fixture(scope="module")
 def items() -> list[EvidenceDraft]:
-    return run_collector(TechnologyCollector(), demo_site())
+    return run_collector(TechnologyCollector(now=site_day()), demo_site())
 
 
 def technologies(items: list[EvidenceDraft]) -> dict[str, EvidenceDraft]:
@@ -171,10 +177,35 @@ def test_hosting_attribution_cross_checks_cnames_and_headers(items: list[Evidenc
 
 
 def test_resumed_run_gives_the_same_items(items: list[EvidenceDraft]) -> None:
-    resumed = run_collector(TechnologyCollector(), demo_site(), resume=True)
+    resumed = run_collector(TechnologyCollector(now=site_day()), demo_site(), resume=True)
     assert sorted((i.type, i.dedup_key, json.dumps(i.data, sort_keys=True)) for i in resumed) == sorted(
         (i.type, i.dedup_key, json.dumps(i.data, sort_keys=True)) for i in items
     )
+
+
+def test_planted_end_of_life_versions_are_flagged_and_nothing_else(items: list[EvidenceDraft]) -> None:
+    found = technologies(items)
+    planted = {
+        SLUG_ALIASES.get(t["slug"], t["slug"]): t["end_of_life"]
+        for t in demo_site().manifest["technologies"]
+        if t["end_of_life"]
+    }
+    assert planted, "the fixture site must plant at least one end-of-life technology"
+    flagged = {slug: item.data["eol"]["date"] for slug, item in found.items() if item.data["end_of_life"]}
+    assert flagged == planted
+    angular = found["angularjs"]
+    assert angular.data["version"] == "1.8.2" and angular.data["eol"]["cycle"] == "1"
+    assert "past end of life: support for the 1.x cycle ended on 2021-12-31" in angular.summary
+    # A tracked product on a supported cycle says so; an untracked one is left unjudged.
+    assert found["jquery"].data["end_of_life"] is False and found["jquery"].data["eol"]["cycle"] == "3"
+    assert found["sentry"].data["end_of_life"] is None and found["sentry"].data["eol"] is None
+
+
+def test_end_of_life_is_judged_on_the_collection_day() -> None:
+    before = run_collector(TechnologyCollector(now=date(2024, 4, 23)), demo_site())
+    nginx = technologies(before)["nginx"].data
+    assert nginx["version"] == "1.24.0" and nginx["end_of_life"] is False
+    assert nginx["eol"]["note"].startswith("support for the 1.24.x cycle ends on 2024-04-23")
 
 
 def test_hosting_helpers() -> None:

@@ -228,3 +228,137 @@ def test_csp_hash_matches_the_inline_stylesheet() -> None:
     assert style is not None
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
     assert f"style-src 'sha256-{digest}'" in html_module.unescape(html)
+
+
+def _statements_by_cite(content: dict) -> dict[int, dict]:
+    return {node["cite"]: node for node in walk_statements(content) if "cite" in node and "rule" in node}
+
+
+def _box(markdown: str) -> str:
+    """The recommendation box of the Markdown rendering: from the decision to the top upsides."""
+    start = markdown.index("**Recommendation")
+    return markdown[start : markdown.index("### Top upsides", start)]
+
+
+def test_recommendation_box_says_why_for_this_company(evidence: list) -> None:
+    written = write_report(sample_scan(), evidence)
+    content = written.content
+    recommendation = content["executive_summary"]["recommendation"]
+    total = content["scores"]["total"]
+    assert recommendation["decision"] == "Proceed"
+    assert recommendation["because"].startswith("the total passes the threshold, no risk")
+    reasons = {r["test"]: r for r in recommendation["reasons"]}
+    assert list(reasons) == ["total", "risk", "confidence"] and all(r["passed"] for r in reasons.values())
+    assert reasons["total"]["text"].startswith(
+        f"Weighted total {total['score']} is at or above the threshold {total['threshold']} "
+        f"(+{total['score'] - total['threshold']})"
+    )
+    # Every finding the total reason names is one it cites, and each cited finding is named.
+    findings = _statements_by_cite(content)
+    named = {findings[n]["rule_name"] for n in reasons["total"]["cites"]}
+    assert named and all(name in reasons["total"]["text"] for name in named)
+    risks = content["risk_register"]
+    assert f"the highest is {risks[0]['id']} ({risks[0]['title']}" in reasons["risk"]["text"]
+    assert reasons["risk"]["cites"] == [risks[0]["description"]["cite"]]
+    confidence = content["confidence"]["coverage_confidence"]
+    assert reasons["confidence"]["text"].startswith(f"Coverage confidence {confidence} (")
+    assert len(reasons["confidence"]["evidence_ids"]) == 7  # one item per critical evidence type observed
+    assert recommendation["conditions"] == []
+    box = _box(render.render_markdown(content))
+    assert box.count("- Why: ") == 3 and "coverage confidence at least 60. Proceed with conditions" not in box
+    html = render.render_html(content)
+    decision = html[
+        html.index('<div class="decision">') : html.index("</div>", html.index('<div class="decision">'))
+    ]
+    assert "Why:" in decision and recommendation["rule"] not in decision
+    assert audit.html_problems(html, written.citations) == []
+
+
+def test_a_high_likelihood_high_impact_risk_is_the_reason_and_its_mitigation_a_condition(
+    evidence: list,
+) -> None:
+    broken = [
+        replace(e, data={**e.data, "verified": False, "verify_failure": "certificate has expired"})
+        if e.type == "tls_certificate"
+        else e
+        for e in evidence
+    ]
+    written = write_report(sample_scan(), broken)
+    content = written.content
+    recommendation = content["executive_summary"]["recommendation"]
+    assert content["scores"]["total"]["passed"] is True
+    assert recommendation["decision"] == "Proceed with conditions"
+    assert "a risk is both High likelihood and High impact" in recommendation["because"]
+    [tls_risk] = [r for r in content["risk_register"] if r["title"] == "TLS certificate problem"]
+    risk_reason = next(r for r in recommendation["reasons"] if r["test"] == "risk")
+    assert risk_reason["passed"] is False
+    assert risk_reason["text"].startswith(
+        f"{tls_risk['id']} (TLS certificate problem) is both High likelihood"
+    )
+    assert risk_reason["cites"] == [tls_risk["description"]["cite"]]
+    condition = next(c for c in recommendation["conditions"] if c.get("risk") == tls_risk["id"])
+    assert condition["text"] == f"TLS certificate problem: {tls_risk['mitigation']}"
+    assert condition["cites"] == [tls_risk["description"]["cite"]]
+    box = _box(render.render_markdown(content))
+    cite = condition["cites"][0]
+    assert f"- Condition: {render.md_escape(condition['text'])} [^{cite}] ({tls_risk['id']})" in box
+    assert f"- Why: {render.md_escape(risk_reason['text'])} [^{cite}]" in box
+
+
+def test_within_the_margin_the_conditions_include_what_to_confirm_in_the_data_room() -> None:
+    custom = {
+        "thesisType": "custom",
+        "customThesisName": "APIs and team",
+        "criteria": [
+            {"id": "apis", "name": "APIs", "weight": 50, "basis": "api-architecture-documentation"},
+            {"id": "team", "name": "Team depth", "weight": 50, "basis": "team-depth-multi-codebase"},
+        ],
+    }
+    no_team = sample_evidence(
+        60, drop_types=frozenset({"jobs_summary", "job_posting", "careers_page", "ats_provider", "leader"})
+    )
+    score = write_report(sample_scan(custom=custom), no_team).score
+    assert score is not None
+    content = write_report(sample_scan(custom={**custom, "threshold": min(score + 5, 100)}), no_team).content
+    recommendation = content["executive_summary"]["recommendation"]
+    assert recommendation["decision"] == "Proceed with conditions"
+    assert recommendation["because"] == "the total is below the threshold but within 10 points of it"
+    total_reason = recommendation["reasons"][0]
+    assert total_reason["passed"] is False
+    assert f"is {min(score + 5, 100) - score} points below the threshold" in total_reason["text"]
+    data_room = [c["text"] for c in recommendation["conditions"] if c.get("kind") == "data-room"]
+    assert "Confirm in the data room what the scan could not observe for: Team depth." in data_room
+    assert "Close the data gaps listed below in the data room before signing." in data_room
+    confidence_reason = recommendation["reasons"][2]
+    assert (
+        confidence_reason["passed"] is False
+        and "50 of 100 thesis weight is scored" in confidence_reason["text"]
+    )
+
+
+def test_far_below_the_threshold_the_box_says_decline_and_why(evidence: list) -> None:
+    strict = {"thesisType": "digital-transformation", "threshold": 100}
+    written = write_report(sample_scan(custom=strict), evidence)
+    recommendation = written.content["executive_summary"]["recommendation"]
+    score = written.score
+    assert score is not None and score < 90
+    assert recommendation["decision"] == "Decline" and recommendation["conditions"] == []
+    assert recommendation["because"] == "the total is more than 10 points below the threshold"
+    assert (
+        f"is {100 - score} points below the threshold 100, beyond the 10-point margin: Decline"
+        in (recommendation["reasons"][0]["text"])
+    )
+    markdown = render.render_markdown(written.content)
+    assert (
+        "**Recommendation: Decline** because the total is more than 10 points below the threshold."
+        in markdown
+    )
+    assert audit.markdown_problems(markdown, written.content, written.citations) == []
+
+
+def test_no_reasons_and_no_conditions_without_a_decision() -> None:
+    recommendation = write_report(sample_scan(), sample_evidence()[:15]).content["executive_summary"][
+        "recommendation"
+    ]
+    assert recommendation["decision"] is None and recommendation["because"] is None
+    assert recommendation["reasons"] == [] and recommendation["conditions"] == []

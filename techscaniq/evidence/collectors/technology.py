@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, C
 from techscaniq.evidence.collectors.dns_email import DnsClient
 from techscaniq.evidence.collectors.tls import ca_bundle_of
 from techscaniq.evidence.fingerprints import Detection, FingerprintMatcher, PageSignals, SiteSignals
+from techscaniq.evidence.fingerprints.eol import evaluate as end_of_life
 from techscaniq.evidence.tls_probe import HANDSHAKE_TIMEOUT_SECONDS, probe_tls
 
 NAME = "technology"
@@ -146,8 +148,10 @@ class TechnologyCollector(BaseCollector):
 
     name = NAME
 
-    def __init__(self, matcher: FingerprintMatcher | None = None) -> None:
+    def __init__(self, matcher: FingerprintMatcher | None = None, now: date | datetime | None = None) -> None:
         self._matcher = matcher
+        # End of life is judged on the day of collection (tests pin the day).
+        self._today = now.date() if isinstance(now, datetime) else now
         self._technologies: dict[str, dict[str, Any]] = {}
         self._host_cues: dict[str, dict[str, list[str]]] = {}
 
@@ -301,6 +305,9 @@ class TechnologyCollector(BaseCollector):
         source = next((m["page"] for m in matches if m["page"]), None) or context.root_url
         confidence = min(entry["confidence"], 100) / 100
         categories = ", ".join(entry["categories"]) or "uncategorised"
+        eol = end_of_life(entry["slug"], version, self._today or datetime.now(UTC).date())
+        if eol is not None and eol.ended:
+            seen.append(f"past end of life: {eol.note}")
         return context.draft(
             NAME,
             EvidenceType.TECHNOLOGY,
@@ -326,6 +333,8 @@ class TechnologyCollector(BaseCollector):
                 "implied_only": not entry["direct"],
                 "status": "observed",
                 "excerpt": matches[0]["excerpt"] if matches else None,
+                "end_of_life": None if eol is None else eol.ended,
+                "eol": None if eol is None else eol.to_data(),
             },
             confidence=confidence,
         )
