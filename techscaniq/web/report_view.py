@@ -11,6 +11,8 @@ from techscaniq import theses
 from techscaniq.domain import Evidence, Report, Scan
 
 ROADMAP_BUCKETS = ("0-6m", "6-18m", "18m+")
+# The tests of the recommendation rule, as the recommendation box names them.
+REASON_LABELS = {"total": "Total against the threshold", "risk": "Risk", "confidence": "Coverage confidence"}
 # Top-level keys shown in their own panels (current and earlier report shapes); others go under their own name.
 KNOWN_KEYS = frozenset(
     {
@@ -55,6 +57,8 @@ class ReportView:
     assessment: str
     recommendation: str
     recommendation_rule: str
+    because: str
+    reasons: list[dict[str, Any]]
     conditions: list[Any]
     coverage_confidence: int | None
     confidence_label: str
@@ -258,6 +262,25 @@ def _evidence_rows(evidence: Sequence[Evidence], numbers_of: Mapping[str, list[i
     return rows
 
 
+def _reasons(value: Any) -> list[dict[str, Any]]:
+    """The recommendation's reasons, one per test of the rule, each with a label and a pass/fail verdict."""
+    reasons = []
+    for item in _list(value):
+        if isinstance(item, Mapping) and isinstance(item.get("text"), str):
+            test = str(item.get("test") or "")
+            passed = item.get("passed")
+            reasons.append(
+                {
+                    **item,
+                    "label": REASON_LABELS.get(test, test.replace("_", " ").capitalize() or "Reason"),
+                    "passed": passed if isinstance(passed, bool) else None,
+                }
+            )
+        elif isinstance(item, str) and item:
+            reasons.append({"text": item, "label": "Reason", "passed": None})
+    return reasons
+
+
 def _writer_text(value: Any) -> str:
     if isinstance(value, Mapping):
         parts = [str(value.get(k)) for k in ("kind", "provider", "model") if value.get(k)]
@@ -318,6 +341,8 @@ def build_report_view(report: Report, scan: Scan, evidence: Sequence[Evidence]) 
         assessment=_text(assessment_map.get("statement") if assessment_map else assessment),
         recommendation=_text(recommendation_map.get("decision") if recommendation_map else recommendation),
         recommendation_rule=_text(recommendation_map.get("rule")),
+        because=_text(recommendation_map.get("because")).rstrip("."),
+        reasons=_reasons(recommendation_map.get("reasons")),
         conditions=_list(recommendation_map.get("conditions")),
         coverage_confidence=_int(
             confidence_map.get("coverage_confidence") or content.get("coverage_confidence")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -235,7 +237,23 @@ def report_page(report_id: str) -> ResponseReturnValue:
     )
 
 
+def _heading_ids(state: StateCore) -> None:
+    """Give every heading an id made of its words, so a page can link to a section (/method#recommendation-rule)."""
+    taken: set[str] = set()
+    for opening, inline in zip(state.tokens, state.tokens[1:], strict=False):
+        if opening.type != "heading_open":
+            continue
+        slug = "-".join(re.findall(r"[a-z0-9]+", inline.content.lower())) or "section"
+        unique, n = slug, 1
+        while unique in taken:
+            n += 1
+            unique = f"{slug}-{n}"
+        taken.add(unique)
+        opening.attrSet("id", unique)
+
+
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+_MARKDOWN.core.ruler.push("heading_ids", _heading_ids)
 
 
 def render_markdown(text: str) -> Markup:

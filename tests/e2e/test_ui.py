@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
+from techscaniq.demo.dns_server import LoopbackDNSServer
+from techscaniq.demo.server import SiteServer
 from tests.e2e.conftest import Live
+from tests.integration.test_scan_flow import submit, wait_until
+from tests.support.collectors import load_site_zone
 from tests.support.sites import LoopbackSite
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("stack", ["sqlite"], indirect=True)]
@@ -229,6 +233,91 @@ def test_a_scan_from_the_form_to_the_cited_report(page: Any, live: Live) -> None
     assert page.locator("#scans-table tbody tr").count() >= 1
     check_accessibility(page)
     shot(page, live, "08-scans-list")
+
+
+@pytest.fixture(scope="module")
+def company_site(fixture_dns: LoopbackDNSServer) -> Iterator[SiteServer]:
+    """The realistic fixture company, on a loopback name the fixture DNS serves: enough evidence to decide."""
+    server = SiteServer.started(pages=40, domain="northwind-ui.test")
+    load_site_zone(fixture_dns, server.site)
+    yield server
+    server.stop()
+
+
+def json_recommendation(report: dict[str, Any]) -> dict[str, Any]:
+    """The recommendation of a report as the API serves it."""
+    return dict(report["content"]["executive_summary"]["recommendation"])
+
+
+def test_the_recommendation_says_why_for_this_company(
+    page: Any, live: Live, company_site: SiteServer
+) -> None:
+    scan_id = submit(live.stack, company_site.site.url("www", "/"), company_name="Northwind Ledger")
+    final = wait_until(live.stack, scan_id, {"completed", "failed", "cancelled"})
+    assert final["scanRequest"]["status"] == "completed", final
+    report_id = final["progress"]["reportGeneration"]["reportId"]
+    sign_in(page, live)
+    page.goto(f"{live.url}/reports/{report_id}")
+    page.wait_for_selector("#evidence-table")
+    content = page.request.get(f"{live.url}/api/reports/{report_id}").json()
+    recommendation = json_recommendation(content)
+    assert recommendation["decision"] and recommendation["reasons"], recommendation
+    check_accessibility(page)
+    shot(page, live, "11-recommendation", full=False)
+
+    box = page.locator("#recommendation")
+    assert box.locator("h2").inner_text() == recommendation["decision"]
+    assert box.locator(".decision-because").inner_text() == f"Because {recommendation['because']}."
+    # Why: one reason per test of the rule, in order, with its verdict; the rule text is only a secondary line.
+    reasons = box.locator(".reasons > li")
+    assert reasons.count() == len(recommendation["reasons"]) == 3
+    for index, reason in enumerate(recommendation["reasons"]):
+        shown = reasons.nth(index)
+        assert reason["text"] in shown.inner_text()
+        assert ("Passes" if reason["passed"] else "Fails") in shown.locator(".verdict").inner_text()
+    assert "Recommendation rule:" not in page.inner_text("#report")
+    assert box.locator(".rule-details").get_attribute("open") is None
+    method_link = box.locator(".rule-details a").get_attribute("href")
+    assert method_link == "/method#recommendation-rule-deterministic"
+    # Conditions: each mitigation cites its risk and links to its row of the risk register.
+    conditions = box.locator(".conditions > li")
+    assert conditions.count() == len(recommendation["conditions"])
+    assert bool(recommendation["conditions"]) == (recommendation["decision"] == "Proceed with conditions")
+    for index, condition in enumerate(recommendation["conditions"]):
+        shown = conditions.nth(index)
+        assert condition["text"] in shown.inner_text()
+        if condition.get("risk"):
+            assert page.locator(f"#risk-{condition['risk']}").count() == 1
+            assert shown.locator(".risk-ref").get_attribute("href") == f"#risk-{condition['risk']}"
+    # The total's reason cites the findings that move it (in number order); the first opens its evidence in place.
+    total = reasons.nth(0)
+    cited = sorted(set(recommendation["reasons"][0]["cites"]))
+    markers = total.locator("a.cite")
+    assert markers.count() == min(len(cited), 12) > 0
+    marker = markers.first
+    assert marker.get_attribute("data-number") == str(cited[0])
+    evidence_ids = marker.get_attribute("data-evidence-ids").split()
+    referenced = next(r for r in content["content"]["references"] if r["number"] == cited[0])
+    assert evidence_ids == referenced["evidence_ids"]
+    marker.click()
+    assert page.is_visible("#evidence-popover")
+    assert page.text_content("#popover-ref").startswith(f"Citation [{cited[0]}]")
+    titles = page.locator("#evidence-popover .popover-title").all_inner_texts()
+    assert page.inner_text(f"#ev-{evidence_ids[0]} summary") in titles
+    shot(page, live, "12-recommendation-citation", full=False)
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#evidence-popover")
+    assert page.evaluate("document.activeElement.dataset.number") == str(cited[0])
+    page.set_viewport_size({"width": 390, "height": 844})
+    box.scroll_into_view_if_needed()
+    shot(page, live, "13-recommendation-mobile", full=False)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    # The secondary line opens the rule, and its link lands on the rule in the method.
+    box.locator(".rule-details summary").click()
+    assert "Decline" in box.locator(".rule-details").inner_text()
+    box.locator(".rule-details a").click()
+    page.wait_for_url(re.compile(r".*/method#recommendation-rule-deterministic$"))
+    assert page.is_visible("#recommendation-rule-deterministic")
 
 
 def test_cancel_a_running_scan(page: Any, live: Live) -> None:
