@@ -25,4 +25,4 @@ USER techscaniq
 
 EXPOSE 8000 5555
 # The web role by default; every platform file overrides the command per role with the Procfile's line.
-CMD ["sh", "-c", "exec gunicorn \"techscaniq.app:create_app()\" --bind \"${TECHSCANIQ_WEB_HOST:-0.0.0.0}:${PORT:-8000}\" -k gthread --threads 8 --timeout 60 --graceful-timeout 30"]
+CMD ["sh", "-c", "exec gunicorn \"techscaniq.app:create_app()\" --config python:techscaniq.gunicorn_config --bind \"${TECHSCANIQ_WEB_HOST:-0.0.0.0}:${PORT:-8000}\" -k gthread --threads 8 --timeout 60 --graceful-timeout 30"]

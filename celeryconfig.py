@@ -44,7 +44,9 @@ worker_max_memory_per_child = 400_000  # KiB
 broker_connection_retry_on_startup = True
 broker_connection_max_retries = None
 worker_cancel_long_running_tasks_on_connection_loss = True
-worker_soft_shutdown_timeout = 45.0
+# The window a running task keeps working after a stop (SIGTERM with REMAP_SIGTERM=SIGQUIT, as the Procfile runs
+# workers, or SIGQUIT) before it is cancelled and its message handed back to the broker.
+worker_soft_shutdown_timeout = float(_settings.worker_soft_shutdown_seconds)
 worker_enable_soft_shutdown_on_idle = True
 worker_deduplicate_successful_tasks = True
 # Storing a cancelled task's state must wait for Redis, or a Redis restart mid-task kills the worker.

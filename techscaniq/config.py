@@ -82,6 +82,8 @@ class Settings:
     step_lease_seconds: int = 120
     reaper_interval_seconds: int = 30
     max_step_deliveries: int = 3
+    step_queue_timeout_seconds: int = 3600
+    worker_soft_shutdown_seconds: float = 45.0
     log_level: str = "INFO"
     data_dir: Path = DEFAULT_DATA_DIR
     allow_networks: tuple[str, ...] = ()
@@ -106,6 +108,7 @@ class Settings:
     crawl_max_pages: int = 200
     crawl_max_seconds: int = 1800
     crawl_lift_politeness: bool = False
+    force_https: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -137,6 +140,8 @@ class Settings:
             step_lease_seconds=_int(env, "TECHSCANIQ_STEP_LEASE_SECONDS", 120),
             reaper_interval_seconds=_int(env, "TECHSCANIQ_REAPER_INTERVAL_SECONDS", 30),
             max_step_deliveries=_int(env, "TECHSCANIQ_MAX_STEP_DELIVERIES", 3),
+            step_queue_timeout_seconds=_int(env, "TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS", 3600),
+            worker_soft_shutdown_seconds=_float(env, "TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS", 45.0),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             data_dir=data_dir,
             allow_networks=allow_networks,
@@ -158,6 +163,7 @@ class Settings:
             crawl_max_pages=_int(env, "TECHSCANIQ_CRAWL_MAX_PAGES", 200),
             crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
             crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
+            force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
         )
         settings.check()
         return settings
@@ -178,6 +184,10 @@ class Settings:
             parse_rate(self.submit_rate)
         except ValueError as error:
             raise ValueError(f"TECHSCANIQ_SUBMIT_RATE: {error}") from error
+        if self.worker_soft_shutdown_seconds < 0:
+            raise ValueError("TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS must not be negative")
+        if self.step_queue_timeout_seconds < 1:
+            raise ValueError("TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS must be at least 1")
         if self.llm_provider not in {"", "anthropic", "openai"}:
             raise ValueError(f"TECHSCANIQ_LLM must be 'anthropic' or 'openai', got {self.llm_provider!r}")
         if self.visibility_timeout_seconds <= longest_hard_limit:

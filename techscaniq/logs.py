@@ -67,7 +67,7 @@ def _scan_id_from_task(task_id: str | None) -> str | None:
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON object per line with the scan and task it belongs to."""
+    """Formats a record as one JSON line with its scan and task, plus any `extra={"fields": {...}}` keys."""
 
     def __init__(self, component: str) -> None:
         super().__init__()
@@ -87,6 +87,12 @@ class JsonFormatter(logging.Formatter):
             getattr(record, "scan_id", None) or scan_id_var.get() or _scan_id_from_task(task_id)
         )
         entry["task_id"] = task_id
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            # Structured extras (an access line's method, path, status, ...) never replace the keys above.
+            for name, value in fields.items():
+                if name not in entry:
+                    entry[name] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = redact("".join(traceback.format_exception(*record.exc_info)))
         return json.dumps(entry, default=str, ensure_ascii=False)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import requests
 from celery.signals import task_postrun, task_prerun
 
 from techscaniq.app import create_app
@@ -20,6 +25,8 @@ from techscaniq.logs import (
     log_context,
     redact,
 )
+from tests.integration.test_ops_support import REPO_ROOT, procfile_commands, wait_for_http, with_venv_path
+from tests.support.processes import RedisServer, free_port
 
 SCAN_ID = "0b7f6f7e-8a47-4c55-9a51-3f3f1f0d2a11"
 log = logging.getLogger("techscaniq.tests.ops_logs")
@@ -109,3 +116,81 @@ def test_secrets_never_reach_a_log_line(json_log: JsonLog) -> None:
     written = json.dumps(lines)
     assert "exception-pass" not in written and "arg-pass" not in written
     assert "RuntimeError" in str(lines[-1]["exception"])
+
+
+def _json_lines(path: Path) -> list[dict[str, object]]:
+    """Every line a process wrote to one stream, each parsed as a JSON object (a non-JSON line fails the test)."""
+    parsed = []
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            raise AssertionError(f"{path.name} line {number} is not JSON: {line!r}") from None
+        assert isinstance(entry, dict), f"{path.name} line {number} is not a JSON object: {line!r}"
+        parsed.append(entry)
+    return parsed
+
+
+@pytest.mark.integration
+def test_gunicorn_run_as_the_procfile_says_writes_only_json_lines(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **with_venv_path(os.environ),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "REDIS_URL": redis_server.url,
+        "PORT": str(port),
+        "TECHSCANIQ_WEB_HOST": "127.0.0.1",
+        "LOG_LEVEL": "INFO",
+    }
+    commands = procfile_commands()
+    release = subprocess.run(
+        ["sh", "-c", commands["release"]], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert release.returncode == 0, release.stdout + release.stderr
+    stdout_path, stderr_path = tmp_path / "web.stdout", tmp_path / "web.stderr"
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        web = subprocess.Popen(
+            ["sh", "-c", commands["web"]], env=env, cwd=REPO_ROOT, stdout=stdout, stderr=stderr,
+            start_new_session=True,
+        )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base_url}/api/health", web, stderr_path)
+        assert requests.get(f"{base_url}/api/health", headers={"X-Request-Id": "req-7f3a"}, timeout=10).ok
+        assert requests.get(f"{base_url}/api/ready", timeout=10).status_code == 200
+        unauthorised = requests.get(f"{base_url}/api/scans/{SCAN_ID}/status", timeout=10)
+        assert unauthorised.status_code == 401
+        assert requests.get(f"{base_url}/no-such-page", timeout=10).status_code == 404
+    finally:
+        # A platform's stop: SIGTERM to the first process, which `exec` made gunicorn's master.
+        web.send_signal(signal.SIGTERM)
+        try:
+            exit_code = web.wait(timeout=60)
+        finally:
+            if web.poll() is None:
+                os.killpg(web.pid, signal.SIGKILL)
+                web.wait()
+    assert exit_code == 0, stderr_path.read_text()[-3000:]
+    errors, access = _json_lines(stderr_path), _json_lines(stdout_path)
+    messages = [str(line["message"]) for line in errors]
+    # gunicorn's own lifecycle, start to stop, each as a JSON line of the web component.
+    for expected in ("Starting gunicorn", "Listening at", "Using worker: gthread", "Booting worker",
+                     "Handling signal: term", "Shutting down: Master"):  # fmt: skip
+        assert any(expected in message for message in messages), (expected, messages)
+    assert all(line["component"] in {"web", "api"} for line in errors), errors
+    assert all(line["logger"] == "gunicorn.access" and line["component"] == "web" for line in access), access
+    by_path = {line["path"]: line for line in access}
+    assert set(by_path) == {"/api/health", "/api/ready", f"/api/scans/{SCAN_ID}/status", "/no-such-page"}
+    for line in access:
+        assert line["method"] == "GET" and line["level"] == "info"
+        assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+        assert line["message"] == f"GET {line['path']} {line['status']}"
+    assert [by_path[path]["status"] for path in sorted(by_path)] == [200, 200, 401, 404]
+    assert by_path["/api/health"]["request_id"] == "req-7f3a"
+    assert by_path["/api/ready"]["request_id"] is None
+    assert by_path[f"/api/scans/{SCAN_ID}/status"]["scan_id"] == SCAN_ID
+    assert by_path["/api/health"]["scan_id"] is None

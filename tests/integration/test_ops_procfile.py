@@ -72,4 +72,5 @@ def test_honcho_runs_release_then_web_and_workers_and_a_scan_completes(
     finally:
         stop_process(stack)
         dispose_engines()
-    assert "Warm shutdown" in read_log(log_path)
+    # The Procfile remaps the workers' SIGTERM to Celery's cold shutdown, which opens the soft-shutdown window.
+    assert "Initiating Soft Shutdown" in read_log(log_path)

@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from flask.testing import FlaskClient
 from techscaniq.app import create_app
 from techscaniq.celery_app import celery_app
 from techscaniq.config import Settings
-from techscaniq.domain import StepName
+from techscaniq.domain import StepName, StepStatus
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from tests.support.processes import RedisServer, Worker
@@ -26,6 +27,95 @@ pytestmark = pytest.mark.integration
 
 SCAN_WAIT_SECONDS = 120
 SLOW_HOME_SECONDS = 3.0
+
+
+HAND_BACK_WINDOW_SECONDS = 2
+# Longer than the soft-shutdown window, so the crawl is still on the wire when the window closes.
+HAND_BACK_HOME_SECONDS = 8.0
+# Longer than the whole test: the lease reaper cannot be what recovers the scan, only the handed-back message.
+HAND_BACK_LEASE_SECONDS = 600
+
+
+def _evidence_keys(settings: Settings, scan_id: str) -> list[tuple[str, str]]:
+    """(type, dedup key) of every stored item of a scan, duplicates included."""
+    with session_scope(settings, write=False) as session:
+        return sorted((item.type, item.dedup_key) for item in repo.all_evidence(session, scan_id))
+
+
+# Runs before the tests below: their module-scoped workers would otherwise consume this test's messages.
+def test_a_stop_after_the_soft_shutdown_window_hands_the_scan_back_to_another_worker(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis_client.Redis.from_url(redis_server.url).flushall()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hand-back.db'}",
+        "TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS": str(HAND_BACK_WINDOW_SECONDS),
+        "TECHSCANIQ_STEP_LEASE_SECONDS": str(HAND_BACK_LEASE_SECONDS),
+        # As the Procfile runs workers: SIGTERM starts the soft-shutdown window instead of an unbounded wait.
+        "REMAP_SIGTERM": "SIGQUIT",
+    }
+    settings = Settings.from_env(env)
+    assert settings.worker_soft_shutdown_seconds == HAND_BACK_WINDOW_SECONDS
+    migrate(settings)
+    with session_scope(settings) as session:
+        _, key = repo.create_api_key(session, "Hand Back Partners", label="tests", is_admin=False)
+    client = create_app(settings).test_client()
+    workers: list[Worker] = []
+    try:
+        first = Worker("evidence", env, tmp_path / "first.log", name="first@%h").start()
+        workers += [first, Worker("reports", env, tmp_path / "reports.log", name="rep@%h").start()]
+        with LoopbackSite(home_delay_seconds=HAND_BACK_HOME_SECONDS) as slow:
+            response = client.post(
+                "/api/scans",
+                json={"company_name": "Acme Analytics", "website_url": slow.url},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert response.status_code == 201, response.get_json()
+            scan_id = str(response.get_json()["scanRequestId"])
+            deadline = time.monotonic() + SCAN_WAIT_SECONDS
+            while "/" not in slow.requests:  # the crawl is fetching the slow home page
+                assert time.monotonic() < deadline, first.log()[-3000:]
+                time.sleep(0.05)
+            with session_scope(settings, write=False) as session:
+                running = repo.get_scan(session, scan_id).steps[StepName.EVIDENCE]
+            assert str(running.owner).startswith("first@") and running.deliveries == 1
+            assert first.process is not None
+            os.kill(first.process.pid, signal.SIGTERM)
+            first.process.wait(timeout=90)
+            first.stop()  # nothing of its process group may linger
+            log = first.log()
+            with session_scope(settings, write=False) as session:
+                stopped = repo.get_scan(session, scan_id).steps[StepName.EVIDENCE]
+            # The window closed before the crawl could finish: the step was cut short, not completed.
+            assert stopped.status != StepStatus.COMPLETED, log[-3000:]
+            assert (
+                f"Initiating Soft Shutdown, terminating in {float(HAND_BACK_WINDOW_SECONDS)} seconds" in log
+            )
+            assert "Restoring 1 unacknowledged message(s)" in log, log[-3000:]
+            second = Worker("evidence", env, tmp_path / "second.log", name="second@%h").start()
+            workers.append(second)
+            deadline = time.monotonic() + SCAN_WAIT_SECONDS
+            while True:
+                with session_scope(settings, write=False) as session:
+                    scan = repo.get_scan(session, scan_id)
+                if scan.status.is_final:
+                    break
+                assert time.monotonic() < deadline, f"{scan}\n{second.log()[-3000:]}"
+                time.sleep(0.1)
+        assert scan.status == "completed", scan
+        keys = _evidence_keys(settings, scan_id)
+        assert keys and len(keys) == len(set(keys))
+        with session_scope(settings, write=False) as session:
+            assert repo.count_reports(session, scan_id) == 1
+        # The second worker ran the very message the first handed back (same frozen task id, second delivery).
+        evidence_step = scan.steps[StepName.EVIDENCE]
+        assert evidence_step.task_id == running.task_id and evidence_step.deliveries == 2
+        assert f"collect_evidence[{running.task_id}] succeeded" in second.log()
+    finally:
+        for worker in workers:
+            worker.stop()
+        dispose_engines()
 
 
 @dataclass

@@ -52,7 +52,7 @@ def test_broker_connection_retries_forever() -> None:
 
 
 def test_soft_shutdown_and_dedup_of_successful_tasks() -> None:
-    assert conf.worker_soft_shutdown_timeout == 45.0
+    assert conf.worker_soft_shutdown_timeout == Settings.from_env().worker_soft_shutdown_seconds
     assert conf.worker_enable_soft_shutdown_on_idle is True
     assert conf.worker_deduplicate_successful_tasks is True
 

@@ -46,3 +46,38 @@ def test_a_bad_submission_rate_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="TECHSCANIQ_SUBMIT_RATE"):
         Settings.from_env({"TECHSCANIQ_SUBMIT_RATE": "lots"})
     assert Settings.from_env({"TECHSCANIQ_SUBMIT_RATE": "5/hour"}).submit_rate == "5/hour"
+
+
+def test_the_worker_soft_shutdown_window_is_a_setting() -> None:
+    assert Settings.from_env({}).worker_soft_shutdown_seconds == 45.0
+    assert (
+        Settings.from_env({"TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS": "2.5"}).worker_soft_shutdown_seconds
+        == 2.5
+    )
+    with pytest.raises(ValueError, match="TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS"):
+        Settings.from_env({"TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS": "-1"})
+    with pytest.raises(ValueError, match="TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS"):
+        Settings.from_env({"TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS": "soon"})
+
+
+def test_the_queue_timeout_of_a_waiting_step_is_a_setting() -> None:
+    assert Settings.from_env({}).step_queue_timeout_seconds == 3600
+    assert Settings.from_env({"TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS": "5"}).step_queue_timeout_seconds == 5
+    with pytest.raises(ValueError, match="TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS"):
+        Settings.from_env({"TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS": "0"})
+
+
+def test_every_setting_read_from_the_environment_is_documented() -> None:
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "techscaniq" / "config.py").read_text()
+    table = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
+    read = set(
+        re.findall(
+            r"""(?:env\.get\(|env\[|_(?:int|float|bool|list)\(env, )["']([A-Z][A-Z0-9_]+)["']""", source
+        )
+    )
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert {"TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS", "TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS"} <= read
+    assert sorted(read - documented) == []

@@ -16,8 +16,10 @@ import jsonschema
 import pytest
 import yaml
 
+from techscaniq.config import Settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SOFT_SHUTDOWN_SECONDS = 45  # celeryconfig.worker_soft_shutdown_timeout
+SOFT_SHUTDOWN_SECONDS = Settings().worker_soft_shutdown_seconds  # celeryconfig.worker_soft_shutdown_timeout
 EVENT_STREAM_SECONDS = 25  # the longest SSE response
 ROLES = ("web", "worker_evidence", "worker_report", "flower")
 COMPOSE_SERVICES = {
@@ -65,6 +67,8 @@ def test_procfile_has_every_role_with_the_documented_commands() -> None:
     assert commands["release"] == "techscaniq migrate"
     web = shlex.split(commands["web"])
     assert web[:3] == ["exec", "gunicorn", "techscaniq.app:create_app()"]
+    # gunicorn's own lines as JSON, like the app's (tests/integration/test_ops_logs.py runs this line).
+    assert web[web.index("--config") + 1] == "python:techscaniq.gunicorn_config"
     assert web[web.index("-k") + 1] == "gthread" and int(web[web.index("--threads") + 1]) >= 8
     assert int(web[web.index("--timeout") + 1]) > EVENT_STREAM_SECONDS
     assert "${PORT:-8000}" in commands["web"]
@@ -73,7 +77,11 @@ def test_procfile_has_every_role_with_the_documented_commands() -> None:
         ("worker_report", "reports", "TECHSCANIQ_REPORT_CONCURRENCY"),
     ):
         words = shlex.split(commands[role])
-        assert words[:5] == ["exec", "celery", "-A", "techscaniq", "worker"]
+        # SIGTERM starts Celery's cold shutdown with its soft-shutdown window, then hands running tasks back; a
+        # plain SIGTERM would wait for them without limit until the platform's SIGKILL.
+        assert words[:3] == ["exec", "env", "REMAP_SIGTERM=SIGQUIT"]
+        words = words[3:]
+        assert words[:4] == ["celery", "-A", "techscaniq", "worker"]
         assert words[words.index("-Q") + 1] == queue
         assert f"${{{variable}:-" in words[words.index("-c") + 1]
         assert words[words.index("-n") + 1].endswith("@%h")
