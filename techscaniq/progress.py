@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -74,7 +75,10 @@ class ProgressReporter:
                     self._lease_lost.set()
                     return
 
-        self._heartbeat = threading.Thread(target=beat, name=f"lease-{self.scan_id[:8]}", daemon=True)
+        context = contextvars.copy_context()  # the heartbeat's log lines carry the step's scan and task ids
+        self._heartbeat = threading.Thread(
+            target=context.run, args=(beat,), name=f"lease-{self.scan_id[:8]}", daemon=True
+        )
         self._heartbeat.start()
 
     def stop_heartbeat(self) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import ipaddress
 import logging
 import pkgutil
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
@@ -27,8 +29,10 @@ from techscaniq.storage.db import session_scope
 log = logging.getLogger(__name__)
 
 CRAWL_PROGRESS_SHARE = 85
-# Site-level work that others build on runs first: DNS answers feed the technology collector.
+# Site-level work that others build on runs first: DNS answers and TLS facts feed the technology collector.
 FINISH_ORDER = ("dns_email", "tls", "security")
+# These wait on the network (DNS questions, TLS handshakes, probes) and share nothing: they run side by side.
+CONCURRENT_FINISH = frozenset(FINISH_ORDER)
 REFUSAL_PREFIXES = ("ssrf_", "invalid_url")
 
 
@@ -276,12 +280,30 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         root_url = context.root_url
         reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
         active = collection.active()
-        for index, (name, run) in enumerate(active):
-            reporter.checkpoint()
-            drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
-            _store(settings, scan.id, drafts, collection, root_url, reporter)
-            share = CRAWL_PROGRESS_SHARE + (99 - CRAWL_PROGRESS_SHARE) * (index + 1) / max(1, len(active))
-            reporter.update(int(share), phase=f"site-level checks: {name}")
+        reporter.checkpoint()
+        with ThreadPoolExecutor(max_workers=len(CONCURRENT_FINISH), thread_name_prefix="finish") as pool:
+            early = {
+                name: pool.submit(
+                    contextvars.copy_context().run,
+                    _call,
+                    name,
+                    run,
+                    lambda r=run: r.collector.finish(context),
+                    context,
+                )
+                for name, run in active
+                if name in CONCURRENT_FINISH
+            }
+            for index, (name, run) in enumerate(active):
+                if name in early:
+                    drafts = early[name].result()
+                else:
+                    reporter.checkpoint()
+                    drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
+                # Stored in the fixed order whatever finished first, so the stored items are reproducible.
+                _store(settings, scan.id, drafts, collection, root_url, reporter)
+                share = CRAWL_PROGRESS_SHARE + (99 - CRAWL_PROGRESS_SHARE) * (index + 1) / max(1, len(active))
+                reporter.update(int(share), phase=f"site-level checks: {name}")
         _store(
             settings,
             scan.id,

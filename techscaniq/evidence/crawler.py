@@ -10,6 +10,7 @@ and a resumed crawl replays the pages it already has (their recorded outlinks) i
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections import Counter
@@ -561,7 +562,8 @@ class Crawler:
             pending.remove(work)
             self._host_in_flight[host] += 1
             self._host_next_start[host] = now + delay
-            work.future = executor.submit(self._fetch, work.candidate.url)
+            # The pool thread runs in this thread's context, so its log lines carry the scan and task ids.
+            work.future = executor.submit(contextvars.copy_context().run, self._fetch, work.candidate.url)
             in_flight.append(work)
 
     def _fetch(self, url: str) -> FetchResult | None:

@@ -55,8 +55,8 @@ READ_TIMEOUT_SECONDS = 10.0
 MAX_DNS_CACHE_SECONDS = 300.0
 MAX_REDIRECTS = 5
 MAX_RETRIES_PER_URL = 2
-# An optional probe (plain http, https of an http site, an MTA-STS policy) is asked twice, not three times:
-# its absence is itself a finding, and a refused port should not cost the scan seconds of back-off.
+# An optional probe (plain http, https of an http site, an MTA-STS policy) is retried once, and not at all when
+# the connection is refused: its absence is itself a finding, and a closed port should not cost back-off time.
 PROBE_RETRIES = 1
 MAX_RETRY_AFTER_SECONDS = 60.0
 CIRCUIT_FAILURE_THRESHOLD = 5
@@ -239,11 +239,12 @@ class _Deadline:
 class _Failure(Exception):
     """A network failure inside one attempt; `retryable` says whether another attempt may help."""
 
-    def __init__(self, code: str, message: str, retryable: bool) -> None:
+    def __init__(self, code: str, message: str, retryable: bool, refused: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.refused = refused  # the host answered with a refusal: nothing listens on that port
 
 
 # The deadline of the request running on this thread, read by the connection while it waits for headers.
@@ -528,12 +529,11 @@ class GuardedFetcher:
         *,
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
+        probe: bool = False,
     ) -> FetchResult:
         """Fetch a URL under every guard; never raises for network, size, time or SSRF problems.
 
-        `retries` overrides the fetcher's retry count for this URL (0 for an optional probe whose absence is
-        itself the finding).
+        `probe` marks an optional request whose absence is itself a finding (see PROBE_RETRIES).
         """
         method = method.upper()
         if method not in ALLOWED_METHODS:
@@ -548,8 +548,7 @@ class GuardedFetcher:
         result.timings.update(dns_ms=0.0, connect_ms=0.0)
         contacted_hosts: list[str] = []
         try:
-            retry_count = self.max_retries if retries is None else max(0, retries)
-            self._follow(result, url, kind, method, extra, clock, contacted_hosts, retry_count)
+            self._follow(result, url, kind, method, extra, clock, contacted_hosts, probe)
         except (FetchRefused, FetchError) as exc:
             result.error_code, result.error_message = exc.code, exc.message
         except _Failure as failure:
@@ -699,7 +698,7 @@ class GuardedFetcher:
         extra: dict[str, str],
         clock: _Deadline,
         contacted_hosts: list[str],
-        retries: int,
+        probe: bool,
     ) -> None:
         """Fetch, following redirects here; notes each host tried (for the circuit breaker)."""
         checked = normalize_and_check_url(url, self.allow_networks, self.allowed_ports)
@@ -712,7 +711,7 @@ class GuardedFetcher:
                 raise FetchError(f"{checked.host} failed too often; not fetched again", code="circuit_open")
             contacted_hosts.append(checked.host)
             response, ip, gave_up = self._send_with_retries(
-                result, checked, method, kind, extra, cookies, clock, retries
+                result, checked, method, kind, extra, cookies, clock, probe
             )
             location = _redirect_location(response)
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -751,9 +750,10 @@ class GuardedFetcher:
         extra: dict[str, str],
         cookies: RequestsCookieJar,
         clock: _Deadline,
-        retries: int,
+        probe: bool,
     ) -> tuple[requests.Response, str, str | None]:
-        """The response for one URL after at most `retries` retries; the third item says why we gave up."""
+        """The response for one URL after a bounded number of retries; the third item says why we gave up."""
+        retries = PROBE_RETRIES if probe else self.max_retries
         for attempt in range(1, retries + 2):
             result.attempts += 1
             ip = self._timed_checked_address(result, checked, clock)
@@ -761,7 +761,8 @@ class GuardedFetcher:
                 response = self._send_once(result, checked, ip, method, kind, extra, cookies, clock)
             except _Failure as failure:
                 delay = self._backoff_seconds(attempt)
-                if not failure.retryable or attempt > retries or not clock.allows(delay):
+                refused_probe = probe and failure.refused
+                if not failure.retryable or refused_probe or attempt > retries or not clock.allows(delay):
                     raise
                 self._sleep(delay)
                 continue
@@ -849,7 +850,8 @@ class GuardedFetcher:
         if _caused_by(exc, LineTooLong):
             return _Failure("invalid_response", f"response headers over the limit: {exc}", retryable=False)
         if _caused_by(exc, urllib3.exceptions.NewConnectionError):
-            return _Failure("connect_failed", f"could not connect: {exc}", retryable=True)
+            refused = _caused_by(exc, ConnectionRefusedError)
+            return _Failure("connect_failed", f"could not connect: {exc}", retryable=True, refused=refused)
         if "more than 100 headers" in str(exc):
             return _Failure("invalid_response", "more than 100 response headers", retryable=False)
         return _Failure("connection_error", f"the connection failed: {exc}", retryable=True)

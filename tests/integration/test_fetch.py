@@ -644,6 +644,21 @@ def test_connection_refused_is_retried_then_the_circuit_opens(
     assert blocked.error_code == "circuit_open" and blocked.attempts == 0
 
 
+def test_a_probe_is_not_retried_when_refused_but_is_retried_once_on_a_server_error(
+    settings: Settings, fixture_dns: LoopbackDNSServer, server: LoopbackHTTPServer, site: str
+) -> None:
+    name = unique_name("closed")
+    fixture_dns.set_records(name, "A", ["127.0.0.1"])
+    server.route("/flaky", sequence([respond(503), respond(503), respond(200)]))
+    sleeps: list[float] = []
+    with recording_fetcher(settings, sleeps) as fetcher:
+        refused = fetcher.fetch(f"http://{name}:{closed_port()}/", probe=True)
+        assert refused.error_code == "connect_failed" and refused.attempts == 1
+        assert sleeps == []
+        flaky = fetcher.fetch(server.url("/flaky", site), probe=True)
+    assert flaky.status == 503 and flaky.attempts == 2 and len(sleeps) == 1
+
+
 def test_a_success_resets_the_circuit(settings: Settings, server: LoopbackHTTPServer, site: str) -> None:
     server.route("/", sequence([respond(500)] * 12 + [respond(200)]))
     sleeps: list[float] = []

@@ -240,12 +240,19 @@ class BusinessCollector(BaseCollector):
 
     def _structured_data(self, page: CrawledPage) -> None:
         html = page.html
-        if "ld+json" not in html and "itemscope" not in html and "og:" not in html:
+        # Only the syntaxes this page carries, and OpenGraph only until the site name is known (all it gives).
+        wanted = {
+            "json-ld": "ld+json" in html,
+            "microdata": "itemscope" in html,
+            "opengraph": "og:" in html and "og_site_name" not in self._org,
+        }
+        syntaxes = [syntax for syntax in SYNTAXES if wanted.get(syntax)]
+        if not syntaxes:
             return
         import extruct
 
         try:
-            data = extruct.extract(html, base_url=page.url, syntaxes=SYNTAXES, uniform=True)
+            data = extruct.extract(html, base_url=page.url, syntaxes=syntaxes, uniform=True)
         except PARSER_ERRORS:  # broken markup or JSON-LD: the page just has no structured facts
             return
         for syntax in ("json-ld", "microdata"):

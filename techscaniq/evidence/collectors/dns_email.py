@@ -44,7 +44,7 @@ from techscaniq.evidence.dns_checks import (
     summarize_caa,
     verification_tokens,
 )
-from techscaniq.evidence.fetch import PROBE_RETRIES, ResourceKind, build_resolver
+from techscaniq.evidence.fetch import ResourceKind, build_resolver
 from techscaniq.evidence.urls import registrable_domain
 
 NAME = "dns_email"
@@ -706,7 +706,7 @@ class _Run:
             return
         tags = parse_tags(record)
         url = site_port_url(self.context.root_url, f"mta-sts.{self.apex}", "/.well-known/mta-sts.txt")
-        fetched = self.context.fetcher.fetch(url, ResourceKind.SECURITY_TXT, retries=PROBE_RETRIES)
+        fetched = self.context.fetcher.fetch(url, ResourceKind.SECURITY_TXT, probe=True)
         data: dict[str, Any] = {
             "record": record,
             "id": tags.get("id"),

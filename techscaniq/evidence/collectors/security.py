@@ -20,7 +20,7 @@ from techscaniq.evidence.collectors.base import (
     register,
 )
 from techscaniq.evidence.collectors.tls import is_preloaded
-from techscaniq.evidence.fetch import PROBE_RETRIES, FetchResult, ResourceKind
+from techscaniq.evidence.fetch import FetchResult, ResourceKind
 from techscaniq.evidence.observatory import ObservatoryResult, RedirectStep, ResponseFacts, score_observatory
 from techscaniq.evidence.security_headers import (
     DISCLOSURE_HEADERS,
@@ -228,7 +228,7 @@ class SecurityCollector(BaseCollector):
         """Fetch the http chain, CORS probe and security.txt; score the home page; emit every item."""
         items: list[EvidenceDraft] = []
         host = (urlsplit(context.root_url).hostname or "").lower()
-        chain_result = context.fetcher.fetch(self._http_url(host), ResourceKind.HTML, retries=PROBE_RETRIES)
+        chain_result = context.fetcher.fetch(self._http_url(host), ResourceKind.HTML, probe=True)
         auto, https_verified, https_note = self._auto_response(context, host, chain_result)
         chain = _redirect_steps(chain_result)
         items.append(self._redirect_item(context, chain_result, chain, auto))
@@ -290,7 +290,7 @@ class SecurityCollector(BaseCollector):
         https_url = urljoin(context.root_url, "/").replace("http://", "https://", 1)
         if not context.root_url.startswith("https://"):
             https_url = f"https://{host}/"
-        https = context.fetcher.fetch(https_url, ResourceKind.HTML, retries=PROBE_RETRIES)
+        https = context.fetcher.fetch(https_url, ResourceKind.HTML, probe=True)
         if https.status is not None:
             return _auto_from(https, https=True), True, None
         note = f"https://{host}/ did not answer ({https.error_code})"
