@@ -294,16 +294,18 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 for name, run in active
                 if name in CONCURRENT_FINISH
             }
-            for index, (name, run) in enumerate(active):
-                if name in early:
-                    drafts = early[name].result()
-                else:
-                    reporter.checkpoint()
-                    drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
-                # Stored in the fixed order whatever finished first, so the stored items are reproducible.
-                _store(settings, scan.id, drafts, collection, root_url, reporter)
-                share = CRAWL_PROGRESS_SHARE + (99 - CRAWL_PROGRESS_SHARE) * (index + 1) / max(1, len(active))
-                reporter.update(int(share), phase=f"site-level checks: {name}")
+            # All of them end before anything is stored: a checkpoint must not read a state still changing.
+            finished = {name: future.result() for name, future in early.items()}
+        for index, (name, run) in enumerate(active):
+            if name in finished:
+                drafts = finished[name]
+            else:
+                reporter.checkpoint()
+                drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
+            # Stored in the fixed order whatever finished first, so the stored items are reproducible.
+            _store(settings, scan.id, drafts, collection, root_url, reporter)
+            share = CRAWL_PROGRESS_SHARE + (99 - CRAWL_PROGRESS_SHARE) * (index + 1) / max(1, len(active))
+            reporter.update(int(share), phase=f"site-level checks: {name}")
         _store(
             settings,
             scan.id,

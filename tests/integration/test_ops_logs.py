@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from celery.signals import task_postrun, task_prerun
 
 from techscaniq.app import create_app
 from techscaniq.config import Settings
+from techscaniq.demo.dns_server import LoopbackDNSServer
+from techscaniq.evidence.collectors.security import SecurityCollector
 from techscaniq.logs import (
     configure_logging,
     install_celery_logging,
@@ -26,6 +29,7 @@ from techscaniq.logs import (
     redact,
 )
 from tests.integration.test_ops_support import REPO_ROOT, procfile_commands, wait_for_http, with_venv_path
+from tests.support.fixture_scan import scan_fixture_company
 from tests.support.processes import RedisServer, free_port
 
 SCAN_ID = "0b7f6f7e-8a47-4c55-9a51-3f3f1f0d2a11"
@@ -194,3 +198,23 @@ def test_gunicorn_run_as_the_procfile_says_writes_only_json_lines(
     assert by_path["/api/ready"]["request_id"] is None
     assert by_path[f"/api/scans/{SCAN_ID}/status"]["scan_id"] == SCAN_ID
     assert by_path["/api/health"]["scan_id"] is None
+
+
+def test_lines_from_the_scan_s_worker_threads_carry_its_scan_and_task(
+    json_log: JsonLog, fixture_dns: LoopbackDNSServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: the security collector's site-level step, which runs on a pool thread, crashes.
+    threads: list[str] = []
+
+    def crash(self: SecurityCollector, context: object) -> list[object]:
+        threads.append(threading.current_thread().name)
+        raise RuntimeError("the probe blew up")
+
+    monkeypatch.setattr(SecurityCollector, "finish", crash)
+    with log_context(scan_id=SCAN_ID, task_id=f"{SCAN_ID}.evidence.1"):
+        scan_fixture_company(fixture_dns, tmp_path, domain="thread-logs.test", pages=5)
+    assert threads and threads[0] != threading.main_thread().name
+    failures = [line for line in json_log.lines() if line["message"] == "collector security failed"]
+    assert len(failures) == 1
+    assert failures[0]["scan_id"] == SCAN_ID and failures[0]["task_id"] == f"{SCAN_ID}.evidence.1"
+    assert "the probe blew up" in str(failures[0].get("exception", ""))
