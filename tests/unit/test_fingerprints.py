@@ -285,6 +285,23 @@ def test_prefilter_gives_the_same_result_as_without_it() -> None:
     assert len(with_filter) > 300
 
 
+def test_the_candidate_index_skips_no_technology_a_sample_page_shows() -> None:
+    # Page by page (a combined page would let one sample's literals admit another's technology).
+    shipped = FingerprintMatcher.load()
+    unfiltered = FingerprintMatcher(shipped.technologies.values(), prefilter=False)
+    samples = json.loads((Path(__file__).parent / "fingerprint_samples" / "samples.json").read_text())
+    checked = 0
+    for sample in samples.values():
+        for variant in [sample, *sample.get("extra", []), *sample.get("negative", [])]:
+            headers = tuple((name, value) for name, value in variant.get("headers", []))
+            for html in (variant.get("html", ""), variant.get("html", "").upper()):
+                signals = page(html, headers, cookies=variant.get("cookies", {}))
+                expected = [(d.name, d.version, d.confidence) for d in unfiltered.analyze([signals])]
+                assert [(d.name, d.version, d.confidence) for d in shipped.analyze([signals])] == expected
+                checked += 1
+    assert checked > 1000
+
+
 def test_huge_page_is_fast() -> None:
     matcher = FingerprintMatcher.load()
     chunk = '<div class="x"><a href="/p">text</a><script src="/s.js"></script></div>\n'

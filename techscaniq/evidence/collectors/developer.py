@@ -8,7 +8,7 @@ import itertools
 import json
 import re
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -349,7 +349,7 @@ class DeveloperCollector(BaseCollector):
             self._probe_hosts.append(origin(page.url))
 
     def _note_specs(
-        self, page: CrawledPage, tree: LexborHTMLParser, links: list[tuple[str, str]], domain: str
+        self, page: CrawledPage, tree: LexborHTMLParser, links: Sequence[tuple[str, str]], domain: str
     ) -> None:
         found: list[tuple[str, str]] = [(url, "link") for url, _ in links if SPEC_LINK.search(url_path(url))]
         for node in tree.css("[spec-url]"):
@@ -374,7 +374,7 @@ class DeveloperCollector(BaseCollector):
         self,
         page: CrawledPage,
         tree: LexborHTMLParser,
-        links: list[tuple[str, str]],
+        links: Sequence[tuple[str, str]],
         context: CollectContext,
     ) -> list[EvidenceDraft]:
         found: dict[str, dict[str, Any]] = {}
@@ -456,7 +456,7 @@ class DeveloperCollector(BaseCollector):
             }
         }
 
-    def _note_repos(self, page: CrawledPage, links: list[tuple[str, str]]) -> None:
+    def _note_repos(self, page: CrawledPage, links: Sequence[tuple[str, str]]) -> None:
         for url, _ in links:
             parts = urlsplit(url)
             host = (parts.hostname or "").lower().removeprefix("www.")
@@ -555,7 +555,7 @@ class DeveloperCollector(BaseCollector):
         return None
 
     def _note_integrations(
-        self, page: CrawledPage, tree: LexborHTMLParser, links: list[tuple[str, str]]
+        self, page: CrawledPage, tree: LexborHTMLParser, links: Sequence[tuple[str, str]]
     ) -> None:
         state = self._integrations
         path = url_path(page.url).rstrip("/") or "/"
@@ -582,7 +582,7 @@ class DeveloperCollector(BaseCollector):
                 categories.append(clean_text(category.group(1)))
         state["detail_pages"] = state.get("detail_pages", 0) + (1 if path.count("/") >= 2 else 0)
 
-    def _note_marketplaces(self, page: CrawledPage, links: list[tuple[str, str]]) -> None:
+    def _note_marketplaces(self, page: CrawledPage, links: Sequence[tuple[str, str]]) -> None:
         for url, _ in links:
             host = url_host(url)
             for name, pattern in MARKETPLACES:

@@ -65,6 +65,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
 PARSER_ERRORS = (etree.LxmlError, ValueError, TypeError, LookupError, AttributeError, RecursionError)
 
 _parsed_cache = threading.local()
+_links_cache = threading.local()  # several collectors read the same page's links
 
 
 def clean_text(text: str | None) -> str:
@@ -142,14 +143,20 @@ def absolute_url(base: str, href: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
-def page_links(tree: LexborHTMLParser, base: str) -> list[tuple[str, str]]:
-    """Every http(s) link of the page as (absolute URL, anchor text)."""
+def page_links(tree: LexborHTMLParser, base: str) -> tuple[tuple[str, str], ...]:
+    """Every http(s) link of the page as (absolute URL, anchor text); computed once per page and thread."""
+    cached = getattr(_links_cache, "entry", None)
+    if cached is not None and cached[0] is tree and cached[1] == base:
+        links: tuple[tuple[str, str], ...] = cached[2]
+        return links
     out: list[tuple[str, str]] = []
     for node in tree.css("a[href]"):
         url = absolute_url(base, attr(node, "href"))
         if url is not None:
             out.append((url, node_text(node)))
-    return out
+    links = tuple(out)
+    _links_cache.entry = (tree, base, links)
+    return links
 
 
 def mailto_addresses(tree: LexborHTMLParser) -> list[str]:
@@ -162,6 +169,7 @@ def mailto_addresses(tree: LexborHTMLParser) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=16_384)
 def url_host(url: str) -> str:
     """The lower-case host name of a URL ("" when unparseable)."""
     try:

@@ -494,7 +494,8 @@ class _CandidateIndex:
     def __init__(self, technologies: Iterable[Technology]) -> None:
         self.always: set[str] = set()
         self.site: set[str] = set()
-        self.keyed: dict[Signal, dict[str, set[str]]] = {
+        # Per header, cookie or meta name: (the literals one of which its value must hold, or None; tech name).
+        self.keyed: dict[Signal, dict[str, list[tuple[tuple[str, ...] | None, str]]]] = {
             s: {} for s in (Signal.HEADERS, Signal.COOKIES, Signal.META)
         }
         self.prefixed: dict[Signal, list[tuple[str, str]]] = {s: [] for s in self.keyed}
@@ -509,11 +510,11 @@ class _CandidateIndex:
                     for literal in literals:
                         by_literal.setdefault(literal, set()).add(tech.name)
             for signal in self.keyed:
-                for key, _ in tech.keyed.get(signal, ()):
+                for key, pattern in tech.keyed.get(signal, ()):
                     if key.endswith("*"):
                         self.prefixed[signal].append((key[:-1], tech.name))
                     else:
-                        self.keyed[signal].setdefault(key, set()).add(tech.name)
+                        self.keyed[signal].setdefault(key, []).append((pattern.literals, tech.name))
             if tech.keyed.get(Signal.DNS) or any(tech.plain.get(s) for s in SITE_PLAIN):
                 self.site.add(tech.name)
         self.automaton = ahocorasick.Automaton()
@@ -542,8 +543,13 @@ class _CandidateIndex:
                 Signal.META: page.meta,
             }
             for signal, source in sources.items():
-                for key in source:
-                    names |= self.keyed[signal].get(key, set())
+                for key, values in source.items():
+                    entries = self.keyed[signal].get(key)
+                    if entries:
+                        lowered = [str(v).lower() for v in (values if isinstance(values, list) else [values])]
+                        for literals, name in entries:
+                            if literals is None or any(lit in v for lit in literals for v in lowered):
+                                names.add(name)
                 for prefix, name in self.prefixed[signal]:
                     if any(key.startswith(prefix) for key in source):
                         names.add(name)
