@@ -291,7 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 settings.evidence_concurrency if queue == "evidence" else settings.report_concurrency
             )
             command = [
-                sys.executable, "-m", "celery", "-A", "techscaniq", "worker", "-Q", queue,
+                sys.executable, "-m", "celery", "-A", "techscaniq", "--quiet", "worker", "-Q", queue,
                 "-c", str(concurrency), "-n", f"{queue}@%h", "--loglevel", settings.log_level,
             ]  # fmt: skip
             children.append(subprocess.Popen(command, env=env))

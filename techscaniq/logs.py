@@ -149,6 +149,7 @@ def install_celery_logging(settings: Settings) -> None:
     def _setup(**_: Any) -> None:
         # Connecting this signal stops Celery from installing its own handlers.
         configure_logging(settings, "worker")
+        logging.captureWarnings(True)  # Celery's start-up warnings become JSON lines too
 
     @task_prerun.connect(weak=False)
     def _bind(task_id: str | None = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:

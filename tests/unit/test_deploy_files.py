@@ -81,7 +81,8 @@ def test_procfile_has_every_role_with_the_documented_commands() -> None:
         # plain SIGTERM would wait for them without limit until the platform's SIGKILL.
         assert words[:3] == ["exec", "env", "REMAP_SIGTERM=SIGQUIT"]
         words = words[3:]
-        assert words[:4] == ["celery", "-A", "techscaniq", "worker"]
+        # --quiet: no start-up banner, so what a worker writes is JSON log lines.
+        assert words[:5] == ["celery", "-A", "techscaniq", "--quiet", "worker"]
         assert words[words.index("-Q") + 1] == queue
         assert f"${{{variable}:-" in words[words.index("-c") + 1]
         assert words[words.index("-n") + 1].endswith("@%h")
