@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -106,8 +107,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "",
         f"- Website: {md_escape(h['website_url'])}",
         f"- Thesis: {md_escape(h['thesis']['name'])} (`{h['thesis']['slug']}`), threshold {h['thesis']['threshold']}",
-        f"- Scan: `{h['scan_id']}`, created {h['dates']['scan_created']}",
-        f"- Evidence: {h['evidence_count']} items, {h['dates']['evidence_from']} to {h['dates']['evidence_to']}",
+        f"- Scan: `{h['scan_id']}`, created {readable_time(h['dates']['scan_created'])}",
+        f"- Evidence: {h['evidence_count']} items, {readable_time(h['dates']['evidence_from'])} to "
+        f"{readable_time(h['dates']['evidence_to'])}",
         f"- Writer: {md_escape(writer_label(h))}; method version {h['method_version']}",
         "",
         "## 1. Executive summary",
@@ -401,7 +403,21 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FunctionLoader(lambda name: _template_text(name)),
     )
     env.tests["web_url"] = _is_web_url
+    env.filters["readable_time"] = readable_time
     return env
+
+
+def readable_time(value: str | None) -> str:
+    """An ISO timestamp as a reader wants it ("2026-11-28 21:09 UTC"); "-" when there is none."""
+    if not value:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def stylesheet() -> str:
