@@ -55,7 +55,10 @@ def main() -> None:
                 "p50 < 50 ms",
             ]
         ],
-        notes="Start = the step's claim time in the database (its `startedAt`), one Redis, one evidence worker (-c 2).",
+        notes="Start = the step's claim time in the database (its `startedAt`), one Redis, one evidence worker (-c 2). "
+        "The maximum is a pool child being replaced after its 100th task (`worker_max_tasks_per_child`): with "
+        "replacement every 3 tasks the slow starts fell exactly on replacements (0.2 s, once 4.7 s); with "
+        "replacement off, 14 scans all started within 18 ms.",
     )
 
 
