@@ -323,6 +323,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
 
 FLUSH_PAGES = 25
 FLUSH_SECONDS = 0.5
+MAX_STORED_OUTLINKS = 500
 
 
 class _PageBatch:
@@ -362,16 +363,20 @@ class _PageBatch:
         if not self.pages:
             return
         with session_scope(self.settings) as session:
-            for page, outlinks in self.pages:
-                repo.record_crawled_page(
-                    session,
-                    self.scan_id,
-                    url=page.requested_url,
-                    depth=page.depth,
-                    page_class=page.page_class,
-                    status=page.status,
-                    outlinks=list(outlinks)[:500],
-                )
+            repo.record_crawled_pages(
+                session,
+                self.scan_id,
+                [
+                    repo.CrawledPageRow(
+                        url=page.requested_url,
+                        depth=page.depth,
+                        page_class=page.page_class,
+                        status=page.status,
+                        outlinks=list(outlinks)[:MAX_STORED_OUTLINKS],
+                    )
+                    for page, outlinks in self.pages
+                ],
+            )
             stored = repo.add_evidence(session, self.scan_id, self.drafts)
             repo.save_crawl_state(
                 session,

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -950,34 +951,50 @@ def load_crawl_state(session: Session, scan_id: str) -> dict[str, Any] | None:
     return dict(value) if value else None
 
 
-def record_crawled_page(
-    session: Session,
-    scan_id: str,
-    *,
-    url: str,
-    depth: int,
-    page_class: str,
-    status: int | None,
-    outlinks: list[str],
-) -> bool:
-    """Remember that a page was fetched (with its outlinks, for resuming); False if it was already recorded."""
-    exists = session.execute(
-        select(crawl_pages.c.url).where(crawl_pages.c.scan_id == scan_id, crawl_pages.c.url == url)
-    ).first()
-    if exists:
-        return False
-    session.execute(
-        insert(crawl_pages).values(
-            scan_id=scan_id,
-            url=url,
-            depth=depth,
-            page_class=page_class,
-            status=status,
-            outlinks=outlinks,
-            fetched_at=utcnow(),
+@dataclass(frozen=True)
+class CrawledPageRow:
+    """What resuming a crawl needs of a fetched page: its requested URL, depth, class, status and outlinks."""
+
+    url: str
+    depth: int
+    page_class: str
+    status: int | None
+    outlinks: list[str]
+
+
+def record_crawled_pages(session: Session, scan_id: str, pages: Sequence[CrawledPageRow]) -> int:
+    """Remember that pages were fetched (with their outlinks, for resuming); returns how many were new."""
+    urls = sorted({page.url for page in pages})
+    known: set[str] = set()
+    for start in range(0, len(urls), KEY_LOOKUP_CHUNK):
+        chunk = urls[start : start + KEY_LOOKUP_CHUNK]
+        known.update(
+            session.execute(
+                select(crawl_pages.c.url).where(
+                    crawl_pages.c.scan_id == scan_id, crawl_pages.c.url.in_(chunk)
+                )
+            ).scalars()
         )
-    )
-    return True
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for page in pages:
+        if page.url in known:
+            continue
+        known.add(page.url)
+        rows.append(
+            {
+                "scan_id": scan_id,
+                "url": page.url,
+                "depth": page.depth,
+                "page_class": page.page_class,
+                "status": page.status,
+                "outlinks": page.outlinks,
+                "fetched_at": now,
+            }
+        )
+    if rows:
+        session.execute(insert(crawl_pages), rows)
+    return len(rows)
 
 
 def crawled_pages(session: Session, scan_id: str) -> list[dict[str, Any]]:
