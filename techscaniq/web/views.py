@@ -269,5 +269,9 @@ def method() -> ResponseReturnValue:
     if isinstance(viewer, Response):
         return viewer
     # docs/scoring.md is generated from the same function (a test keeps them equal), so installed copies work too.
-    body: Markup | None = render_markdown(scoring_markdown())
+    # The page has its own title: the document's "# ..." line would be a second one.
+    text = scoring_markdown()
+    if text.startswith("# "):
+        text = text.partition("\n")[2]
+    body: Markup | None = render_markdown(text)
     return render_template("method.html", body=body, theses=theses.list_theses())
