@@ -265,7 +265,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
 
         reporter.update(1, phase="crawling", force=True)
         try:
-            summary = crawler.run(on_page, checkpoint=reporter.checkpoint, progress=on_progress)
+            summary = crawler.run(on_page, checkpoint=batch.checkpoint, progress=on_progress)
         except ScanCancelled:
             batch.flush()  # a cancelled scan keeps what it collected
             raise
@@ -354,7 +354,17 @@ class _PageBatch:
         """Hold a page and its items; store the batch when it is big or old enough."""
         self.pages.append((page, outlinks))
         self.drafts.extend(drafts)
-        if len(self.pages) >= FLUSH_PAGES or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+        if len(self.pages) >= FLUSH_PAGES:
+            self.flush()
+        self._flush_if_old()
+
+    def checkpoint(self) -> None:
+        """The crawl's checkpoint (cancel flag, lease), then a batch held while the crawl waits is stored too."""
+        self.reporter.checkpoint()  # first: a step whose lease was taken over must not write
+        self._flush_if_old()
+
+    def _flush_if_old(self) -> None:
+        if self.pages and time.monotonic() - self.last_flush >= FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
