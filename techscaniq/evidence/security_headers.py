@@ -548,15 +548,20 @@ _VERSION = re.compile(r"^v?\d+(?:[.\-_+][0-9A-Za-z]+)*$")
 _COMMENT = re.compile(r"\([^()]*\)")
 
 
-def version_disclosure(headers: Headers, html: str = "") -> list[Disclosure]:
-    """Products (with a version when one is given) disclosed by identifying headers and `<meta name=generator>`."""
+def version_disclosure(
+    headers: Headers, html: str = "", tree: LexborHTMLParser | None = None
+) -> list[Disclosure]:
+    """Products (with a version when one is given) disclosed by identifying headers and `<meta name=generator>`.
+
+    `tree` is the page already parsed, if the caller has it.
+    """
     disclosures: list[Disclosure] = []
     wanted = {name.lower(): name for name in DISCLOSURE_HEADERS}
     for key, value in headers:
         if key.lower() in wanted and value.strip():
             disclosures += _products(wanted[key.lower()], value, _IMPLIED_PRODUCTS.get(key.lower()))
     if html:
-        for node in LexborHTMLParser(html).css("meta[name]"):
+        for node in (tree if tree is not None else LexborHTMLParser(html)).css("meta[name]"):
             content = node.attributes.get("content") or ""
             if (node.attributes.get("name") or "").lower() == "generator" and content.strip():
                 disclosures += _products("meta generator", content, None)
@@ -616,11 +621,11 @@ _LOADING_LINK_RELS = frozenset(
 )
 
 
-def mixed_content(page_url: str, html: str) -> list[str]:
+def mixed_content(page_url: str, html: str, tree: LexborHTMLParser | None = None) -> list[str]:
     """The distinct http:// subresource URLs of an https page, in document order (none on an http page)."""
     if origin_of(page_url)[0] != "https" or not html:
         return []
-    tree = LexborHTMLParser(html)
+    tree = tree if tree is not None else LexborHTMLParser(html)
     candidates: list[str] = []
     for node in tree.css(", ".join(_MIXED_CONTENT_ATTRIBUTES)):
         for attribute in _MIXED_CONTENT_ATTRIBUTES.get(node.tag or "", ()):
@@ -677,14 +682,14 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port or default_port
 
 
-def subresource_integrity(page_url: str, html: str) -> SriSummary:
+def subresource_integrity(page_url: str, html: str, tree: LexborHTMLParser | None = None) -> SriSummary:
     """Which cross-origin `<script src>` and stylesheet `<link>` elements carry a non-empty `integrity`."""
     buckets: dict[tuple[str, bool], list[str]] = {
         (kind, protected): [] for kind in ("script", "style") for protected in (True, False)
     }
     if html:
         page_origin = origin_of(page_url)
-        tree = LexborHTMLParser(html)
+        tree = tree if tree is not None else LexborHTMLParser(html)
         elements = [("script", node, node.attributes.get("src")) for node in tree.css("script[src]")]
         elements += [
             ("style", node, node.attributes.get("href"))

@@ -19,6 +19,7 @@ from techscaniq.evidence.collectors.base import (
     PageClass,
     register,
 )
+from techscaniq.evidence.collectors.pages import parsed
 from techscaniq.evidence.collectors.tls import is_preloaded
 from techscaniq.evidence.fetch import FetchResult, ResourceKind
 from techscaniq.evidence.observatory import ObservatoryResult, RedirectStep, ResponseFacts, score_observatory
@@ -161,7 +162,7 @@ class SecurityCollector(BaseCollector):
             }
 
     def _fold_disclosures(self, page: CrawledPage, host: str) -> None:
-        for disclosure in version_disclosure(page.headers, page.html if page.is_html else ""):
+        for disclosure in version_disclosure(page.headers, page.html if page.is_html else "", parsed(page)):
             key = (
                 f"{host} {disclosure.source.lower()} {disclosure.product.lower()} {disclosure.version or ''}"
             )
@@ -180,7 +181,7 @@ class SecurityCollector(BaseCollector):
         if not page.url.startswith("https://"):
             return
         self._mixed["pages_checked"] += 1
-        found = mixed_content(page.url, page.html)
+        found = mixed_content(page.url, page.html, parsed(page))
         if not found:
             return
         self._mixed["pages_with_mixed"] += 1
@@ -189,7 +190,7 @@ class SecurityCollector(BaseCollector):
         self._mixed["examples"] += [[page.url, url] for url in found[: max(room, 0)]]
 
     def _fold_sri(self, page: CrawledPage) -> None:
-        summary = subresource_integrity(page.url, page.html)
+        summary = subresource_integrity(page.url, page.html, parsed(page))
         self._sri["pages_checked"] += 1
         self._sri["with_integrity"] += len(summary.scripts_with_integrity) + len(
             summary.stylesheets_with_integrity

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, CrawledPage, register
 from techscaniq.evidence.collectors.dns_email import DnsClient
+from techscaniq.evidence.collectors.pages import parsed
 from techscaniq.evidence.collectors.tls import ca_bundle_of
 from techscaniq.evidence.fingerprints import Detection, FingerprintMatcher, PageSignals, SiteSignals
 from techscaniq.evidence.fingerprints.eol import evaluate as end_of_life
@@ -173,7 +174,11 @@ class TechnologyCollector(BaseCollector):
                 known = cues.setdefault(slug, [])
                 known += [cue for cue in found if cue not in known][: 5 - len(known)]
         signals = PageSignals(
-            url=page.url, headers=page.headers, html=page.html, cookies=page_cookies(page.headers)
+            url=page.url,
+            headers=page.headers,
+            html=page.html,
+            cookies=page_cookies(page.headers),
+            tree=parsed(page),
         )
         for detection in self.matcher.analyze([signals]):
             self._fold(detection, page.url)

@@ -63,6 +63,8 @@ class PageSignals:
     headers: tuple[tuple[str, str], ...]
     html: str
     cookies: Mapping[str, str] = field(default_factory=dict)
+    # The crawl's parse of `html` (a LexborHTMLParser), reused instead of parsing again.
+    tree: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -571,8 +573,10 @@ class _Page:
     def __init__(self, page: PageSignals) -> None:
         self.url = page.url
         html = page.html
+        self._given_tree = page.tree if isinstance(page.tree, LexborHTMLParser) else None
         if len(html) > HTML_HEAD_CHARS + HTML_TAIL_CHARS:
             html = html[:HTML_HEAD_CHARS] + "\n" + html[-HTML_TAIL_CHARS:]
+            self._given_tree = None  # the patterns see the cut html; so must the selectors
         self.html = html
         self.headers: dict[str, list[str]] = {}
         cookies: dict[str, str] = {}
@@ -591,7 +595,7 @@ class _Page:
 
     @functools.cached_property
     def tree(self) -> LexborHTMLParser:
-        return LexborHTMLParser(self.html)
+        return self._given_tree if self._given_tree is not None else LexborHTMLParser(self.html)
 
     @functools.cached_property
     def script_srcs(self) -> _Texts:
