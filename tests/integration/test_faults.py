@@ -29,6 +29,7 @@ from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from techscaniq.storage.tables import evidence_items
 from tests.conftest import TEST_DATABASE_URL, Database, _drop_database, settings_for
+from tests.support.api import submit_scan
 from tests.support.http_servers import LoopbackHTTPServer, respond
 from tests.support.processes import RedisServer, Worker, free_port
 from tests.support.sites import LoopbackSite
@@ -74,13 +75,7 @@ class Faults:
 
     def submit(self, url: str) -> str:
         """POST a scan and return its id."""
-        response = self.client.post(
-            "/api/scans",
-            json={"company_name": "Acme Analytics", "website_url": url},
-            headers={"Authorization": f"Bearer {self.key}"},
-        )
-        assert response.status_code == 201, response.get_json()
-        return str(response.get_json()["scanRequestId"])
+        return submit_scan(self.client, self.key, url)
 
     def scan(self, scan_id: str) -> Any:
         """The stored scan."""

@@ -20,6 +20,7 @@ from techscaniq.config import Settings
 from techscaniq.domain import StepName, StepStatus
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
+from tests.support.api import submit_scan
 from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
@@ -66,13 +67,7 @@ def test_a_stop_after_the_soft_shutdown_window_hands_the_scan_back_to_another_wo
         first = Worker("evidence", env, tmp_path / "first.log", name="first@%h").start()
         workers += [first, Worker("reports", env, tmp_path / "reports.log", name="rep@%h").start()]
         with LoopbackSite(home_delay_seconds=HAND_BACK_HOME_SECONDS) as slow:
-            response = client.post(
-                "/api/scans",
-                json={"company_name": "Acme Analytics", "website_url": slow.url},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            assert response.status_code == 201, response.get_json()
-            scan_id = str(response.get_json()["scanRequestId"])
+            scan_id = submit_scan(client, key, slow.url)
             deadline = time.monotonic() + SCAN_WAIT_SECONDS
             while "/" not in slow.requests:  # the crawl is fetching the slow home page
                 assert time.monotonic() < deadline, first.log()[-3000:]
@@ -153,13 +148,7 @@ def scaled(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _submit(scaled: Scaled, url: str) -> str:
-    response = scaled.client.post(
-        "/api/scans",
-        json={"company_name": "Acme Analytics", "website_url": url},
-        headers={"Authorization": f"Bearer {scaled.key}"},
-    )
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["scanRequestId"])
+    return submit_scan(scaled.client, scaled.key, url)
 
 
 def _status(scaled: Scaled, scan_id: str) -> dict[str, Any]:

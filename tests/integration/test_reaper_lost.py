@@ -21,6 +21,7 @@ from techscaniq.domain import EventKind, Scan, ScanStatus, StepName, StepStatus
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from tests.conftest import Database, settings_for
+from tests.support.api import submit_scan
 from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
@@ -58,13 +59,7 @@ class Lost:
 
     def submit(self, url: str) -> str:
         """POST a scan; its id."""
-        response = self.client.post(
-            "/api/scans",
-            json={"company_name": "Acme Analytics", "website_url": url},
-            headers={"Authorization": f"Bearer {self.key}"},
-        )
-        assert response.status_code == 201, response.get_json()
-        return str(response.get_json()["scanRequestId"])
+        return submit_scan(self.client, self.key, url)
 
     def scan(self, scan_id: str) -> Scan:
         """The stored scan."""
