@@ -6,6 +6,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import idna
@@ -28,6 +29,8 @@ METADATA_ADDRESSES = frozenset(
     for text in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
 )
 METADATA_NAMES = frozenset({"metadata.google.internal", "instance-data"})
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 SPECIAL_NAMES = frozenset({"localhost", "instance-data"})
 SPECIAL_SUFFIXES = (
@@ -125,10 +128,18 @@ class CheckedUrl:
 
 def parse_networks(allow_networks: Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:
     """Parse CIDR strings (or pass networks through) into ipaddress networks."""
-    return tuple(
-        net if not isinstance(net, str) else ipaddress.ip_network(net.strip(), strict=False)
-        for net in allow_networks
-    )
+    if isinstance(allow_networks, tuple):
+        return _parse_network_tuple(allow_networks)  # the fetcher's setting, checked on every request
+    return tuple(_parse_network(net) for net in allow_networks)
+
+
+@lru_cache(maxsize=64)
+def _parse_network_tuple(allow_networks: tuple[str | IPNetwork, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(_parse_network(net) for net in allow_networks)
+
+
+def _parse_network(net: str | IPNetwork) -> IPNetwork:
+    return net if not isinstance(net, str) else ipaddress.ip_network(net.strip(), strict=False)
 
 
 def is_in_networks(ip: str | IPAddress, allow_networks: Iterable[str | IPNetwork]) -> bool:
@@ -272,7 +283,7 @@ def normalize_and_check_url(
         raise _invalid("the URL is empty")
     if len(url) > MAX_URL_LENGTH_CHARS:
         raise _invalid(f"the URL is longer than {MAX_URL_LENGTH_CHARS} characters")
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+    if _CONTROL_CHARACTER.search(url):
         raise _invalid("the URL contains control characters")
     try:
         parts = urlsplit(url)

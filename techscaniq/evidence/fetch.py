@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import heapq
 import ipaddress
+import itertools
+import os
 import random
 import socket
 import threading
@@ -251,6 +254,86 @@ class _Failure(Exception):
 _request_deadline = threading.local()
 
 
+class _Watch:
+    """One request waiting for its response headers; exactly one of cancel() and fire() wins."""
+
+    def __init__(self, cut: Callable[[], None]) -> None:
+        self._cut = cut
+        self._lock = threading.Lock()
+        self._state = "waiting"
+
+    def cancel(self) -> bool:
+        """Stop watching; False when the deadline had already fired."""
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "cancelled"
+            return self._state == "cancelled"
+
+    @property
+    def done(self) -> bool:
+        """True once cancelled or fired."""
+        return self._state != "waiting"
+
+    def fire(self) -> None:
+        """Cut the request's socket unless it was cancelled first."""
+        with self._lock:
+            if self._state != "waiting":
+                return
+            self._state = "fired"
+        self._cut()
+
+
+class _HeaderWatchdog:
+    """One thread per process that cuts requests still waiting for headers at their deadline.
+
+    A timer thread per request cost a quarter of a fetch's CPU; this one sleeps until the nearest deadline.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._sequence = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: float, cut: Callable[[], None]) -> _Watch:
+        """Call cut() at the monotonic deadline unless the returned watch is cancelled first."""
+        watch = _Watch(cut)
+        with self._wake:
+            heapq.heappush(self._heap, (deadline, next(self._sequence), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="fetch-watchdog", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is watch:
+                self._wake.notify()  # the new deadline is the nearest one
+        return watch
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                due = heapq.heappop(self._heap)[2]
+            due.fire()
+
+
+_watchdog = _HeaderWatchdog()
+
+
+def _reset_watchdog_after_fork() -> None:
+    global _watchdog
+    _watchdog = _HeaderWatchdog()  # the parent's thread and lock do not exist in a forked child
+
+
+os.register_at_fork(after_in_child=_reset_watchdog_after_fork)
+
+
 class _GuardedConnectionMixin:
     """Times connect() and cuts a response whose headers arrive after the fetch's total deadline."""
 
@@ -266,23 +349,19 @@ class _GuardedConnectionMixin:
         deadline = getattr(_request_deadline, "monotonic", None)
         if deadline is None:
             return super().getresponse()  # type: ignore[misc]
-        # A server trickling header bytes never trips the per-read timeout; a timer shuts the socket.
-        fired = threading.Event()
-        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut, args=(fired,))
-        watchdog.daemon = True
-        watchdog.start()
+        # A server trickling header bytes never trips the per-read timeout: the watchdog shuts the socket.
+        watch = _watchdog.watch(deadline, self._cut)
         try:
             response = super().getresponse()  # type: ignore[misc]
         finally:
-            watchdog.cancel()
-        if fired.is_set():
+            in_time = watch.cancel()
+        if not in_time:
             # A cut socket reads as the end of the headers; what arrived is not a whole response.
             response.close()
             raise TimeoutError("the fetch deadline passed while waiting for the response headers")
         return response
 
-    def _cut(self, fired: threading.Event) -> None:
-        fired.set()
+    def _cut(self) -> None:
         sock = self.sock
         if sock is not None:
             with contextlib.suppress(OSError):

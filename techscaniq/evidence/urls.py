@@ -89,10 +89,31 @@ _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 def canonical_url(url: str, base: str | None = None) -> str | None:
     """The canonical form of an http(s) URL (resolved against base), or None when it is not a web URL."""
     try:
-        absolute = urljoin(base, url.strip()) if base else url.strip()
+        absolute = join_url(base, url.strip()) if base else url.strip()
     except ValueError:
         return None
     return _canonical_absolute(absolute)
+
+
+def join_url(base: str, href: str) -> str:
+    """urljoin(base, href), remembered for hrefs that do not depend on the base's path (raises ValueError)."""
+    # Navigation and footer links repeat on every page. An absolute href resolves the same against any base
+    # of the same scheme, a root-relative one against any base of the same origin: key the cache by those.
+    scheme_end = base.find("://")
+    if scheme_end > 0 and "\\" not in href:
+        if href.startswith(("http://", "https://")) and not href.startswith("/", href.find("//") + 2):
+            return _join_cached(base[: scheme_end + 3], href)
+        if href.startswith("/") and not href.startswith("//"):
+            path_start = base.find("/", scheme_end + 3)
+            origin = base[:path_start]
+            if path_start > 0 and "?" not in origin and "#" not in origin:
+                return _join_cached(origin + "/", href)
+    return urljoin(base, href)
+
+
+@functools.lru_cache(maxsize=16384)
+def _join_cached(base: str, href: str) -> str:
+    return urljoin(base, href)
 
 
 @functools.lru_cache(maxsize=16384)

@@ -10,6 +10,7 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -527,6 +528,34 @@ def test_slow_drip_headers_are_cut_by_the_total_deadline(
     with GuardedFetcher(settings, deadline_seconds=0.6, read_timeout_seconds=5.0) as fetcher:
         result = fetcher.fetch(server.url("/drip-headers", site))
     assert result.error_code == "deadline_exceeded" and result.status is None
+
+
+def test_each_request_waiting_for_headers_is_cut_at_its_own_deadline(
+    settings: Settings, server: LoopbackHTTPServer, site: str
+) -> None:
+    server.route("/drip-headers", slow_headers())
+    server.route("/ok", respond(200, b"ok"))
+    outcomes: dict[str, tuple[str | None, float]] = {}
+
+    def fetch_slowly(name: str, deadline: float) -> None:
+        with GuardedFetcher(settings, deadline_seconds=deadline, read_timeout_seconds=5.0) as fetcher:
+            started = time.monotonic()
+            result = fetcher.fetch(server.url("/drip-headers", site))
+            outcomes[name] = (result.error_code, time.monotonic() - started)
+
+    # The later deadline is watched first, so the nearer one must wake the one watchdog early.
+    late = threading.Thread(target=fetch_slowly, args=("late", 2.5))
+    late.start()
+    time.sleep(0.2)
+    early = threading.Thread(target=fetch_slowly, args=("early", 0.6))
+    early.start()
+    with GuardedFetcher(settings, deadline_seconds=5.0) as fetcher:
+        answered = fetcher.fetch(server.url("/ok", site))  # headers in time: never cut
+    early.join(timeout=10)
+    assert outcomes["early"][0] == "deadline_exceeded" and "late" not in outcomes
+    late.join(timeout=10)
+    assert outcomes["late"][0] == "deadline_exceeded"
+    assert answered.ok and answered.body == b"ok"
 
 
 def test_too_many_response_headers(fetcher: GuardedFetcher, server: LoopbackHTTPServer, site: str) -> None:

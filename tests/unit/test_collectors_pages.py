@@ -17,7 +17,7 @@ from techscaniq.config import Settings
 from techscaniq.demo.site import Site, build_site
 from techscaniq.domain import EvidenceDraft, EvidenceType, Scan
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage
-from techscaniq.evidence.collectors.pages import PagesCollector, sentences
+from techscaniq.evidence.collectors.pages import PagesCollector, block_texts, main_text, parsed, sentences
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 from tests.support.collectors import make_scan
 
@@ -230,6 +230,71 @@ def test_state_restore_gives_the_same_items(site: Site, offline_fetcher: Guarded
     whole = run(PagesCollector(), pages, context)
     resumed = run_resumed(PagesCollector, pages, len(pages) // 2, context)
     assert by_key(resumed) == by_key(whole)
+
+
+def _page_with(site: Site, html: str, page_class: str = "security") -> CrawledPage:
+    page = crawled_page(site, site.manifest["home"])
+    fetch = FetchResult(
+        requested_url=page.url, final_url=page.url, status=200, body=html.encode(), content_type="text/html"
+    )
+    return CrawledPage(page.url, page.url, page.host, page_class, 1, fetch, html, "link")
+
+
+NAVIGATION = (
+    "<nav><ul>"
+    + "".join(f"<li><a href='/{w}'>{w}</a></li>" for w in ("Product", "Pricing", "Docs"))
+    + "</ul></nav>"
+)
+ARTICLE = (
+    "<h1>Security at Northwind</h1><p>" + "We encrypt customer data at rest and in transit. " * 12 + "</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "starts_with"),
+    [
+        # The <main> landmark bounds the text: the navigation around it stays out.
+        (
+            f"{NAVIGATION}<main>{ARTICLE}</main><footer><p>Copyright 2025</p></footer>",
+            "Security at Northwind",
+        ),
+        # Without one landmark (none, or two), trafilatura reads the whole page.
+        (f"<div>{ARTICLE}</div>", None),
+        (f"<main>{ARTICLE}</main><main hidden><p>Old version</p></main>", None),
+        # An empty landmark (an app shell) falls back to the whole page.
+        (f"{NAVIGATION}<main></main><article>{ARTICLE}</article>", None),
+    ],
+)
+def test_main_text_reads_the_main_landmark(site: Site, body: str, starts_with: str | None) -> None:
+    page = _page_with(site, f"<html><head><title>Security</title></head><body>{body}</body></html>")
+    tree = parsed(page)
+    assert tree is not None
+    text = main_text(page, tree)
+    assert text is not None and "We encrypt customer data at rest" in text
+    if starts_with is not None:
+        assert text.startswith(starts_with) and "Product" not in text and "Copyright" not in text
+
+
+def test_block_texts_skip_blocks_that_hold_other_blocks(site: Site) -> None:
+    html = (
+        "<ul><li>Plans<ul><li>Starter</li><li>Growth <b>plan</b></li></ul></li></ul>"
+        "<table><tr><td><p>SOC 2 Type II</p></td><td>ISO 27001</td></tr></table>"
+        "<h2>Status <p>inside</p></h2><blockquote>Quoted</blockquote><p></p>"
+    )
+    tree = parsed(_page_with(site, f"<html><body>{html}</body></html>"))
+    assert tree is not None
+    texts = [text for _, text in block_texts(tree)]
+    # Headings are kept even when a block sits inside; cells and items with blocks inside are not.
+    assert texts == [
+        "Starter",
+        "Growth plan",
+        "SOC 2 Type II",
+        "ISO 27001",
+        "Status inside",
+        "inside",
+        "Quoted",
+    ]
+    assert block_texts(tree) is block_texts(tree)  # computed once per page for every collector that reads it
 
 
 def test_sentences_keep_abbreviations() -> None:

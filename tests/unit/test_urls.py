@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -180,3 +181,48 @@ def test_origin_and_depth() -> None:
     assert url_origin("http://www.example.com:8080/a/b?c=1") == "http://www.example.com:8080"
     assert path_depth("https://example.com/") == 0
     assert path_depth("https://example.com/legal/dpa") == 2
+
+
+JOIN_BASES = [
+    "http://a.test/x/y?q=1#f",
+    "https://a.test:8443/",
+    "http://a.test",
+    "http://a.test?x/y",
+    "HTTP://A.test/p/",
+    "https://[::1]:80/z",
+    "ftp://x/y",
+    "http://a.test/;p?q",
+]
+JOIN_HREFS = [
+    "/",
+    "/a/../b",
+    "/a?b#c",
+    "//b.test/c",
+    "http://b.test/./d",
+    "https://b.test",
+    "http:///c",
+    "http:/c",
+    "HTTPS://X/",
+    "/\\evil.test",
+    "/a;p=1",
+    "http://b.test:80/a/b/../c?",
+    "/%2e%2e/x",
+    "rel/path",
+    "?only=query",
+    "",
+]
+
+
+@pytest.mark.parametrize("base", JOIN_BASES)
+def test_join_url_answers_as_urljoin_does(base: str) -> None:
+    # The cache keys root-relative and absolute hrefs by origin and scheme: the answers must not change.
+    for href in JOIN_HREFS:
+        try:
+            expected: str | None = urljoin(base, href)
+        except ValueError:
+            expected = None
+        try:
+            got: str | None = urls.join_url(base, href)
+        except ValueError:
+            got = None
+        assert got == expected, (base, href)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -27,6 +27,7 @@ from techscaniq.evidence.collectors.base import (
 )
 from techscaniq.evidence.crawler import failure_code as crawl_failure_code
 from techscaniq.evidence.crawler import looks_binary
+from techscaniq.evidence.urls import join_url
 
 # Classes whose main text is worth extracting (trafilatura is the expensive step of page analysis).
 EVIDENCE_BEARING_CLASSES = frozenset(
@@ -51,6 +52,11 @@ MAX_LOCALES = 60
 MAX_TEXT_CHARS = 500
 BLOCK_SELECTOR = "p, li, td, th, dd, dt, blockquote, figcaption, caption, h1, h2, h3, h4, h5, h6"
 NESTED_BLOCK_SELECTOR = "p, li, td, blockquote"
+# Blocks (headings excepted) that hold another block: their text is read from the inner blocks instead.
+CONTAINER_BLOCK_SELECTOR = ", ".join(
+    f"{tag}:has({NESTED_BLOCK_SELECTOR})"
+    for tag in ("p", "li", "td", "th", "dd", "dt", "blockquote", "figcaption", "caption")
+)
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 NON_TEXT_TAGS = "script, style, noscript, template"
 # Abbreviations that end with a dot inside a sentence.
@@ -66,6 +72,7 @@ PARSER_ERRORS = (etree.LxmlError, ValueError, TypeError, LookupError, AttributeE
 
 _parsed_cache = threading.local()
 _links_cache = threading.local()  # several collectors read the same page's links
+_blocks_cache = threading.local()  # and its text blocks
 
 
 def clean_text(text: str | None) -> str:
@@ -97,20 +104,24 @@ def node_text(node: LexborNode, separator: str = " ") -> str:
     return clean_text(node.text(deep=True, separator=separator))
 
 
-def block_texts(tree: LexborHTMLParser) -> Iterator[tuple[LexborNode, str]]:
-    """Text blocks (paragraphs, list items, cells, headings) that contain no other such block (bounded)."""
+def block_texts(tree: LexborHTMLParser) -> tuple[tuple[LexborNode, str], ...]:
+    """Text blocks (paragraphs, list items, cells, headings) that contain no other such block (bounded, cached)."""
+    cached = getattr(_blocks_cache, "entry", None)
+    if cached is not None and cached[0] is tree:
+        blocks: tuple[tuple[LexborNode, str], ...] = cached[1]
+        return blocks
+    containers = {node.mem_id for node in tree.css(CONTAINER_BLOCK_SELECTOR)}
+    out: list[tuple[LexborNode, str]] = []
     for node in tree.css(BLOCK_SELECTOR)[:MAX_BLOCKS_PER_PAGE]:
-        if node.tag not in HEADING_TAGS and _has_nested_block(node):
+        if node.mem_id in containers:
             continue
         # Inline elements inside a block are joined as written ("e-mail <a>us</a>." stays "e-mail us.").
         text = node_text(node, separator="")
         if text:
-            yield node, text
-
-
-def _has_nested_block(node: LexborNode) -> bool:
-    # css() matches the node itself too, so compare identities.
-    return any(inner.mem_id != node.mem_id for inner in node.css(NESTED_BLOCK_SELECTOR))
+            out.append((node, text))
+    blocks = tuple(out)
+    _blocks_cache.entry = (tree, blocks)
+    return blocks
 
 
 def sentences(text: str) -> list[str]:
@@ -128,14 +139,21 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=32_768)
 def absolute_url(base: str, href: str) -> str | None:
     """An absolute http(s) URL for href without its fragment, or None for other schemes and junk."""
     href = (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "data:")):
         return None
     try:
-        parts = urlsplit(urljoin(base, href))
+        return _web_url_without_fragment(join_url(base, href))
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=32_768)
+def _web_url_without_fragment(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
     except ValueError:
         return None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -209,17 +227,33 @@ def visible_word_count(tree: LexborHTMLParser) -> int:
     return max(0, words - hidden)
 
 
-def main_text(page: CrawledPage) -> str | None:
-    """The page's main text by trafilatura from the bytes already fetched (never its fetchers); None if too big."""
+def main_text(page: CrawledPage, tree: LexborHTMLParser) -> str | None:
+    """The page's main text by trafilatura, from its <main> landmark when it has one; None if too big."""
     import trafilatura
 
     if len(page.fetch.body) > MAX_MAIN_TEXT_INPUT_BYTES:
         return None
-    try:
-        # fast: no fallback extractors; the text feeds only a hash, a word count and an excerpt.
-        return trafilatura.extract(page.fetch.body, include_comments=False, include_tables=True, fast=True)
-    except PARSER_ERRORS:  # hostile markup: no main text rather than a failed collector
-        return None
+    landmarks = tree.css("main")
+    # The landmark bounds the search: navigation and footers stay out and trafilatura reads a fraction of
+    # the page. An empty landmark (an app shell that fills it with scripts) falls back to the whole page.
+    inputs = [f"<html><body>{landmarks[0].html}</body></html>"] if len(landmarks) == 1 else []
+    for source in [*inputs, page.fetch.body]:
+        try:
+            text = trafilatura.extract(source, options=_main_text_options())
+        except PARSER_ERRORS:  # hostile markup: no main text rather than a failed collector
+            return None
+        if text:
+            return text
+    return None
+
+
+@lru_cache(maxsize=1)
+def _main_text_options() -> Any:
+    """trafilatura's options, built once (building them per page reads its configuration each time)."""
+    from trafilatura.settings import Extractor
+
+    # fast: no fallback extractors; the text feeds only a hash, a word count and an excerpt.
+    return Extractor(fast=True, comments=False, tables=True)
 
 
 def failure_code(page: CrawledPage) -> str | None:
@@ -301,7 +335,7 @@ class PagesCollector(BaseCollector):
             "outlinks": len({url for url, _ in page_links(tree, page.url)}),
         }
         if page.page_class in EVIDENCE_BEARING_CLASSES:
-            text = main_text(page)
+            text = main_text(page, tree)
             if text:
                 facts["main_text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
                 facts["main_text_words"] = len(text.split())

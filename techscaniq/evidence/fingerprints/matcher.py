@@ -534,11 +534,8 @@ class _CandidateIndex:
         for page in pages:
             if self.searchable:
                 haystack = "\n".join((page.html_lower, page.script_srcs.joined, page.url_texts.joined))
-                seen: set[frozenset[str]] = set()
-                for _, found in self.automaton.iter(haystack):
-                    if found not in seen:
-                        seen.add(found)
-                        names |= found
+                for found in {found for _, found in self.automaton.iter(haystack)}:
+                    names |= found
             sources: dict[Signal, Mapping[str, Any]] = {
                 Signal.HEADERS: page.headers,
                 Signal.COOKIES: page.cookies,
@@ -689,6 +686,7 @@ class FingerprintMatcher:
 
     def __init__(self, technologies: Iterable[Technology], prefilter: bool = True) -> None:
         self.technologies: dict[str, Technology] = {t.name: t for t in technologies}
+        self._position = {name: i for i, name in enumerate(self.technologies)}
         self.prefilter = prefilter  # off only to test that the literal pre-filter changes no result
         self._index = _CandidateIndex(self.technologies.values())
 
@@ -714,7 +712,8 @@ class FingerprintMatcher:
         hits: dict[str, _Hit] = {}
         if self.prefilter:
             names = self._index.candidates(views, site)
-            techs = [t for name, t in self.technologies.items() if name in names]
+            known = [name for name in names if name in self._position]
+            techs = [self.technologies[name] for name in sorted(known, key=self._position.__getitem__)]
         else:
             techs = list(self.technologies.values())
         pending = [t for t in techs if not (t.requires or t.requires_categories)]
