@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, Evidence, StepName
 from techscaniq.errors import ScanCancelled, StepLeaseTaken
@@ -151,8 +153,8 @@ class ProgressReporter:
             )
         self._publish()
 
-    def evidence_added(self, items: Sequence[Evidence], total: int) -> None:
-        """Log newly stored evidence to the event feed and count it."""
+    def evidence_added(self, session: Session, items: Sequence[Evidence], total: int) -> None:
+        """Log newly stored evidence to the event feed and count it, in the transaction that stored it."""
         self._items = total
         if not items:
             return
@@ -163,8 +165,10 @@ class ProgressReporter:
             )
             for item in items[:EVIDENCE_EVENTS_PER_BATCH]
         ]
-        with session_scope(self.settings) as session:
-            repo.append_events(session, self.scan_id, EventKind.EVIDENCE, entries, step=self.step)
+        repo.append_events(session, self.scan_id, EventKind.EVIDENCE, entries, step=self.step)
+
+    def print_evidence(self, items: Sequence[Evidence]) -> None:
+        """Show stored items on the console (the CLI's live feed), once their transaction has committed."""
         if self._on_console:
             for item in items:
                 self._on_console(f"  + [{item.category}] {item.title}")

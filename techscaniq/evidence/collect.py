@@ -1,4 +1,4 @@
-"""Evidence collection for one scan: the crawl feeds every registered collector; each page is stored atomically."""
+"""Evidence collection for one scan: the crawl feeds every registered collector; pages are stored in batches."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import ipaddress
 import logging
 import pkgutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ CRAWL_PROGRESS_SHARE = 85
 FINISH_ORDER = ("dns_email", "tls", "security")
 # These wait on the network (DNS questions, TLS handshakes, probes) and share nothing: they run side by side.
 CONCURRENT_FINISH = frozenset(FINISH_ORDER)
+BEGIN_THREADS = 2
 REFUSAL_PREFIXES = ("ssrf_", "invalid_url")
 
 
@@ -98,6 +100,27 @@ class Collection:
             run.items = int(entry.get("items", 0))
             run.error = entry.get("error")
             run.failed = bool(entry.get("failed"))
+
+
+@contextmanager
+def _beside_the_crawl(collection: Collection, context: CollectContext) -> Iterator[None]:
+    """Run every collector's begin() on threads while the crawl runs; wait for them only when it succeeds."""
+    pool = ThreadPoolExecutor(max_workers=BEGIN_THREADS, thread_name_prefix="begin")
+    for name, run in collection.active():
+        pool.submit(contextvars.copy_context().run, _begin, name, run.collector, context)
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # a stopping crawl does not wait for early work
+        raise
+    pool.shutdown(wait=True)
+
+
+def _begin(name: str, collector: Collector, context: CollectContext) -> None:
+    try:
+        collector.begin(context)
+    except Exception:  # early work only saves time: finish() does what it could not
+        log.warning("collector %s could not start its early work", name, exc_info=True)
 
 
 def _call(name: str, run: CollectorRun, produce: Any, context: CollectContext) -> list[EvidenceDraft]:
@@ -265,7 +288,8 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
 
         reporter.update(1, phase="crawling", force=True)
         try:
-            summary = crawler.run(on_page, checkpoint=batch.checkpoint, progress=on_progress)
+            with _beside_the_crawl(collection, context):
+                summary = crawler.run(on_page, checkpoint=batch.checkpoint, progress=on_progress)
         except ScanCancelled:
             batch.flush()  # a cancelled scan keeps what it collected
             raise
@@ -296,24 +320,20 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             }
             # All of them end before anything is stored: a checkpoint must not read a state still changing.
             finished = {name: future.result() for name, future in early.items()}
+        site_level: list[EvidenceDraft] = []
         for index, (name, run) in enumerate(active):
             if name in finished:
                 drafts = finished[name]
             else:
                 reporter.checkpoint()
                 drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
-            # Stored in the fixed order whatever finished first, so the stored items are reproducible.
-            _store(settings, scan.id, drafts, collection, root_url, reporter)
+            # In the fixed order whatever finished first, so the stored items are reproducible.
+            site_level.extend(drafts)
             share = CRAWL_PROGRESS_SHARE + (99 - CRAWL_PROGRESS_SHARE) * (index + 1) / max(1, len(active))
             reporter.update(int(share), phase=f"site-level checks: {name}")
-        _store(
-            settings,
-            scan.id,
-            [_summary_item(summary, context), *_coverage_items(collection, context)],
-            collection,
-            root_url,
-            reporter,
-        )
+        # One transaction: a delivery that dies before it runs every finish() again (each is cheap and keyed).
+        site_level += [_summary_item(summary, context), *_coverage_items(collection, context)]
+        _store(settings, scan.id, site_level, collection, root_url, reporter)
         for name, run in collection.runs.items():
             if run.failed and run.error:
                 reporter.warning(
@@ -393,9 +413,9 @@ class _PageBatch:
                 self.scan_id,
                 {"root_url": self.context.root_url, "collectors": self.collection.state()},
             )
-            total = repo.count_evidence(session, self.scan_id)
+            self.reporter.evidence_added(session, stored, repo.count_evidence(session, self.scan_id))
         self.pages, self.drafts = [], []
-        self.reporter.evidence_added(stored, total)
+        self.reporter.print_evidence(stored)
 
 
 def _store(
@@ -409,8 +429,8 @@ def _store(
     with session_scope(settings) as session:
         stored = repo.add_evidence(session, scan_id, list(drafts))
         repo.save_crawl_state(session, scan_id, {"root_url": root_url, "collectors": collection.state()})
-        total = repo.count_evidence(session, scan_id)
-    reporter.evidence_added(stored, total)
+        reporter.evidence_added(session, stored, repo.count_evidence(session, scan_id))
+    reporter.print_evidence(stored)
 
 
 def _check_home(page: CrawledPage) -> None:

@@ -573,12 +573,12 @@ class Crawler:
         return self.fetcher.fetch(url, kind=ResourceKind.HTML)
 
     def _next_wake(self, pending: list[_Work]) -> float:
+        if not pending:
+            return WAIT_SLICE_SECONDS
+        # Per host, not per pending page: a round holds hundreds of pages on a handful of hosts. A host with
+        # nothing pending may wake the loop early; it then just waits again.
         now = time.monotonic()
-        waits = [
-            self._host_next_start.get(url_host(work.candidate.url), 0.0) - now
-            for work in pending
-            if self._host_next_start.get(url_host(work.candidate.url), 0.0) > now
-        ]
+        waits = [start - now for start in self._host_next_start.values() if start > now]
         return max(0.005, min([WAIT_SLICE_SECONDS, *waits]))
 
     def _crawl_delay(self, policy: RobotsPolicy | None) -> float:

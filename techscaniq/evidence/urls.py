@@ -84,6 +84,9 @@ GITHUB_RESERVED = frozenset(
 # Private suffixes too, so one customer of a hosting platform (acme.github.io) is not scoped to all of them.
 _extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+# A path of characters canonicalisation leaves alone (no percent escapes to normalise, nothing to encode).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/!$&'()*+,;=:@]*")
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 
 
 def canonical_url(url: str, base: str | None = None) -> str | None:
@@ -134,7 +137,10 @@ def _canonical_absolute(absolute: str) -> str | None:
     query = urlencode(
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     )
-    rebuilt = urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    path = parts.path or "/"
+    rebuilt = urlunsplit((scheme, netloc, path, query, ""))
+    if not query and host.isascii() and _PLAIN_PATH.fullmatch(path) and not _DOT_SEGMENT.search(path):
+        return rebuilt  # already canonical: w3lib would return it unchanged, at twenty times the cost
     canonical: str = canonicalize_url(rebuilt, keep_fragments=False)
     return canonical
 

@@ -212,3 +212,29 @@ def test_state_is_small_and_json_safe() -> None:
             list(collector.on_page(page_at(f"https://h{i}.example-co.test/"), context))
     state = json.loads(json.dumps(collector.state()))
     assert len(state["hosts"]) == 20
+
+
+def test_questions_asked_beside_the_crawl_are_not_asked_again(
+    demo: tuple[SiteServer, str], fixture_dns: LoopbackDNSServer, collected: tuple[list[EvidenceDraft], Any]
+) -> None:
+    server, bundle = demo
+    site = server.site
+    settings = Settings().with_overrides(
+        allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(fixture_dns.address,)
+    )
+    with GuardedFetcher(settings, ca_bundle=bundle) as fetcher:
+        context = make_context(fetcher, settings, site.url("www"), site.domain)
+        collector = DnsEmailCollector()
+        collector.begin(context)  # as collect_evidence runs it, on its own thread while pages arrive
+        early = len(fixture_dns.queries)
+        for label in ("www", "docs", "status", "trust"):
+            list(collector.on_page(page_at(site.url(label, "/")), context))
+        items = list(collector.finish(context))
+    asked = fixture_dns.queries[early:]
+    # finish() asks only what begin() could not know (the SPF walk, MTA-STS ...), never a question again.
+    assert (site.domain, "MX") not in asked and (f"_dmarc.{site.domain}", "TXT") not in asked
+    assert len(asked) == len(set(asked))
+    expected, _ = collected
+    assert sorted((i.type, i.dedup_key, json.dumps(i.data, sort_keys=True)) for i in items) == sorted(
+        (i.type, i.dedup_key, json.dumps(i.data, sort_keys=True)) for i in expected
+    )

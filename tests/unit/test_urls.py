@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
+from w3lib.url import canonicalize_url
 
 from techscaniq.evidence import urls
 from techscaniq.evidence.urls import (
@@ -226,3 +227,32 @@ def test_join_url_answers_as_urljoin_does(base: str) -> None:
         except ValueError:
             got = None
         assert got == expected, (base, href)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a.test/b/c",
+        "http://a.test/a/../b/./c",
+        "http://a.test/A%7eb",
+        "http://a.test/~x",
+        "http://a.test/a b",
+        "http://a.test/x;p",
+        "http://a.test/x:y@z",
+        "http://a.test/é",
+        "http://a.test/x!$&()*+,=",
+        "http://a.test//x",
+        "http://a.test/.",
+        "http://a.test/..hidden",
+        "http://a.test/x/..",
+        "http://a.test/x/./",
+        "http://a.test/%2F",
+        "http://a.test/x#frag",
+        "http://a.test/it's",
+        "http://a.test/q?b=2&a=1",
+        "https://docs.a.test/guides/set-permissions-for-payment-runs",
+    ],
+)
+def test_the_canonical_fast_path_agrees_with_w3lib(url: str) -> None:
+    # Plain paths skip w3lib; whatever the path, the answer must be w3lib's.
+    assert canonical_url(url) == canonicalize_url(url, keep_fragments=False)

@@ -107,6 +107,10 @@ class Collector(Protocol):
 
     name: str
 
+    def begin(self, context: CollectContext) -> None:
+        """Work that needs no page (DNS questions), on its own thread beside the crawl; finish() may use it."""
+        ...
+
     def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """Items from one fetched page (called as pages arrive, in crawl order)."""
         ...
@@ -128,6 +132,10 @@ class BaseCollector:
     """Convenience base: no items, no state."""
 
     name = "base"
+
+    def begin(self, context: CollectContext) -> None:
+        """Nothing to start early by default."""
+        return None
 
     def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """No page-level items by default."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,6 +97,7 @@ EMAIL_KINDS = (
 )
 
 
+@lru_cache(maxsize=16_384)  # every page repeats the footer's profile links
 def social_profile(url: str) -> tuple[str, str, str] | None:
     """(platform key, platform name, normalised profile URL) when url is a company profile on a social site."""
     parts = urlsplit(url)

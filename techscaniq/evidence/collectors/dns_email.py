@@ -6,8 +6,10 @@ Queries go only to the configured resolver; the MTA-STS policy file is the one H
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +51,7 @@ from techscaniq.evidence.urls import registrable_domain
 
 NAME = "dns_email"
 DNS_TIMEOUT_SECONDS = 3.0
+PREFETCH_THREADS = 8
 MAX_CONSECUTIVE_TIMEOUTS = 2  # after this many, the resolver is taken as gone and later questions are skipped
 MAX_HOSTS = 20
 PROBED_SUBDOMAINS = ("www", "status", "docs", "trust", "api", "app")
@@ -106,6 +109,7 @@ class DnsClient:
         self.max_consecutive_timeouts = max_consecutive_timeouts
         self._consecutive_timeouts = 0
         self._cache: dict[tuple[str, str, bool], DnsAnswer] = {}
+        self._count_lock = threading.Lock()
         self.questions = 0
 
     @property
@@ -121,6 +125,26 @@ class DnsClient:
             self._cache[key] = self._ask(name, rtype, dnssec)
         return self._cache[key]
 
+    def prefetch(self, questions: Iterable[tuple[str, str]]) -> None:
+        """Ask many questions side by side; the steps that follow then read the answers from the cache."""
+        wanted = [
+            (name, rtype)
+            for name, rtype in dict.fromkeys((name.lower().rstrip("."), rtype) for name, rtype in questions)
+            if (name, rtype, False) not in self._cache
+        ]
+        if not wanted:
+            return
+        # One question first: a resolver that does not answer it is not sent a burst of others.
+        first, *wanted = wanted
+        if self.query(*first).status is LookupStatus.TIMEOUT or not wanted:
+            return
+        with ThreadPoolExecutor(
+            max_workers=min(PREFETCH_THREADS, len(wanted)), thread_name_prefix="dns"
+        ) as pool:
+            answers = list(pool.map(lambda q: self._ask(q[0], q[1], False), wanted))
+        for (name, rtype), answer in zip(wanted, answers, strict=True):
+            self._cache[(name, rtype, False)] = answer
+
     def txt(self, name: str) -> TxtLookup:
         """TXT records at a name, in the shape the SPF walk takes."""
         answer = self.query(name, "TXT")
@@ -130,7 +154,8 @@ class DnsClient:
         if self.gave_up:
             return DnsAnswer(name, rtype, LookupStatus.SKIPPED, error="the resolver stopped answering")
         resolver = self._dnssec_resolver if dnssec else self._resolver
-        self.questions += 1
+        with self._count_lock:
+            self.questions += 1
         try:
             answer = resolver.resolve(
                 dns.name.from_text(name),
@@ -143,7 +168,8 @@ class DnsClient:
             self._consecutive_timeouts = 0
             return DnsAnswer(name, rtype, LookupStatus.NXDOMAIN)
         except dns.exception.Timeout as exc:
-            self._consecutive_timeouts += 1
+            with self._count_lock:  # prefetch asks from several threads
+                self._consecutive_timeouts += 1
             return DnsAnswer(name, rtype, LookupStatus.TIMEOUT, error=str(exc)[:300])
         except (dns.exception.DNSException, ValueError, OSError) as exc:
             return DnsAnswer(name, rtype, LookupStatus.ERROR, error=f"{type(exc).__name__}: {exc}"[:300])
@@ -192,6 +218,16 @@ class DnsEmailCollector(BaseCollector):
         self.dns_timeout_seconds = dns_timeout_seconds
         self.dkim_selectors = dkim_selectors
         self._hosts: list[str] = []
+        self._client: DnsClient | None = None
+
+    def begin(self, context: CollectContext) -> None:
+        """Ask the questions that need no crawled page while the crawl runs."""
+        client = DnsClient(context.settings.dns_servers, self.dns_timeout_seconds)
+        apex = context.registrable_domain.lower().rstrip(".")
+        client.prefetch(
+            _questions_for(apex, [f"{label}.{apex}" for label in PROBED_SUBDOMAINS], self.dkim_selectors)
+        )
+        self._client = client
 
     def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """Remember each crawled host for the A/AAAA/CNAME questions."""
@@ -210,8 +246,19 @@ class DnsEmailCollector(BaseCollector):
 
     def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
         """Ask every question of evidence-catalog.md §6 and turn the answers into items."""
-        run = _Run(self, context, DnsClient(context.settings.dns_servers, self.dns_timeout_seconds))
-        return run.collect()
+        client = self._client or DnsClient(context.settings.dns_servers, self.dns_timeout_seconds)
+        self._client = None  # answers are not kept past one finish
+        return _Run(self, context, client).collect()
+
+
+def _questions_for(apex: str, hosts: Iterable[str], dkim_selectors: Iterable[str]) -> list[tuple[str, str]]:
+    """The questions every run asks: the apex's records, each host's addresses, DKIM selectors and DMARC."""
+    return [
+        *((apex, rtype) for rtype in APEX_TYPES),
+        *((name, rtype) for name in hosts for rtype in ("A", "AAAA")),
+        *((f"{selector}._domainkey.{apex}", "TXT") for selector in dkim_selectors),
+        (f"_dmarc.{apex}", "TXT"),
+    ]
 
 
 @dataclass
@@ -275,6 +322,8 @@ class _Run:
             self.dnssec,
             self.saas_verification,
         )
+        # The questions every run asks are asked at once: one after another they were most of its time.
+        self.client.prefetch(_questions_for(self.apex, self.host_names(), self.collector.dkim_selectors))
         for step in steps:
             self.context.checkpoint()
             step()

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 import regex
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
@@ -506,7 +506,7 @@ class _CandidateIndex:
             literal_sets = [p.literals for signal in PAGE_PLAIN for p in tech.plain.get(signal, ())]
             literal_sets += [rule.literals for rule in tech.dom]
             for literals in literal_sets:
-                if literals is None:
+                if literals is None or "" in literals:
                     self.always.add(tech.name)
                 else:
                     for literal in literals:
@@ -519,12 +519,14 @@ class _CandidateIndex:
                         self.keyed[signal].setdefault(key, []).append((pattern.literals, tech.name))
             if tech.keyed.get(Signal.DNS) or any(tech.plain.get(s) for s in SITE_PLAIN):
                 self.site.add(tech.name)
-        self.automaton = ahocorasick.Automaton()
-        for literal, names in by_literal.items():
-            self.automaton.add_word(literal, frozenset(names))
+        self._names_by_literal = [frozenset(names) for names in by_literal.values()]
         self.searchable = len(by_literal) > 0
-        if self.searchable:
-            self.automaton.make_automaton()
+        # A DFA: about three times faster than an NFA walk over a 10 KB page, for a little more memory.
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            list(by_literal) or [" "],
+            matchkind=ahocorasick_rs.MatchKind.Standard,
+            implementation=ahocorasick_rs.Implementation.DFA,
+        )
 
     def candidates(self, pages: Sequence[_Page], site: SiteSignals | None) -> set[str]:
         """Names of the technologies worth matching against these pages and site signals."""
@@ -534,8 +536,12 @@ class _CandidateIndex:
         for page in pages:
             if self.searchable:
                 haystack = "\n".join((page.html_lower, page.script_srcs.joined, page.url_texts.joined))
-                for found in {found for _, found in self.automaton.iter(haystack)}:
-                    names |= found
+                found = {
+                    index
+                    for index, _, _ in self.automaton.find_matches_as_indexes(haystack, overlapping=True)
+                }
+                for index in found:
+                    names |= self._names_by_literal[index]
             sources: dict[Signal, Mapping[str, Any]] = {
                 Signal.HEADERS: page.headers,
                 Signal.COOKIES: page.cookies,
