@@ -108,6 +108,7 @@ class Settings:
     crawl_max_pages: int = 200
     crawl_max_seconds: int = 1800
     crawl_lift_politeness: bool = False
+    main_text_pages_per_class: int = 20
     force_https: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -163,6 +164,7 @@ class Settings:
             crawl_max_pages=_int(env, "TECHSCANIQ_CRAWL_MAX_PAGES", 200),
             crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
             crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
+            main_text_pages_per_class=_int(env, "TECHSCANIQ_MAIN_TEXT_PAGES_PER_CLASS", 20),
             force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
         )
         settings.check()

@@ -125,7 +125,8 @@ class ProgressReporter:
             self._items = items
         if pages is not None:
             self._pages = max(self._pages, pages)
-        phase_changed = phase is not None and phase != self._phase
+        # A new stage ("crawling" to "site-level checks") is written at once; its sub-steps are throttled.
+        phase_changed = phase is not None and _stage(phase) != _stage(self._phase)
         if phase is not None:
             self._phase = phase
         now = time.monotonic()
@@ -191,3 +192,8 @@ class ProgressReporter:
             self._on_task_state(state)
         if self._on_console:
             self._on_console(f"[{self.step}] {self._progress:3d}% {self._phase} ({self._items} items)")
+
+
+def _stage(phase: str | None) -> str:
+    """The stage a phase belongs to: "site-level checks: tls" is in "site-level checks"."""
+    return (phase or "").split(":", 1)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from techscaniq.evidence.collectors.base import PageClass
@@ -141,6 +142,7 @@ def _match(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _host_class(host: str) -> str | None:
     for suffixes, page_class in HOSTED_CLASSES:
         if host_under(host, suffixes):

@@ -17,7 +17,14 @@ from techscaniq.config import Settings
 from techscaniq.demo.site import Site, build_site
 from techscaniq.domain import EvidenceDraft, EvidenceType, Scan
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage
-from techscaniq.evidence.collectors.pages import PagesCollector, block_texts, main_text, parsed, sentences
+from techscaniq.evidence.collectors.pages import (
+    EVIDENCE_BEARING_CLASSES,
+    PagesCollector,
+    block_texts,
+    main_text,
+    parsed,
+    sentences,
+)
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 from tests.support.collectors import make_scan
 
@@ -230,6 +237,26 @@ def test_state_restore_gives_the_same_items(site: Site, offline_fetcher: Guarded
     whole = run(PagesCollector(), pages, context)
     resumed = run_resumed(PagesCollector, pages, len(pages) // 2, context)
     assert by_key(resumed) == by_key(whole)
+
+
+def test_main_text_is_extracted_for_the_first_pages_of_each_class(
+    site: Site, offline_fetcher: GuardedFetcher
+) -> None:
+    pages = site_pages(site)
+    context = make_context(site, offline_fetcher)
+    context.settings = context.settings.with_overrides(main_text_pages_per_class=1)
+    items = of_type(run(PagesCollector(), pages, context), EvidenceType.PAGE)
+    with_text: dict[str, list[str]] = {}
+    for item in items:
+        if "main_text_sha256" in item.data:
+            with_text.setdefault(item.data["page_class"], []).append(item.dedup_key)
+    evidence_bearing = {page.page_class for page in pages if page.page_class in EVIDENCE_BEARING_CLASSES}
+    assert set(with_text) == evidence_bearing and all(len(urls) == 1 for urls in with_text.values())
+    first_docs = next(page.url for page in pages if page.page_class == "docs")
+    assert with_text["docs"] == [first_docs]  # the first in crawl order
+    # A resumed crawl counts the pages it extracted before the crash.
+    resumed = of_type(run_resumed(PagesCollector, pages, len(pages) // 2, context), EvidenceType.PAGE)
+    assert sum("main_text_sha256" in item.data for item in resumed) == len(evidence_bearing)
 
 
 def _page_with(site: Site, html: str, page_class: str = "security") -> CrawledPage:

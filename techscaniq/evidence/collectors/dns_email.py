@@ -252,12 +252,12 @@ class DnsEmailCollector(BaseCollector):
 
 
 def _questions_for(apex: str, hosts: Iterable[str], dkim_selectors: Iterable[str]) -> list[tuple[str, str]]:
-    """The questions every run asks: the apex's records, each host's addresses, DKIM selectors and DMARC."""
+    """The questions every run asks: the apex's records, each host's addresses and the mail policy records."""
     return [
-        *((apex, rtype) for rtype in APEX_TYPES),
+        *((apex, rtype) for rtype in (*APEX_TYPES, "DS")),
         *((name, rtype) for name in hosts for rtype in ("A", "AAAA")),
         *((f"{selector}._domainkey.{apex}", "TXT") for selector in dkim_selectors),
-        (f"_dmarc.{apex}", "TXT"),
+        *((f"{label}.{apex}", "TXT") for label in ("_dmarc", "_mta-sts", "_smtp._tls", "default._bimi")),
     ]
 
 

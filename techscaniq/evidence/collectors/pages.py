@@ -247,6 +247,17 @@ def main_text(page: CrawledPage, tree: LexborHTMLParser) -> str | None:
     return None
 
 
+def _main_text_facts(page: CrawledPage, tree: LexborHTMLParser) -> dict[str, Any]:
+    text = main_text(page, tree)
+    if not text:
+        return {}
+    return {
+        "main_text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "main_text_words": len(text.split()),
+        "main_text_excerpt": clean_text(text)[:MAIN_TEXT_EXCERPT_CHARS],
+    }
+
+
 @lru_cache(maxsize=1)
 def _main_text_options() -> Any:
     """trafilatura's options, built once (building them per page reads its configuration each time)."""
@@ -271,6 +282,7 @@ class PagesCollector(BaseCollector):
         self._hreflang: dict[str, str] = {}
         self._langs: dict[str, int] = {}
         self._source: str | None = None
+        self._main_texts: dict[str, int] = {}  # per page class, pages whose main text was extracted
 
     def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """A page item (and a fetch_failure when the fetch failed or answered 4xx/5xx)."""
@@ -294,6 +306,8 @@ class PagesCollector(BaseCollector):
         tree = parsed(page)
         if tree is not None:
             data.update(self._html_facts(page, tree))
+            if self._wants_main_text(page, context):
+                data.update(_main_text_facts(page, tree))
         title = data.get("title") or page.url
         words = data.get("word_count")
         summary = f"{page.url} answered {page.status} ({page.page_class} page"
@@ -334,14 +348,18 @@ class PagesCollector(BaseCollector):
             "word_count": visible_word_count(tree),
             "outlinks": len({url for url, _ in page_links(tree, page.url)}),
         }
-        if page.page_class in EVIDENCE_BEARING_CLASSES:
-            text = main_text(page, tree)
-            if text:
-                facts["main_text_sha256"] = hashlib.sha256(text.encode()).hexdigest()
-                facts["main_text_words"] = len(text.split())
-                facts["main_text_excerpt"] = clean_text(text)[:MAIN_TEXT_EXCERPT_CHARS]
         self._remember_locales(page, lang, hreflang)
         return facts
+
+    def _wants_main_text(self, page: CrawledPage, context: CollectContext) -> bool:
+        """Evidence-bearing pages, the first N of each class in crawl (priority) order."""
+        if page.page_class not in EVIDENCE_BEARING_CLASSES:
+            return False
+        done = self._main_texts.get(page.page_class, 0)
+        if done >= context.settings.main_text_pages_per_class:
+            return False  # the 120th guide's excerpt tells an analyst nothing the first 20 did not
+        self._main_texts[page.page_class] = done + 1
+        return True
 
     def _remember_locales(self, page: CrawledPage, lang: str, hreflang: Mapping[str, str]) -> None:
         if lang and (lang in self._langs or len(self._langs) < MAX_LOCALES):
@@ -402,11 +420,17 @@ class PagesCollector(BaseCollector):
         ]
 
     def state(self) -> dict[str, Any]:
-        """The hreflang alternates and page-language counts seen so far."""
-        return {"hreflang": dict(self._hreflang), "langs": dict(self._langs), "source": self._source}
+        """The hreflang alternates, page-language counts and main texts per class seen so far."""
+        return {
+            "hreflang": dict(self._hreflang),
+            "langs": dict(self._langs),
+            "source": self._source,
+            "main_texts": dict(self._main_texts),
+        }
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Load the checkpointed locale facts."""
         self._hreflang = dict(state.get("hreflang") or {})
         self._langs = {str(k): int(v) for k, v in (state.get("langs") or {}).items()}
         self._source = state.get("source")
+        self._main_texts = {str(k): int(v) for k, v in (state.get("main_texts") or {}).items()}
