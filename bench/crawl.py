@@ -194,9 +194,10 @@ def main() -> None:
         ],
         rows,
         notes="Ours: the evidence step as a worker runs it (crawl, every collector, SQLite storage of every item), "
-        "politeness lifted for loopback (16 in flight, no Crawl-delay). Seconds are each crawler's own crawl time in "
-        "its process (interpreter start-up excluded for both; ours after the warm-up an evidence worker does once "
-        "when it starts); the run with the median pages/s of "
+        "politeness lifted for loopback (16 in flight, no Crawl-delay). Seconds and CPU are each crawler's own "
+        "crawl in its process: ours after the warm-up an evidence worker does once when it starts, Scrapy's from "
+        "its spider opening to its closing (its loading of middlewares and extensions left out); the run with the "
+        "median pages/s of "
         f"{REPEATS} interleaved runs is shown. Ours stops where Scrapy does not: it samples the newest blog posts "
         "instead of fetching every one. Full analysis extracts the main text (trafilatura) of the first "
         "20 pages of each evidence-bearing class, as a scan does by default "

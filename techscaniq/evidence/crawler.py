@@ -184,7 +184,17 @@ class _Candidate:
 class _Work:
     candidate: _Candidate
     anchors: tuple[str, ...]
-    future: Future[FetchResult | None] | None = None
+    future: Future[_Fetched | None] | None = None
+
+
+@dataclass
+class _Fetched:
+    """A fetch and, for an HTML answer, its text and parsed tree."""
+
+    result: FetchResult
+    html: str = ""
+    tree: LexborHTMLParser | None = None
+    binary: bool = False
 
 
 @dataclass
@@ -536,10 +546,10 @@ class Crawler:
             for work in [w for w in in_flight if w.future in done]:
                 in_flight.remove(work)
                 self._host_in_flight[url_host(work.candidate.url)] -= 1
-                result = work.future.result() if work.future is not None else None
-                if result is None:
+                fetched = work.future.result() if work.future is not None else None
+                if fetched is None:
                     continue
-                self._hand_over(work, result, on_page)
+                self._hand_over(work, fetched, on_page)
                 checkpoint()
                 self._last_checkpoint = time.monotonic()
                 self._report(progress)
@@ -566,11 +576,19 @@ class Crawler:
             work.future = executor.submit(contextvars.copy_context().run, self._fetch, work.candidate.url)
             in_flight.append(work)
 
-    def _fetch(self, url: str) -> FetchResult | None:
+    def _fetch(self, url: str) -> _Fetched | None:
         """Runs on a pool thread; fetches nothing once the crawl is stopping."""
         if self._stop.is_set():
             return None
-        return self.fetcher.fetch(url, kind=ResourceKind.HTML)
+        fetched = _Fetched(self.fetcher.fetch(url, kind=ResourceKind.HTML))
+        result = fetched.result
+        if result.ok and (result.content_type or "") in HTML_TYPES and result.body:
+            fetched.binary = looks_binary(result.body)
+            if not fetched.binary:
+                fetched.html = result.text
+                # lexbor parses without holding the GIL: here it runs beside the page analysis.
+                fetched.tree = LexborHTMLParser(fetched.html)
+        return fetched
 
     def _next_wake(self, pending: list[_Work]) -> float:
         if not pending:
@@ -592,20 +610,21 @@ class Crawler:
             time.sleep(delay)
 
     def _hand_over(
-        self, work: _Work, result: FetchResult, on_page: Callable[[CrawledPage, list[str]], None]
+        self, work: _Work, fetched: _Fetched, on_page: Callable[[CrawledPage, list[str]], None]
     ) -> None:
         """Build the CrawledPage, call on_page, then count the page and queue its links."""
-        candidate = work.candidate
+        candidate, result, html, tree, binary = (
+            work.candidate,
+            fetched.result,
+            fetched.html,
+            fetched.tree,
+            fetched.binary,
+        )
         final = canonical_url(result.final_url) or candidate.url
-        html, title, tree = "", None, None
+        title: str | None = None
         links: list[tuple[str, str]] = []
-        binary = False
-        if result.ok and (result.content_type or "") in HTML_TYPES and result.body:
-            binary = looks_binary(result.body)
-            if not binary:
-                html = result.text
-                tree = LexborHTMLParser(html)
-                title, links = extract_links(html, final, tree)
+        if tree is not None:
+            title, links = extract_links(html, final, tree)
         page_class = classify(final, title, work.anchors)
         if page_class == PageClass.OTHER and final != candidate.url:
             page_class = classify(candidate.url, title, work.anchors)

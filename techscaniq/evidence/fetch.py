@@ -64,7 +64,9 @@ PROBE_RETRIES = 1
 MAX_RETRY_AFTER_SECONDS = 60.0
 CIRCUIT_FAILURE_THRESHOLD = 5
 READ_CHUNK_BYTES = 64 * KIB
-POOL_MAXSIZE = 4
+# Idle connections kept per host: as many as a crawl with politeness lifted has in flight, so none is
+# dropped and reopened (a polite crawl uses two; the pool only keeps what was opened).
+POOL_MAXSIZE = 16
 CALLBACK_DEADLINE_SECONDS = 15.0
 CALLBACK_RESPONSE_MAX_BYTES = 16 * KIB
 

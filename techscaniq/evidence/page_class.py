@@ -132,6 +132,7 @@ def _words(text: str) -> str:
     return " " + " ".join(w for w in _SPLIT.split(text.lower()) if w) + " "
 
 
+@lru_cache(maxsize=16_384)  # path segments and anchor texts repeat across a site
 def _match(text: str) -> str | None:
     words = _words(text)
     if words.strip() == "":

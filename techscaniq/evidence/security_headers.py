@@ -7,9 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from urllib.parse import SplitResult, urljoin, urlsplit
+from functools import lru_cache
+from urllib.parse import SplitResult, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
+
+from techscaniq.evidence.urls import join_url
 
 Headers = Sequence[tuple[str, str]]
 
@@ -46,7 +49,7 @@ def split_url(url: str) -> SplitResult | None:
 def resolve_url(base: str, reference: str) -> str | None:
     """`reference` resolved against `base`, or None when either cannot be split."""
     try:
-        return urljoin(base, reference)
+        return join_url(base, reference)
     except ValueError:
         return None
 
@@ -668,6 +671,7 @@ class SriSummary:
         return not self.scripts_without_integrity and not self.stylesheets_without_integrity
 
 
+@lru_cache(maxsize=16_384)  # a site's pages load the same scripts and stylesheets
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """The (scheme, host, port) origin of `url`, with the scheme's default port made explicit."""
     parts = split_url(url)

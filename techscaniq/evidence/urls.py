@@ -150,6 +150,7 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
 
 
+@lru_cache(maxsize=16_384)
 def url_host(url: str) -> str:
     """The lower-case host of a URL without port or trailing dot ("" when there is none)."""
     try:
@@ -182,6 +183,7 @@ def in_scope(url: str, root_domain: str) -> bool:
     return bool(host) and registrable_domain(host) == root_domain.lower()
 
 
+@lru_cache(maxsize=16_384)
 def is_offsite_evidence_url(url: str) -> bool:
     """True for off-site pages worth following from a company page: status, trust, docs, ATS, GitHub org."""
     host = url_host(url)

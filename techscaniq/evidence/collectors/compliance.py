@@ -251,6 +251,11 @@ def policy_kind(page: CrawledPage) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # every page loads the same scripts
+def _consent_platforms_of(script_src: str) -> frozenset[str]:
+    return frozenset(key for key, _, markers in CONSENT_PLATFORMS if any(m in script_src for m in markers))
+
+
 @register("compliance")
 class ComplianceCollector(BaseCollector):
     """Compliance claims, policies, subprocessors, consent, trust centre, status page, disclosure, SLA."""
@@ -462,8 +467,8 @@ class ComplianceCollector(BaseCollector):
         sources = [attr(node, "src").lower() for node in tree.css("script[src]")]
         inline = " ".join(node.text()[:2000].lower() for node in tree.css("script:not([src])"))
         items: list[EvidenceDraft] = []
-        for key, name, markers in CONSENT_PLATFORMS:
-            hit = next((src for src in sources if any(m in src for m in markers)), None)
+        for key, name, _ in CONSENT_PLATFORMS:
+            hit = next((src for src in sources if key in _consent_platforms_of(src)), None)
             if hit is None and key == "onetrust" and "optanonwrapper" in inline:
                 hit = "OptanonWrapper()"
             if hit is None:

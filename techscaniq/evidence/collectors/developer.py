@@ -10,6 +10,7 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -268,6 +269,35 @@ def docs_platform(tree: LexborHTMLParser, host: str) -> str | None:
     return None
 
 
+SdkLink = tuple[str, str, str, str | None, str]
+
+
+@lru_cache(maxsize=16_384)  # navigation and footer links repeat on every page
+def sdk_links(url: str) -> tuple[SdkLink, ...]:
+    """(key, registry, package, language, via) for each package registry entry or SDK repository url names."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    out: list[SdkLink] = []
+    for registry, language, host_pattern, path_pattern in REGISTRIES:
+        match = host_pattern.match(host) and path_pattern.match(parts.path)
+        if match:
+            package = match.group(1)
+            out.append((f"{registry}:{package}".lower(), registry, package, language, "link"))
+    if host == "github.com":
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) == 2 and re.search(r"(?:^|[-_])sdk(?:$|[-_])", segments[1], re.IGNORECASE):
+            words = re.split(r"[-_]", segments[1].lower())
+            repo_language = next((SDK_REPO_LANGUAGES[w] for w in words if w in SDK_REPO_LANGUAGES), None)
+            repository = f"{segments[0]}/{segments[1]}"
+            out.append((f"github:{repository}".lower(), "GitHub", repository, repo_language, "repository"))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _marketplaces_of(host: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern in MARKETPLACES if pattern.search(host))
+
+
 @register("developer")
 class DeveloperCollector(BaseCollector):
     """API docs, OpenAPI, SDKs, code repositories, webhooks, changelog, integrations and pricing."""
@@ -379,33 +409,14 @@ class DeveloperCollector(BaseCollector):
     ) -> list[EvidenceDraft]:
         found: dict[str, dict[str, Any]] = {}
         for url, _ in links:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-            for registry, language, host_pattern, path_pattern in REGISTRIES:
-                match = host_pattern.match(host) and path_pattern.match(parts.path)
-                if match:
-                    package = match.group(1)
-                    found[f"{registry}:{package}".lower()] = {
-                        "registry": registry,
-                        "package": package,
-                        "language": language,
-                        "url": url,
-                        "via": "link",
-                    }
-            if host == "github.com":
-                segments = [s for s in parts.path.split("/") if s]
-                if len(segments) == 2 and re.search(r"(?:^|[-_])sdk(?:$|[-_])", segments[1], re.IGNORECASE):
-                    words = re.split(r"[-_]", segments[1].lower())
-                    repo_language = next(
-                        (SDK_REPO_LANGUAGES[w] for w in words if w in SDK_REPO_LANGUAGES), None
-                    )
-                    found[f"github:{segments[0]}/{segments[1]}".lower()] = {
-                        "registry": "GitHub",
-                        "package": f"{segments[0]}/{segments[1]}",
-                        "language": repo_language,
-                        "url": url,
-                        "via": "repository",
-                    }
+            for key, registry, package, language, via in sdk_links(url):
+                found[key] = {
+                    "registry": registry,
+                    "package": package,
+                    "language": language,
+                    "url": url,
+                    "via": via,
+                }
         title_node = tree.css_first("title")
         title = node_text(title_node) if title_node is not None else ""
         if re.search(r"\bsdks?\b|client librar", url_path(page.url) + " " + title, re.IGNORECASE):
@@ -584,11 +595,9 @@ class DeveloperCollector(BaseCollector):
 
     def _note_marketplaces(self, page: CrawledPage, links: Sequence[tuple[str, str]]) -> None:
         for url, _ in links:
-            host = url_host(url)
-            for name, pattern in MARKETPLACES:
-                if pattern.search(host):
-                    listed = self._integrations.setdefault("marketplaces", {})
-                    listed.setdefault(name, url)
+            for name in _marketplaces_of(url_host(url)):
+                listed = self._integrations.setdefault("marketplaces", {})
+                listed.setdefault(name, url)
 
     def _pricing(
         self, page: CrawledPage, tree: LexborHTMLParser, context: CollectContext
