@@ -329,7 +329,11 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             if name in finished:
                 drafts = finished[name]
             else:
-                reporter.checkpoint()
+                try:
+                    reporter.checkpoint()
+                except ScanCancelled:
+                    _store(settings, scan.id, site_level, collection, root_url, reporter)  # keep what is done
+                    raise
                 drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
             # In the fixed order whatever finished first, so the stored items are reproducible.
             site_level.extend(drafts)

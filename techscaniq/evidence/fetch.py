@@ -269,6 +269,7 @@ class _Watch:
         with self._lock:
             if self._state == "waiting":
                 self._state = "cancelled"
+                self._cut = _nothing  # the heap may hold the watch a while: let the connection go now
             return self._state == "cancelled"
 
     @property
@@ -283,6 +284,10 @@ class _Watch:
                 return
             self._state = "fired"
         self._cut()
+
+
+def _nothing() -> None:
+    return None
 
 
 class _HeaderWatchdog:

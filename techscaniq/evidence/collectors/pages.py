@@ -282,7 +282,7 @@ class PagesCollector(BaseCollector):
         self._hreflang: dict[str, str] = {}
         self._langs: dict[str, int] = {}
         self._source: str | None = None
-        self._main_texts: dict[str, int] = {}  # per page class, pages whose main text was extracted
+        self._main_texts: dict[str, int] = {}  # per page class, pages whose main text was asked for
 
     def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """A page item (and a fetch_failure when the fetch failed or answered 4xx/5xx)."""
