@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -58,17 +59,23 @@ def demo(
         yield server, str(bundle)
 
 
-@pytest.fixture(scope="module")
-def collected(
-    demo: tuple[SiteServer, str], fixture_dns: LoopbackDNSServer
-) -> tuple[list[EvidenceDraft], CollectContext]:
+@contextlib.contextmanager
+def demo_context(demo: tuple[SiteServer, str], fixture_dns: LoopbackDNSServer) -> Iterator[CollectContext]:
+    """A collect context for the demo company, its fetcher trusting the demo's certificates."""
     server, bundle = demo
-    site = server.site
     settings = Settings().with_overrides(
         allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(fixture_dns.address,)
     )
     with GuardedFetcher(settings, ca_bundle=bundle) as fetcher:
-        context = make_context(fetcher, settings, site.url("www"), site.domain)
+        yield make_context(fetcher, settings, server.site.url("www"), server.site.domain)
+
+
+@pytest.fixture(scope="module")
+def collected(
+    demo: tuple[SiteServer, str], fixture_dns: LoopbackDNSServer
+) -> tuple[list[EvidenceDraft], CollectContext]:
+    site = demo[0].site
+    with demo_context(demo, fixture_dns) as context:
         collector = DnsEmailCollector()
         for label in ("www", "docs", "status", "trust"):
             list(collector.on_page(page_at(site.url(label, "/")), context))
@@ -217,13 +224,8 @@ def test_state_is_small_and_json_safe() -> None:
 def test_questions_asked_beside_the_crawl_are_not_asked_again(
     demo: tuple[SiteServer, str], fixture_dns: LoopbackDNSServer, collected: tuple[list[EvidenceDraft], Any]
 ) -> None:
-    server, bundle = demo
-    site = server.site
-    settings = Settings().with_overrides(
-        allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(fixture_dns.address,)
-    )
-    with GuardedFetcher(settings, ca_bundle=bundle) as fetcher:
-        context = make_context(fetcher, settings, site.url("www"), site.domain)
+    site = demo[0].site
+    with demo_context(demo, fixture_dns) as context:
         collector = DnsEmailCollector()
         collector.begin(context)  # as collect_evidence runs it, on its own thread while pages arrive
         early = len(fixture_dns.queries)
