@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from techscaniq.domain import Citation, Evidence, Scan
+from techscaniq.report.model import SCHEMA_VERSION, Report
 from techscaniq.report.rules import (
     COST_BANDS,
     SEVERITY_RANK,
@@ -33,7 +35,7 @@ from techscaniq.report.scoring import (
 )
 from techscaniq.theses import CATEGORIES, Category, ResolvedThesis, get_thesis
 
-SCHEMA = "techscaniq.report/1"
+SCHEMA = SCHEMA_VERSION
 METHOD_VERSION = "1.0"
 FACTS_PER_TYPE = 10
 TOP_ITEMS = 3
@@ -135,12 +137,17 @@ class Narrative:
 
 @dataclass(frozen=True)
 class BuiltReport:
-    """The canonical JSON and its citation rows (one row per cited evidence id of each numbered claim)."""
+    """The typed report and its citation rows (one row per cited evidence id of each numbered claim)."""
 
-    content: dict[str, Any]
+    report: Report
     citations: list[Citation]
     score: int | None
     grade: str | None
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """The canonical JSON, as stored and served."""
+        return self.report.to_json()
 
 
 @dataclass
@@ -259,6 +266,7 @@ class _Builder:
         self.by_type: dict[str, list[Evidence]] = {}
         for item in self.evidence:
             self.by_type.setdefault(item.type, []).append(item)
+        self.by_id = {item.id: item for item in self.evidence}
         self.thesis = thesis
         self.writer = dict(writer)
         self.narrative = narrative or Narrative()
@@ -278,6 +286,7 @@ class _Builder:
                 f"findings.{area}",
                 finding.observation,
                 finding.evidence_ids,
+                id=self._finding_id(finding),
                 rule=finding.rule.id,
                 rule_name=finding.rule.name,
                 impact=str(finding.impact),
@@ -285,6 +294,13 @@ class _Builder:
                 points=finding.points,
             )
         return dict(self.finding_statements[key])
+
+    def _finding_id(self, finding: Finding) -> str:
+        """The rule id; a rule that makes one finding per item adds a digest of the items' dedup keys."""
+        if not finding.rule.per_item:
+            return finding.rule.id
+        keys = sorted(f"{self.by_id[i].type}:{self.by_id[i].dedup_key}" for i in finding.evidence_ids)
+        return f"{finding.rule.id}:{hashlib.sha256(chr(10).join(keys).encode()).hexdigest()[:10]}"
 
     def _facts(self, section: str, types: Sequence[str]) -> list[dict[str, Any]]:
         out = []
@@ -870,7 +886,9 @@ class _Builder:
         }
         citations = self.book.finish(content)
         total = self.card.total
-        return BuiltReport(content=content, citations=citations, score=total.score, grade=total.grade)
+        return BuiltReport(
+            report=Report.model_validate(content), citations=citations, score=total.score, grade=total.grade
+        )
 
 
 def _first(value: Any) -> Any:
