@@ -16,6 +16,7 @@ from techscaniq.report.rules import Impact, Level, Severity
 from techscaniq.report.scoring import Recommendation
 
 SCHEMA_VERSION: Final = "techscaniq.report/1"
+Roi = Literal["High", "Medium", "Low"]
 
 
 class Node(BaseModel):
@@ -337,7 +338,7 @@ class Initiative(Node):
     name: str
     expected_impact: str
     cost: str
-    roi: Literal["High", "Medium", "Low"]
+    roi: Roi
     owner: str
     criterion: str | None
     category: str

@@ -111,6 +111,63 @@ def test_stored_reports_of_the_first_shape_still_load_and_serve_unchanged() -> N
         assert all("id" not in f for f in _finding_statements(content))
 
 
+def _stored_inputs() -> dict[str, Any]:
+    """The reports of stored_v1.json built again by today's builder, from the same inputs."""
+    evidence = sample_evidence(40)
+    broken = [
+        replace(e, data={**e.data, "verified": False, "verify_failure": "certificate has expired"})
+        if e.type == "tls_certificate"
+        else e
+        for e in evidence
+    ]
+    tech = [e.id for e in evidence if e.type == "technology"][:2]
+    narrative = Narrative(
+        summary=(NarrativeStatement("The stack is modern.", tuple(tech)),),
+        areas={"technology-modernity": (NarrativeStatement("Uses a CDN.", tuple(tech[:1])),)},
+        next_steps=("Ask for the SBOM.",),
+    )
+    llm = build_report(
+        sample_scan("buy-and-build"),
+        evidence,
+        writer={"kind": "llm", "provider": "anthropic", "model": "claude-x"},
+        narrative=narrative,
+    )
+    llm.report.metadata.llm = {
+        "provider": "anthropic",
+        "model": "claude-x",
+        "attempts": [{"outcome": "ok"}],
+        "fallback": False,
+    }
+    fallback = build_report(
+        sample_scan(),
+        evidence[:15],
+        writer={"kind": "deterministic", "fallback_from": "openai", "fallback_reason": "timeout"},
+    )
+    fallback.report.metadata.llm = {"provider": "openai", "fallback": True}
+    return {
+        "conditions": build_report(sample_scan(), broken).content,
+        "llm": llm.content,
+        "fallback-insufficient": fallback.content,
+        "empty": build_report(sample_scan(), []).content,
+    }
+
+
+def _without_finding_ids(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _without_finding_ids(v) for k, v in node.items() if not (k == "id" and "rule_name" in node)
+        }
+    if isinstance(node, list):
+        return [_without_finding_ids(v) for v in node]
+    return node
+
+
+def test_todays_builder_writes_the_stored_json_plus_finding_ids_only() -> None:
+    stored = json.loads(STORED.read_text(encoding="utf-8"))
+    for name, content in _stored_inputs().items():
+        assert json.dumps(_without_finding_ids(content)) == json.dumps(stored[name]), name
+
+
 def test_a_key_the_model_does_not_know_is_refused() -> None:
     content = json.loads(STORED.read_text(encoding="utf-8"))["empty"]
     content["scores"]["total"]["surprise"] = 1
