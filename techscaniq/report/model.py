@@ -26,6 +26,8 @@ class Node(BaseModel):
 
     # Keys the JSON leaves out (rather than writing null) when they have no value.
     omit_when_none: ClassVar[frozenset[str]] = frozenset()
+    # Keys added after reports were first stored: a stored report without them is served without them.
+    omit_when_unset: ClassVar[frozenset[str]] = frozenset()
 
     @model_serializer(mode="wrap")
     def _leave_out_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -33,6 +35,8 @@ class Node(BaseModel):
         for key in self.omit_when_none:
             if data.get(key) is None:
                 data.pop(key, None)
+        for key in self.omit_when_unset - self.model_fields_set:
+            data.pop(key, None)
         return data
 
 
@@ -178,10 +182,12 @@ class DataRoomCondition(Node):
 class RecommendationSection(Node):
     """The decision, the rule that made it, and why, with the conditions of a conditional proceed."""
 
+    omit_when_unset = frozenset({"because", "reasons"})
+
     decision: Recommendation | None
     rule: str
-    because: str | None
-    reasons: list[RuleReason | ConfidenceReason]
+    because: str | None = None
+    reasons: list[RuleReason | ConfidenceReason] = Field(default_factory=list)
     high_high_risk: bool
     conditions: list[RiskCondition | DataRoomCondition]
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from techscaniq.report import render
 from techscaniq.report.content import Narrative, NarrativeStatement, build_report
 from techscaniq.report.model import SCHEMA_VERSION, FindingStatement, Report, cited_nodes
 from techscaniq.report.samples import sample_evidence, sample_scan
@@ -166,6 +167,16 @@ def test_todays_builder_writes_the_stored_json_plus_finding_ids_only() -> None:
     stored = json.loads(STORED.read_text(encoding="utf-8"))
     for name, content in _stored_inputs().items():
         assert json.dumps(_without_finding_ids(content)) == json.dumps(stored[name]), name
+
+
+def test_a_report_stored_before_the_recommendation_said_why_still_loads_and_renders() -> None:
+    content = json.loads(STORED.read_text(encoding="utf-8"))["conditions"]
+    recommendation = content["executive_summary"]["recommendation"]
+    del recommendation["because"], recommendation["reasons"]
+    report = Report.model_validate(content)
+    assert report.executive_summary.recommendation.reasons == []
+    assert json.dumps(report.model_dump(mode="json")) == json.dumps(content)
+    assert f"**Recommendation: {recommendation['decision']}**" in render.render_markdown(report)
 
 
 def test_a_key_the_model_does_not_know_is_refused() -> None:
