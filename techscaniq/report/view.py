@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from techscaniq.domain import Evidence
@@ -109,12 +110,12 @@ class ReportView:
         writer = self.header.writer
         return " · ".join(dict.fromkeys(p for p in (writer.kind, writer.provider, writer.model) if p))
 
-    @property
+    @cached_property
     def titles(self) -> dict[str, str]:
         """Evidence titles by id, from the appendix."""
         return {item.id: item.title for item in self.report.evidence_appendix}
 
-    @property
+    @cached_property
     def citation_ids(self) -> dict[int, list[str]]:
         """The evidence ids behind each citation number."""
         return {ref.number: ref.evidence_ids for ref in self.report.references}
@@ -139,7 +140,7 @@ class ReportView:
 
     # --- charts and grouped lists ----------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def criterion_bars(self) -> list[Bar]:
         """Criterion scores, weights, bands and the markers of the findings behind each."""
         return [
@@ -155,7 +156,7 @@ class ReportView:
             for c in self.report.scores.criteria
         ]
 
-    @property
+    @cached_property
     def category_bars(self) -> list[Bar]:
         """The seven category scores with their grades."""
         return [Bar(label=c.name, value=c.score, note=c.grade or "") for c in self.report.scores.categories]
