@@ -331,11 +331,11 @@ def write_with_llm(
         log.warning("LLM writer %s failed (%s); the deterministic writer takes over", provider, reason)
         writer = {"kind": "deterministic", "fallback_from": provider, "fallback_reason": reason[:300]}
         built = build_report(scan, evidence, writer=writer)
-        built.content["metadata"]["llm"] = run.metadata(fallback=True)
+        built.report.metadata.llm = run.metadata(fallback=True)
         return built, "deterministic"
     writer = {"kind": "llm", "provider": provider, "model": model}
     built = build_report(scan, evidence, writer=writer, narrative=narrative)
-    built.content["metadata"]["llm"] = run.metadata(fallback=False)
+    built.report.metadata.llm = run.metadata(fallback=False)
     return built, f"llm:{provider}:{model}"[:100]
 
 

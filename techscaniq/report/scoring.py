@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from techscaniq.domain import EvidenceType
 from techscaniq.report.rules import DEFAULT_RISK_LEVELS, Finding, Impact, Level
 from techscaniq.theses import (
     CATEGORIES,
@@ -28,17 +29,19 @@ MAX_CONFIDENCE_PENALTY = 50
 MINIMUM_CONFIDENCE_TO_PROCEED = 60
 DECLINE_MARGIN_POINTS = 10
 # Evidence types whose absence lowers coverage confidence (never the score).
-CRITICAL_EVIDENCE_TYPES: tuple[str, ...] = (
-    "page",
-    "technology",
-    "hosting",
-    "observatory_score",
-    "tls_certificate",
-    "spf",
-    "dmarc",
+CRITICAL_EVIDENCE_TYPES: tuple[EvidenceType, ...] = (
+    EvidenceType.PAGE,
+    EvidenceType.TECHNOLOGY,
+    EvidenceType.HOSTING,
+    EvidenceType.OBSERVATORY_SCORE,
+    EvidenceType.TLS_CERTIFICATE,
+    EvidenceType.SPF,
+    EvidenceType.DMARC,
 )
 # Bookkeeping items say how collection went; they are not observations of the company.
-BOOKKEEPING_TYPES: frozenset[str] = frozenset({"collector_run", "collector_error"})
+BOOKKEEPING_TYPES: frozenset[EvidenceType] = frozenset(
+    {EvidenceType.COLLECTOR_RUN, EvidenceType.COLLECTOR_ERROR}
+)
 
 
 class Recommendation(StrEnum):
