@@ -1,4 +1,4 @@
-"""The one guarded door to the network (fetch-safety.md §1-§4, §8).
+"""The one guarded door to the network (docs/fetch-safety.md §1-§4, §8).
 
 Every request made on behalf of a scanned site goes through `GuardedFetcher.fetch`: the URL rules, one DNS
 lookup through the configured resolver, a connection to the address that was checked, redirects followed
@@ -123,7 +123,7 @@ class ResourceKind(StrEnum):
 
     @property
     def max_decoded_bytes(self) -> int:
-        """The cap on the decoded body (fetch-safety.md §4)."""
+        """The cap on the decoded body (docs/fetch-safety.md §4)."""
         return _LIMITS[self][0]
 
     @property
@@ -592,7 +592,7 @@ class GuardedFetcher:
         self._circuits = _HostCircuits(circuit_failure_threshold)
         self._adapter = PinnedAddressAdapter(self._verify)
         # The Session holds the hygiene settings; requests are sent through the adapter directly because
-        # Session.send reads the body of a 3xx even with allow_redirects=False (fetch-safety.md §4).
+        # Session.send reads the body of a 3xx even with allow_redirects=False (docs/fetch-safety.md §4).
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.proxies = {}

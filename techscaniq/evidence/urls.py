@@ -1,4 +1,4 @@
-"""Canonical URLs, registrable domains and the crawl scope (evidence-catalog.md §2)."""
+"""Canonical URLs, registrable domains and the crawl scope (docs/evidence.md §2)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 EVIDENCE_HOST_LABELS = frozenset(
     {"status", "trust", "security", "docs", "developer", "developers", "jobs", "careers", "boards"}
 )
-# Hosted services, matched as the host or any subdomain of it (evidence-catalog.md §2 and §9).
+# Hosted services, matched as the host or any subdomain of it (docs/evidence.md §2 and §9).
 ATS_HOST_SUFFIXES = (
     "boards.greenhouse.io",
     "job-boards.greenhouse.io",

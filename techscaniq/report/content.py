@@ -1,4 +1,4 @@
-"""The canonical report JSON: every section of theses.md built from findings and scores, every fact cited."""
+"""The canonical report JSON: every section of docs/theses.md §5 built from findings and scores, every fact cited."""
 
 from __future__ import annotations
 

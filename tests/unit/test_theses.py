@@ -28,7 +28,7 @@ from techscaniq.theses import (
     validate_thesis,
 )
 
-# Written out independently of the module, straight from theses.md.
+# Written out independently of the module, straight from docs/theses.md §2.
 EXPECTED_THESES = {
     "accelerate-organic-growth": ("Accelerate Organic Growth", "3-5 years", "5-10x", 70),
     "buy-and-build": ("Buy-and-Build / Roll-Up", "5-7 years", "3-7x", 65),

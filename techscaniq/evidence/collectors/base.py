@@ -12,7 +12,7 @@ from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 
 
 class PageClass:
-    """The page classes of evidence-catalog.md §3 (string constants, stored in page evidence)."""
+    """The page classes of docs/evidence.md §3 (string constants, stored in page evidence)."""
 
     PRICING = "pricing"
     CAREERS = "careers"

@@ -1,4 +1,4 @@
-"""Business facts (evidence-catalog.md §10): the organisation from structured data, social profiles, copyright,
+"""Business facts (docs/evidence.md §10): the organisation from structured data, social profiles, copyright,
 customers and case studies, and contact channels.
 """
 

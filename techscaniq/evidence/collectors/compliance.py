@@ -1,4 +1,4 @@
-"""Compliance and trust evidence (evidence-catalog.md §7): framework claims with their sentence, policies,
+"""Compliance and trust evidence (docs/evidence.md §7): framework claims with their sentence, policies,
 subprocessors, cookie consent, trust centre, status page (with its Statuspage JSON), disclosure and SLA claims.
 """
 
@@ -221,7 +221,7 @@ def status_origin(url: str, registrable_domain: str) -> str | None:
 
 
 def claim_confidence(page: CrawledPage, sentence: str, trust_centre: bool) -> tuple[float, str]:
-    """Confidence and page kind of a claim sentence (evidence-catalog.md §7)."""
+    """Confidence and page kind of a claim sentence (docs/evidence.md §7)."""
     if trust_centre:
         return CONFIDENCE_TRUST_CENTRE, "trust centre"
     if _REQUESTABLE.search(sentence) or _REQUESTABLE_REVERSED.search(sentence):

@@ -1,4 +1,4 @@
-"""Developer and product evidence (evidence-catalog.md §8): API docs, OpenAPI documents, SDKs, code repositories,
+"""Developer and product evidence (docs/evidence.md §8): API docs, OpenAPI documents, SDKs, code repositories,
 webhooks, changelog cadence, integrations directory and the pricing model.
 """
 

@@ -1,4 +1,4 @@
-"""Hiring and team evidence (evidence-catalog.md §9): careers page, ATS provider and its public JSON listing,
+"""Hiring and team evidence (docs/evidence.md §9): careers page, ATS provider and its public JSON listing,
 one item per open role, a jobs summary by function, location and seniority, and leadership from about pages.
 """
 
@@ -172,7 +172,7 @@ def ats_for_host(host: str) -> Ats | None:
 
 
 def job_function(department: str | None, title: str) -> str:
-    """The §9 function of a role: from its department, else from title keywords, else "other"."""
+    """The function of a role (docs/evidence.md §9): from its department, else from title keywords, else "other"."""
     if department:
         for function, pattern in FUNCTIONS_BY_DEPARTMENT:
             if re.search(pattern, department, re.IGNORECASE):

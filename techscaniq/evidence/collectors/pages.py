@@ -1,4 +1,4 @@
-"""Page evidence (evidence-catalog.md §3): one item per fetched URL, fetch failures, and the site's locales.
+"""Page evidence (docs/evidence.md §3): one item per fetched URL, fetch failures, and the site's locales.
 
 Also the small HTML helpers every page-level collector shares (parse once per page, block texts, sentences,
 links), so each collector reads the same text the same way.

@@ -1,4 +1,4 @@
-"""Performance evidence (evidence-catalog.md §11): per-page timings, sizes, compression and caching, and
+"""Performance evidence (docs/evidence.md §11): per-page timings, sizes, compression and caching, and
 site-level weight, asset counts, third-party hosts and error rates. LCP/CLS/INP need a browser: a data gap.
 """
 

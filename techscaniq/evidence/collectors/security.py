@@ -310,7 +310,7 @@ class SecurityCollector(BaseCollector):
         return header_values(tuple(chain_result.headers), "Set-Cookie")
 
     def _cors_probe(self, context: CollectContext, auto: _Auto, items: list[EvidenceDraft]) -> Headers | None:
-        """A GET with our Origin (the guard sends only GET and HEAD, so no OPTIONS preflight)."""
+        """A HEAD with our Origin (the guard sends only GET and HEAD, so no OPTIONS preflight)."""
         probe = context.fetcher.fetch(
             auto.url, ResourceKind.HTML, method="HEAD", headers={"Origin": CORS_PROBE_ORIGIN}
         )

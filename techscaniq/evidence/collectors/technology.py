@@ -1,7 +1,7 @@
 """Technology stack and hosting evidence: the fingerprint matcher over every page, plus DNS, certificate and robots.
 
 Pages are matched as they arrive and folded into bounded per-technology aggregates; finish() adds the site-wide
-signals and attributes hosting/CDN from CNAME chains cross-checked with response headers (evidence-catalog §6).
+signals and attributes hosting/CDN from CNAME chains cross-checked with response headers (docs/evidence.md §6).
 """
 
 from __future__ import annotations
