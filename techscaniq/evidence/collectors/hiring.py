@@ -27,16 +27,13 @@ from techscaniq.evidence.collectors.pages import (
     attr,
     block_texts,
     clean_text,
-    in_site,
     node_text,
-    origin,
     page_links,
     parsed,
     sentences,
-    url_host,
-    url_path,
 )
 from techscaniq.evidence.fetch import ResourceKind
+from techscaniq.evidence.urls import in_site, url_host, url_origin, url_path
 
 MAX_ROLES = 500
 MAX_LEADERS = 60
@@ -350,7 +347,7 @@ class HiringCollector(BaseCollector):
         if entry is None:
             entry = {
                 "provider": ats.name,
-                "origin": origin(url),
+                "origin": url_origin(url),
                 "token": token,
                 "board_url": None,
                 "source": source,
@@ -359,7 +356,7 @@ class HiringCollector(BaseCollector):
         if token and not entry.get("token"):
             entry["token"] = token
         if token and not entry.get("board_url"):
-            entry["board_url"] = f"{origin(url)}/{token}"
+            entry["board_url"] = f"{url_origin(url)}/{token}"
 
     def _note_ats_links(self, page: CrawledPage, tree: LexborHTMLParser) -> None:
         urls = [url for url, _ in page_links(tree, page.url)]

@@ -187,36 +187,6 @@ def mailto_addresses(tree: LexborHTMLParser) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=16_384)
-def url_host(url: str) -> str:
-    """The lower-case host name of a URL ("" when unparseable)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def url_path(url: str) -> str:
-    """The path of a URL, lower-cased, "/" when empty."""
-    try:
-        return (urlsplit(url).path or "/").lower()
-    except ValueError:
-        return "/"
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] of a URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def in_site(host: str, registrable_domain: str) -> bool:
-    """True when the host is the registrable domain or one of its subdomains."""
-    host = host.lower().rstrip(".")
-    domain = registrable_domain.lower().rstrip(".")
-    return bool(domain) and (host == domain or host.endswith("." + domain))
-
-
 def visible_word_count(tree: LexborHTMLParser) -> int:
     """Words of the body text, script and style contents excluded."""
     body = tree.body

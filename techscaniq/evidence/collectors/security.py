@@ -37,6 +37,7 @@ from techscaniq.evidence.security_headers import (
     truncate,
     version_disclosure,
 )
+from techscaniq.evidence.urls import url_host
 
 NAME = "security"
 HTTP_PORT = 80
@@ -121,7 +122,7 @@ class SecurityCollector(BaseCollector):
         """Fold one page into the aggregates; the home page is kept for the Observatory."""
         if page.status is None:
             return ()
-        host = (urlsplit(page.url).hostname or "").lower()
+        host = url_host(page.url)
         is_home = page.url == context.root_url or page.page_class == PageClass.HOME
         if self._home is None and is_home:
             self._home = {"url": page.url, "status": page.status, "headers": _kept(page.headers)}
@@ -228,7 +229,7 @@ class SecurityCollector(BaseCollector):
     def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
         """Fetch the http chain, CORS probe and security.txt; score the home page; emit every item."""
         items: list[EvidenceDraft] = []
-        host = (urlsplit(context.root_url).hostname or "").lower()
+        host = url_host(context.root_url)
         chain_result = context.fetcher.fetch(self._http_url(host), ResourceKind.HTML, probe=True)
         auto, https_verified, https_note = self._auto_response(context, host, chain_result)
         chain = _redirect_steps(chain_result)
@@ -434,7 +435,7 @@ class SecurityCollector(BaseCollector):
     def _observatory_items(
         self, context: CollectContext, auto: _Auto, result: ObservatoryResult, https_note: str | None
     ) -> list[EvidenceDraft]:
-        host = (urlsplit(auto.url).hostname or "").lower()
+        host = url_host(auto.url)
         if result.score is None:
             return [self._unscored_item(context, host, result.unscored_reason or "unscorable response")]
         failed = [test.name.value for test in result.tests if not test.passed]
