@@ -101,6 +101,33 @@ class CollectContext:
             dedup_key=key[:512],
         )
 
+    def observed(
+        self,
+        collector: str,
+        category: EvidenceCategory,
+        type_: EvidenceType,
+        *,
+        key: str,
+        title: str,
+        summary: str,
+        source_url: str,
+        data: dict[str, Any],
+        confidence: float,
+    ) -> EvidenceDraft:
+        """A draft whose data says `status: observed` unless it already names a status (set on `data` itself)."""
+        data.setdefault("status", "observed")
+        return self.draft(
+            collector,
+            type_,
+            category,
+            key=key,
+            title=title,
+            summary=summary,
+            source_url=source_url,
+            data=data,
+            confidence=confidence,
+        )
+
 
 class Collector(Protocol):
     """A registered evidence source. A fresh instance serves one scan; it may keep state between calls."""
