@@ -46,7 +46,7 @@ class StepName(StrEnum):
 
 
 class EvidenceCategory(StrEnum):
-    """Where an evidence item belongs (evidence-catalog.md)."""
+    """Where an evidence item belongs (docs/evidence.md)."""
 
     PAGES = "pages"
     TECHNOLOGY = "technology"

@@ -23,7 +23,7 @@ from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import GuardedFetcher
-from techscaniq.evidence.urls import registrable_domain
+from techscaniq.evidence.urls import registrable_domain, url_host
 from techscaniq.progress import ProgressReporter
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
@@ -253,7 +253,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         ]
     collection.restore(saved_state.get("collectors", {}))
     with GuardedFetcher(settings) as fetcher:
-        host = _host(scan.website_url)
+        host = url_host(scan.website_url)
         # Refuse a forbidden or unresolvable site before any request; the crawl itself treats hosts softly.
         addresses = [host.strip("[]")] if _is_ip_literal(host) else fetcher.resolve(host)
         loopback_only = bool(settings.allow_networks) and all(
@@ -265,7 +265,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             settings=settings,
             fetcher=fetcher,
             root_url=root_url,
-            registrable_domain=registrable_domain(_host(root_url)),
+            registrable_domain=registrable_domain(url_host(root_url)),
             checkpoint=reporter.checkpoint,
         )
         limits = crawl_limits(settings, scan, loopback_only=loopback_only)
@@ -458,9 +458,3 @@ def _is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname or ""

@@ -1,4 +1,4 @@
-"""The polite, resumable, deterministic crawl of one company's web presence (evidence-catalog.md §2).
+"""The polite, resumable, deterministic crawl of one company's web presence (docs/evidence.md §2).
 
 Discovery runs in rounds. Round 0 is the home page, after robots.txt and the sitemaps were read; the probe
 paths follow. Each later round takes the frontier as it stood when the round began: the best priority group
@@ -101,7 +101,7 @@ class CrawlPhase(StrEnum):
 
 @dataclass(frozen=True)
 class CrawlLimits:
-    """Per-scan caps and politeness (defaults from evidence-catalog.md §2)."""
+    """Per-scan caps and politeness (defaults from docs/evidence.md §2)."""
 
     max_pages: int = 200
     max_bytes: int = 100 * MIB
@@ -400,7 +400,7 @@ class Crawler:
             self.home_url = canonical_url(origin + "/") or self.home_url
 
     def _add_probes(self, origin: str) -> None:
-        """The probe paths of evidence-catalog.md §2 not discovered by the sitemaps or the home page."""
+        """The probe paths of docs/evidence.md §2 not discovered by the sitemaps or the home page."""
         for path in PROBE_PATHS:
             url = canonical_url(origin + path)
             if url is not None and url not in self._frontier and url not in self._done:

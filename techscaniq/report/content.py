@@ -1,4 +1,4 @@
-"""The canonical report: every section of the report built from findings and scores, every fact cited.
+"""The canonical report: every section of the report (docs/theses.md §5) built from findings and scores, every fact cited.
 
 `build_report` puts together the typed `model.Report` from the section builders in `sections/`; its JSON
 (`BuiltReport.content`) is what is stored and served.

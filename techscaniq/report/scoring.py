@@ -200,7 +200,7 @@ def has_high_high_risk(findings: Iterable[Finding]) -> bool:
 
 
 def recommend(total: Total, *, high_high_risk: bool, confidence: int) -> Recommendation | None:
-    """The recommendation rule of theses.md; None when there is no total."""
+    """The recommendation rule of docs/scoring.md; None when there is no total."""
     if total.score is None:
         return None
     if total.score >= total.threshold:

@@ -13,8 +13,8 @@ import pytest
 
 from techscaniq.config import Settings
 from techscaniq.report import audit, render
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
+from tests.support.report_samples import sample_evidence, sample_scan
 
 pytestmark = pytest.mark.integration
 

@@ -20,12 +20,12 @@ from techscaniq.api.reports import pdf_cache_path, reports_api
 from techscaniq.app import create_app
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, StepName
 from techscaniq.report import audit, render
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from tests.conftest import Database, _make_database, settings_for
 from tests.support.dns_fixtures import Tripwire
+from tests.support.report_samples import sample_evidence, sample_scan
 
 pytestmark = pytest.mark.integration
 
@@ -226,7 +226,7 @@ from techscaniq.config import Settings
 from techscaniq.app import create_app
 from techscaniq.api.reports import reports_api
 from techscaniq.report import render
-from techscaniq.report.samples import sample_evidence, sample_scan
+from tests.support.report_samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope, migrate

@@ -1,4 +1,4 @@
-"""The effective Celery configuration holds every lose-nothing setting of celery-reliability.md."""
+"""The effective Celery configuration holds every lose-nothing setting of docs/reliability.md."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from techscaniq.report import render
 from techscaniq.report.content import Narrative, NarrativeStatement, build_report
 from techscaniq.report.model import SCHEMA_VERSION, FindingStatement, Report, cited_nodes
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.theses import THESES
+from tests.support.report_samples import sample_evidence, sample_scan
 
 # Reports written by the builder before the model existed (one per shape: conditions, LLM prose and metadata,
 # fallback writer with insufficient evidence, no evidence at all).

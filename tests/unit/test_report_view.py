@@ -7,9 +7,9 @@ from pathlib import Path
 
 from techscaniq.report import render
 from techscaniq.report.model import Report
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.view import Marker, report_view
 from techscaniq.report.writer import write_report
+from tests.support.report_samples import sample_evidence, sample_scan
 
 STORED = Path(__file__).parent / "report_samples" / "stored_v1.json"
 

@@ -12,7 +12,7 @@ from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 
 
 class PageClass:
-    """The page classes of evidence-catalog.md §3 (string constants, stored in page evidence)."""
+    """The page classes of docs/evidence.md §3 (string constants, stored in page evidence)."""
 
     PRICING = "pricing"
     CAREERS = "careers"
@@ -99,6 +99,33 @@ class CollectContext:
             collector=collector,
             confidence=confidence,
             dedup_key=key[:512],
+        )
+
+    def observed(
+        self,
+        collector: str,
+        category: EvidenceCategory,
+        type_: EvidenceType,
+        *,
+        key: str,
+        title: str,
+        summary: str,
+        source_url: str,
+        data: dict[str, Any],
+        confidence: float,
+    ) -> EvidenceDraft:
+        """A draft whose data says `status: observed` unless it already names a status (set on `data` itself)."""
+        data.setdefault("status", "observed")
+        return self.draft(
+            collector,
+            type_,
+            category,
+            key=key,
+            title=title,
+            summary=summary,
+            source_url=source_url,
+            data=data,
+            confidence=confidence,
         )
 
 

@@ -1,4 +1,4 @@
-"""DNS and e-mail security evidence (evidence-catalog.md §6): records, providers, SPF, DMARC, DKIM, MTA-STS and more.
+"""DNS and e-mail security evidence (docs/evidence.md §6): records, providers, SPF, DMARC, DKIM, MTA-STS and more.
 
 Queries go only to the configured resolver; the MTA-STS policy file is the one HTTP fetch, through the guard.
 """
@@ -245,7 +245,7 @@ class DnsEmailCollector(BaseCollector):
         self._hosts = [str(host) for host in state.get("hosts", [])][:MAX_HOSTS]
 
     def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
-        """Ask every question of evidence-catalog.md §6 and turn the answers into items."""
+        """Ask every question of docs/evidence.md §6 and turn the answers into items."""
         client = self._client or DnsClient(context.settings.dns_servers, self.dns_timeout_seconds)
         self._client = None  # answers are not kept past one finish
         return _Run(self, context, client).collect()
@@ -802,7 +802,7 @@ class _Run:
         if record is None:
             return
         tags = parse_tags(record)
-        # Never fetched: the URLs come from DNS the site controls (fetch-safety.md §9).
+        # Never fetched: the URLs come from DNS the site controls (docs/fetch-safety.md §9).
         self.add(
             EvidenceType.BIMI,
             self.apex,

@@ -1,7 +1,7 @@
 """Technology stack and hosting evidence: the fingerprint matcher over every page, plus DNS, certificate and robots.
 
 Pages are matched as they arrive and folded into bounded per-technology aggregates; finish() adds the site-wide
-signals and attributes hosting/CDN from CNAME chains cross-checked with response headers (evidence-catalog §6).
+signals and attributes hosting/CDN from CNAME chains cross-checked with response headers (docs/evidence.md §6).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from techscaniq.evidence.collectors.tls import ca_bundle_of
 from techscaniq.evidence.fingerprints import Detection, FingerprintMatcher, PageSignals, SiteSignals
 from techscaniq.evidence.fingerprints.eol import evaluate as end_of_life
 from techscaniq.evidence.tls_probe import HANDSHAKE_TIMEOUT_SECONDS, probe_tls
+from techscaniq.evidence.urls import url_host
 
 NAME = "technology"
 MAX_MATCHES_PER_TECHNOLOGY = 20
@@ -167,7 +168,7 @@ class TechnologyCollector(BaseCollector):
         """Match one page and fold its detections in; note hosting header cues per host."""
         if page.status is None:
             return ()
-        host = (urlsplit(page.url).hostname or "").lower()
+        host = url_host(page.url)
         if host and (host in self._host_cues or len(self._host_cues) < MAX_HOSTS):
             cues = self._host_cues.setdefault(host, {})
             for slug, found in hosting_cues(page.headers).items():
