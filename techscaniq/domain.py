@@ -72,6 +72,7 @@ class EvidenceType(StrEnum):
     LINK_SUMMARY = "link_summary"
     CRAWL_SUMMARY = "crawl_summary"
     FETCH_FAILURE = "fetch_failure"
+    BOT_PROTECTION = "bot_protection"
     # technology
     TECHNOLOGY = "technology"
     SERVER_DISCLOSURE = "server_disclosure"

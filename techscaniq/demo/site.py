@@ -23,6 +23,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from techscaniq.demo import challenge_host
+
 COMPANY = "Northwind Ledger"
 LEGAL_NAME = "Northwind Ledger, Inc."
 DEFAULT_DOMAIN = "northwind-ledger.test"
@@ -2705,6 +2707,7 @@ def build_site(
         builder.build_hostile()
     builder.build_zone()
     manifest = builder.manifest()
+    manifest["bot_protection"] = challenge_host.install(builder)
     expected = FIXED_PAGES + sum(builder.counts.values())
     if manifest["page_count"] != expected:
         raise AssertionError(f"built {manifest['page_count']} pages, planned {expected}")

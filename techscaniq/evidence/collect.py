@@ -142,6 +142,16 @@ def _call(name: str, run: CollectorRun, produce: Any, context: CollectContext) -
     return drafts
 
 
+def _page_call(collector: Collector, page: CrawledPage, context: CollectContext) -> Any:
+    """The collector's call for this page; a challenge page goes only to collectors that ask for it."""
+    if not page.challenged:
+        return lambda: collector.on_page(page, context)
+    on_challenge = getattr(collector, "on_challenge_page", None)
+    if on_challenge is None:
+        return None  # a challenge page's markup says nothing about the company
+    return lambda: on_challenge(page, context)
+
+
 def _failed(
     name: str, run: CollectorRun, code: str, message: str, context: CollectContext
 ) -> list[EvidenceDraft]:
@@ -281,7 +291,9 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 context.root_url = page.url
             drafts: list[EvidenceDraft] = []
             for name, run in collection.active():
-                drafts.extend(_call(name, run, lambda r=run: r.collector.on_page(page, context), context))
+                produce = _page_call(run.collector, page, context)
+                if produce is not None:
+                    drafts.extend(_call(name, run, produce, context))
             batch.add(page, outlinks, drafts)
             pages_done += 1
 

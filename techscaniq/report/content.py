@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from techscaniq.domain import Citation, Evidence, Scan
+from techscaniq.report.coverage_facts import site_coverage
 from techscaniq.report.rules import (
     COST_BANDS,
     SEVERITY_RANK,
@@ -264,7 +265,13 @@ class _Builder:
         self.narrative = narrative or Narrative()
         self.book = CitationBook({item.id for item in self.evidence})
         self.findings = apply_rules(rules, self.evidence)
-        self.card: Scorecard = scorecard(thesis, self.findings, [item.type for item in self.evidence])
+        self.site_coverage = site_coverage(self.evidence)
+        self.card: Scorecard = scorecard(
+            thesis,
+            self.findings,
+            [item.type for item in self.evidence],
+            unseen_penalty=_unseen_penalty(self.evidence),
+        )
         self.finding_statements: dict[int, dict[str, Any]] = {}
 
     # -- shared pieces ------------------------------------------------------------------------------
@@ -435,7 +442,8 @@ class _Builder:
             "insufficient_reason": card.insufficient,
             "method": (
                 "Share of thesis weight with evidence, less 10 points per missing critical evidence type "
-                "(at most 50). Missing evidence lowers confidence, never the score."
+                "(at most 50), less up to 50 points for the share of requests answered with a bot-protection "
+                "challenge. Missing evidence lowers confidence, never the score."
             ),
         }
 
@@ -582,6 +590,8 @@ class _Builder:
                         "supplied in the data room.",
                     }
                 )
+        if self.site_coverage is not None:
+            gaps.insert(0, self.site_coverage.data_gap())
         gaps.extend(
             {"topic": topic, "question": question} for topic, question in STANDARD_DATA_ROOM_QUESTIONS
         )
@@ -609,7 +619,28 @@ class _Builder:
                     error=dict(error) if error else None,
                 )
             )
-        return rows
+        return self._seen_rows() + rows
+
+    def _seen_rows(self) -> list[dict[str, Any]]:
+        """Coverage rows for a site that answered with bot-protection challenges (report/coverage_facts.py)."""
+        coverage = self.site_coverage
+        if coverage is None:
+            return []
+        sentence = coverage.sentence()
+        return [
+            self.book.statement(
+                "coverage",
+                sentence,
+                coverage.evidence_ids,
+                collector="site coverage",
+                outcome="blocked" if coverage.seen == 0 else "partial",
+                items=coverage.seen,
+                error={"code": "bot_protection", "message": " ".join([sentence, *coverage.host_sentences()])},
+                pages_answered=coverage.answered,
+                pages_blocked=coverage.blocked,
+                vendors=coverage.vendors,
+            )
+        ]
 
     def appendix(self) -> list[dict[str, Any]]:
         return [
@@ -978,7 +1009,13 @@ def analyse(scan: Scan, evidence: Sequence[Evidence]) -> tuple[list[Finding], Sc
     """Findings and scorecard alone (what an LLM writer is shown)."""
     thesis = resolved_thesis(scan)
     findings = apply_rules(load_rules(), _order(evidence))
-    return findings, scorecard(thesis, findings, [item.type for item in evidence])
+    types = [item.type for item in evidence]
+    return findings, scorecard(thesis, findings, types, unseen_penalty=_unseen_penalty(evidence))
+
+
+def _unseen_penalty(evidence: Sequence[Evidence]) -> int:
+    coverage = site_coverage(evidence)
+    return coverage.confidence_penalty if coverage else 0
 
 
 def category_name(category_id: str) -> str:

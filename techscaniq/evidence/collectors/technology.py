@@ -163,8 +163,10 @@ class TechnologyCollector(BaseCollector):
             self._matcher = FingerprintMatcher.load()
         return self._matcher
 
-    def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
-        """Match one page and fold its detections in; note hosting header cues per host."""
+    def on_page(
+        self, page: CrawledPage, context: CollectContext, allowed: frozenset[str] | None = None
+    ) -> Iterable[EvidenceDraft]:
+        """Match one page and fold its detections in (only `allowed` names when given); note hosting cues."""
         if page.status is None:
             return ()
         host = (urlsplit(page.url).hostname or "").lower()
@@ -181,8 +183,13 @@ class TechnologyCollector(BaseCollector):
             tree=parsed(page),
         )
         for detection in self.matcher.analyze([signals]):
-            self._fold(detection, page.url)
+            if allowed is None or detection.name in allowed:
+                self._fold(detection, page.url)
         return ()
+
+    def on_challenge_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """A bot-protection challenge page: only the protection vendor's own technologies are detected."""
+        return self.on_page(page, context, allowed=page.bot_check.technologies)
 
     def _fold(self, detection: Detection, page_url: str | None) -> None:
         entry = self._technologies.setdefault(
