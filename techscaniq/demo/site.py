@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from techscaniq.demo import challenge_host
+from techscaniq.demo import challenge_host, render_host
 
 COMPANY = "Northwind Ledger"
 LEGAL_NAME = "Northwind Ledger, Inc."
@@ -2708,6 +2708,7 @@ def build_site(
     builder.build_zone()
     manifest = builder.manifest()
     manifest["bot_protection"] = challenge_host.install(builder)
+    manifest["rendering"] = render_host.install(builder)
     expected = FIXED_PAGES + sum(builder.counts.values())
     if manifest["page_count"] != expected:
         raise AssertionError(f"built {manifest['page_count']} pages, planned {expected}")

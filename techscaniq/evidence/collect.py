@@ -23,6 +23,8 @@ from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import GuardedFetcher
+from techscaniq.evidence.render.browser import RenderedPage, renderer_for
+from techscaniq.evidence.render.phase import RenderCandidate, choose_pages, render_pages
 from techscaniq.evidence.urls import registrable_domain
 from techscaniq.progress import ProgressReporter
 from techscaniq.storage import repo
@@ -281,6 +283,9 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         limits = crawl_limits(settings, scan, loopback_only=loopback_only)
         crawler = Crawler(fetcher, scan.website_url, limits, already_fetched=already)
         pages_done = len(already)
+        render_candidates = [
+            RenderCandidate(r.url, r.page_class, r.depth) for r in already if r.status == 200 and r.depth > 0
+        ]
 
         batch = _PageBatch(settings, scan.id, collection, context, reporter)
 
@@ -296,6 +301,8 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                     drafts.extend(_call(name, run, produce, context))
             batch.add(page, outlinks, drafts)
             pages_done += 1
+            if page.depth > 0 and page.status == 200 and page.is_html and not page.challenged:
+                render_candidates.append(RenderCandidate(page.url, page.page_class, page.depth))
 
         def on_progress(progress: CrawlProgress) -> None:
             planned = max(progress.pages_planned, progress.pages_fetched, 1)
@@ -318,6 +325,10 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             raise FetchError(f"{scan.website_url} could not be crawled: {failures}", code="site_unreachable")
         context.robots_txt = crawler.robots_txt
         root_url = context.root_url
+        if not saved_state.get("rendered"):
+            # Its own phase, stored with the collectors' checkpoint: a redelivery does not render again.
+            rendered = _render_phase(settings, context, collection, render_candidates, reporter)
+            _store(settings, scan.id, rendered, collection, root_url, reporter, rendered=True)
         reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
         active = collection.active()
         reporter.checkpoint()
@@ -344,7 +355,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 try:
                     reporter.checkpoint()
                 except ScanCancelled:
-                    _store(settings, scan.id, site_level, collection, root_url, reporter)  # keep what is done
+                    _store(settings, scan.id, site_level, collection, root_url, reporter, rendered=True)
                     raise
                 drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
             # In the fixed order whatever finished first, so the stored items are reproducible.
@@ -353,7 +364,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             reporter.update(int(share), phase=f"site-level checks: {name}")
         # One transaction: a delivery that dies before it runs every finish() again (each is cheap and keyed).
         site_level += [_summary_item(summary, context), *_coverage_items(collection, context)]
-        _store(settings, scan.id, site_level, collection, root_url, reporter)
+        _store(settings, scan.id, site_level, collection, root_url, reporter, rendered=True)
         for name, run in collection.runs.items():
             if run.failed and run.error:
                 reporter.warning(
@@ -445,12 +456,51 @@ def _store(
     collection: Collection,
     root_url: str,
     reporter: ProgressReporter,
+    *,
+    rendered: bool = False,
 ) -> None:
     with session_scope(settings) as session:
         stored = repo.add_evidence(session, scan_id, list(drafts))
-        repo.save_crawl_state(session, scan_id, {"root_url": root_url, "collectors": collection.state()})
+        state = {"root_url": root_url, "collectors": collection.state(), "rendered": rendered}
+        repo.save_crawl_state(session, scan_id, state)
         reporter.evidence_added(session, stored, repo.count_evidence(session, scan_id))
     reporter.print_evidence(stored)
+
+
+def _render_phase(
+    settings: Settings,
+    context: CollectContext,
+    collection: Collection,
+    candidates: list[RenderCandidate],
+    reporter: ProgressReporter,
+) -> list[EvidenceDraft]:
+    """Render the home page and the top pages by class (evidence/render/); the DOMs feed the technology collector."""
+    reporter.update(CRAWL_PROGRESS_SHARE, phase="rendering", force=True)
+    renderer = None
+    if settings.browser == "off" or settings.render_pages <= 0:
+        reason = "rendering is turned off (TECHSCANIQ_BROWSER=off or TECHSCANIQ_RENDER_PAGES=0)"
+    else:
+        renderer = renderer_for(settings)  # raises BrowserUnavailable when rendering is required
+        reason = "" if renderer is not None else "no Chromium was found, or it did not start"
+    technology = collection.runs.get("technology")
+
+    def on_rendered(page: RenderedPage) -> None:
+        if technology is not None and not technology.failed:
+            matcher = getattr(technology.collector, "on_rendered_page", None)
+            if matcher is not None:
+                matcher(page.url, page.dom, page.cookies)
+
+    def progress(done: int, total: int) -> None:
+        reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")
+
+    requested = context.scan.metadata.get("render")
+    limit = settings.render_pages
+    if isinstance(requested, Mapping) and "pages" in requested:
+        limit = max(0, min(limit, int(requested["pages"])))  # a scan may narrow, never widen, the setting
+    if limit == 0 and renderer is not None:
+        renderer, reason = None, "this scan asked for no rendering (metadata.render.pages = 0)"
+    urls = choose_pages(candidates, context.root_url, limit)
+    return render_pages(context, renderer, urls, on_rendered, progress, reason)
 
 
 def _check_home(page: CrawledPage) -> None:

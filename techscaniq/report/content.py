@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from techscaniq.domain import Citation, Evidence, Scan
-from techscaniq.report.coverage_facts import site_coverage
+from techscaniq.report.coverage_facts import render_coverage, site_coverage
 from techscaniq.report.rules import (
     COST_BANDS,
     SEVERITY_RANK,
@@ -590,6 +590,9 @@ class _Builder:
                         "supplied in the data room.",
                     }
                 )
+        rendering = render_coverage(self.evidence)
+        if rendering is not None:
+            gaps.insert(0, {"topic": "Not seen in a browser", "question": rendering.sentence})
         if self.site_coverage is not None:
             gaps.insert(0, self.site_coverage.data_gap())
         gaps.extend(
@@ -623,9 +626,23 @@ class _Builder:
 
     def _seen_rows(self) -> list[dict[str, Any]]:
         """Coverage rows for a site that answered with bot-protection challenges (report/coverage_facts.py)."""
+        rows = []
+        rendering = render_coverage(self.evidence)
+        if rendering is not None:
+            rows.append(
+                self.book.statement(
+                    "coverage",
+                    rendering.sentence,
+                    [rendering.evidence_id],
+                    collector="rendering",
+                    outcome=rendering.status,
+                    items=0,
+                    error={"code": f"render_{rendering.status}", "message": rendering.sentence},
+                )
+            )
         coverage = self.site_coverage
         if coverage is None:
-            return []
+            return rows
         sentence = coverage.sentence()
         return [
             self.book.statement(
@@ -639,7 +656,8 @@ class _Builder:
                 pages_answered=coverage.answered,
                 pages_blocked=coverage.blocked,
                 vendors=coverage.vendors,
-            )
+            ),
+            *rows,
         ]
 
     def appendix(self) -> list[dict[str, Any]]:

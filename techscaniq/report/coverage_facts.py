@@ -125,3 +125,38 @@ def site_coverage(evidence: Sequence[Evidence]) -> SiteCoverage | None:
     blocked = max(blocked, sum(h.blocked for h in hosts))
     answered = max(answered, sum(h.answered for h in hosts))
     return SiteCoverage(answered=answered, blocked=blocked, hosts=tuple(hosts))
+
+
+@dataclass(frozen=True)
+class RenderCoverage:
+    """What the render phase did: rendered, failed, or not done, with the summary item behind it."""
+
+    status: str
+    sentence: str
+    evidence_id: str
+
+
+def render_coverage(evidence: Sequence[Evidence]) -> RenderCoverage | None:
+    """A statement when rendering was not done or some pages failed to render; None when all went well."""
+    for item in evidence:
+        if item.type != EvidenceType.RENDER_SUMMARY:
+            continue
+        data = item.data
+        status = str(data.get("status") or "")
+        if status == "not_done":
+            sentence = (
+                f"Pages were not rendered in a browser ({data.get('reason') or 'rendering was off'}): technologies "
+                "that load only when a browser runs the page (tag-manager tags, client-rendered content) were not seen."
+            )
+        elif status in {"partial", "failed"}:
+            failed = int(data.get("pages_failed") or 0)
+            done = int(data.get("pages_rendered") or 0)
+            codes = sorted({str(f.get("code")) for f in data.get("failures") or []})
+            sentence = (
+                f"{failed} of {failed + done} pages could not be rendered in a browser ({', '.join(codes)}); "
+                "what they load in a browser was not seen."
+            )
+        else:
+            return None
+        return RenderCoverage(status, sentence, item.id)
+    return None

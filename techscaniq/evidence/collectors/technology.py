@@ -184,14 +184,20 @@ class TechnologyCollector(BaseCollector):
         )
         for detection in self.matcher.analyze([signals]):
             if allowed is None or detection.name in allowed:
-                self._fold(detection, page.url)
+                self._fold(detection, page.url, "raw")
         return ()
+
+    def on_rendered_page(self, url: str, html: str, cookies: Mapping[str, str]) -> None:
+        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set."""
+        signals = PageSignals(url=url, headers=(), html=html, cookies=dict(cookies))
+        for detection in self.matcher.analyze([signals]):
+            self._fold(detection, url, "rendered")
 
     def on_challenge_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """A bot-protection challenge page: only the protection vendor's own technologies are detected."""
         return self.on_page(page, context, allowed=page.bot_check.technologies)
 
-    def _fold(self, detection: Detection, page_url: str | None) -> None:
+    def _fold(self, detection: Detection, page_url: str | None, source: str = "records") -> None:
         entry = self._technologies.setdefault(
             detection.name,
             {
@@ -211,6 +217,9 @@ class TechnologyCollector(BaseCollector):
             },
         )
         entry["confidence"] = max(entry["confidence"], detection.confidence)
+        seen_in = entry.setdefault("seen_in", [])
+        if source not in seen_in:  # raw HTML, the rendered page, or site records (DNS, certificate, robots)
+            seen_in.append(source)
         if detection.version and (
             entry["version"] is None or _version_key(detection.version) > _version_key(entry["version"])
         ):
@@ -223,7 +232,8 @@ class TechnologyCollector(BaseCollector):
                     entry["implied_by"].append(match.key)
                 continue
             entry["direct"] = True
-            row = [match.page_url or page_url, str(match.signal), match.key, match.value[:EXCERPT_CHARS]]
+            signal = f"rendered {match.signal}" if source == "rendered" else str(match.signal)
+            row = [match.page_url or page_url, signal, match.key, match.value[:EXCERPT_CHARS]]
             if row not in entry["matches"] and len(entry["matches"]) < MAX_MATCHES_PER_TECHNOLOGY:
                 entry["matches"].append(row)
 
@@ -343,6 +353,7 @@ class TechnologyCollector(BaseCollector):
                 "page_count": len(entry["pages"]),
                 "implied_by": entry["implied_by"],
                 "implied_only": not entry["direct"],
+                "seen_in": sorted(entry.get("seen_in", [])),
                 "status": "observed",
                 "excerpt": matches[0]["excerpt"] if matches else None,
                 "end_of_life": None if eol is None else eol.ended,

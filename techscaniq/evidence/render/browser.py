@@ -113,6 +113,7 @@ class RenderedPage:
     console_errors: list[str]
     cookies: dict[str, str]
     seconds: float
+    headers: list[tuple[str, str]] = field(default_factory=list)  # the document response's
     screenshot: bytes | None = None
     taken_at: float = field(default_factory=time.time)
 
@@ -324,6 +325,10 @@ class Renderer:
             remaining = max(5.0, seconds - (capture_started - started))
             captured = await asyncio.wait_for(self._capture(page, context, screenshot), timeout=remaining)
             dom, title, links, found_globals, cookies, picture = captured
+            headers: list[tuple[str, str]] = []
+            if response is not None:
+                with contextlib.suppress(Exception):
+                    headers = [(h["name"], h["value"]) for h in await response.headers_array()]
             return RenderedPage(
                 url=url,
                 final_url=page.url,
@@ -336,6 +341,7 @@ class Renderer:
                 console_errors=errors,
                 cookies=cookies,
                 seconds=round(time.monotonic() - started, 3),
+                headers=headers,
                 screenshot=picture,
             )
         except RenderFailed:
