@@ -123,3 +123,25 @@ def test_a_killed_browser_fails_one_page_and_is_relaunched(
         assert failure.value.code in {"browser_crashed", "render_failed", "render_timeout"}
         assert renderer.render(server.url("/", site), fetcher, seconds=20).title == "before"
     assert renderer.launches == launches + 1
+
+
+def test_a_browser_over_its_memory_ceiling_is_relaunched_before_the_next_page(
+    renderer: Renderer,
+    settings: Settings,
+    server: LoopbackHTTPServer,
+    site: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from techscaniq.evidence.render import browser
+
+    server.route("/", respond(200, b"<html><head><title>page</title></head><body>ok</body></html>"))
+    with GuardedFetcher(settings, deadline_seconds=10.0) as fetcher:
+        renderer.render(server.url("/", site), fetcher, seconds=20)
+        assert renderer.memory_mb() > 1
+        launches = renderer.launches
+        monkeypatch.setattr(browser, "MEMORY_CEILING_MB", 1)
+        assert renderer.render(server.url("/", site), fetcher, seconds=20).title == "page"
+        assert renderer.browser_pid() is None  # let go after the page, over the ceiling
+        monkeypatch.setattr(browser, "MEMORY_CEILING_MB", 1024)
+        assert renderer.render(server.url("/", site), fetcher, seconds=20).title == "page"
+    assert renderer.launches == launches + 1

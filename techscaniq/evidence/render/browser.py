@@ -36,6 +36,8 @@ SETTLE_SECONDS = 3.0  # after "load", how long the page may keep fetching before
 MAX_REQUESTS_PER_PAGE = 300
 MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
 FETCH_THREADS = 6
+# Past this, the browser (all its processes) is relaunched before the next page: long-lived renderers grow.
+MEMORY_CEILING_MB = 1024
 # Headers the browser must not see from a decoded, re-framed body.
 DROPPED_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -282,6 +284,18 @@ class Renderer:
                 return self._run(lambda: self._render(url, fetcher, screenshot, seconds), seconds + 10)
             except TimeoutError as exc:
                 raise RenderFailed("render_timeout", f"{url} did not render within {seconds:.0f} s") from exc
+            finally:
+                self._relaunch_if_too_big()
+
+    def memory_mb(self) -> float:
+        """Resident memory of the browser and every process it started, in MiB (0 when not running)."""
+        pid = self.browser_pid()
+        return tree_rss_mb(pid) if pid is not None else 0.0
+
+    def _relaunch_if_too_big(self) -> None:
+        if self.memory_mb() > MEMORY_CEILING_MB:
+            with contextlib.suppress(Exception):
+                self._run(self._discard_browser, 15)  # the next page launches a fresh one
 
     async def _render(
         self, url: str, fetcher: GuardedFetcher, screenshot: bool, seconds: float
@@ -420,6 +434,30 @@ class Renderer:
                 f"{headers[lower]}\n{value}" if lower in headers and lower == "set-cookie" else value
             )
         await route.fulfill(status=result.status, headers=headers, body=result.body)
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB, from /proc (0 where /proc is missing)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return 0.0
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21])
+    total, queue = 0, [root]
+    while queue:
+        pid = queue.pop()
+        total += rss.get(pid, 0)
+        queue.extend(children.get(pid, []))
+    return total * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
 
 def _console(errors: list[str], message: Any) -> None:

@@ -30,6 +30,8 @@ COLLECTOR = "render"
 MAX_GLOBALS = 120
 MAX_LINKS_KEPT = 100
 MAX_HOSTS_KEPT = 100
+# The whole phase's time budget: pages not started by then are data gaps, not a longer evidence step.
+PHASE_SECONDS = 180.0
 # Classes whose rendered page says most about the product and its tags, after the home page.
 CLASS_ORDER = (
     PageClass.PRICING,
@@ -94,6 +96,12 @@ def render_pages(
     for index, url in enumerate(urls):
         context.checkpoint()
         progress(index, len(urls))
+        if time.monotonic() - started > PHASE_SECONDS:
+            message = f"the render phase's {PHASE_SECONDS:.0f} s budget was spent"
+            failures.extend(
+                {"url": left, "code": "render_budget_spent", "message": message} for left in urls[index:]
+            )
+            break
         try:
             page = renderer.render(url, context.fetcher, screenshot=index == 0)
         except RenderFailed as failure:
