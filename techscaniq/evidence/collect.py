@@ -327,8 +327,13 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         root_url = context.root_url
         if not saved_state.get("rendered"):
             # Its own phase, stored with the collectors' checkpoint: a redelivery does not render again.
-            rendered = _render_phase(settings, context, collection, render_candidates, reporter)
+            links: list[tuple[int, str]] = []
+            rendered = _render_phase(settings, context, collection, render_candidates, reporter, links)
             _store(settings, scan.id, rendered, collection, root_url, reporter, rendered=True)
+            batch.rendered = True
+            if links:  # links that exist only in the rendered pages join the crawl, within its caps
+                summary = crawler.follow(links, on_page, checkpoint=batch.checkpoint, progress=on_progress)
+                batch.flush()
         reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
         active = collection.active()
         reporter.checkpoint()
@@ -400,6 +405,7 @@ class _PageBatch:
         self.pages: list[tuple[CrawledPage, list[str]]] = []
         self.drafts: list[EvidenceDraft] = []
         self.last_flush = time.monotonic()
+        self.rendered = False  # the render phase's items are stored: the checkpoint must keep saying so
 
     def add(self, page: CrawledPage, outlinks: list[str], drafts: list[EvidenceDraft]) -> None:
         """Hold a page and its items; store the batch when it is big or old enough."""
@@ -442,7 +448,11 @@ class _PageBatch:
             repo.save_crawl_state(
                 session,
                 self.scan_id,
-                {"root_url": self.context.root_url, "collectors": self.collection.state()},
+                {
+                    "root_url": self.context.root_url,
+                    "collectors": self.collection.state(),
+                    "rendered": self.rendered,
+                },
             )
             self.reporter.evidence_added(session, stored, repo.count_evidence(session, self.scan_id))
         self.pages, self.drafts = [], []
@@ -473,6 +483,7 @@ def _render_phase(
     collection: Collection,
     candidates: list[RenderCandidate],
     reporter: ProgressReporter,
+    links: list[tuple[int, str]],
 ) -> list[EvidenceDraft]:
     """Render the home page and the top pages by class (evidence/render/); the DOMs feed the technology collector."""
     reporter.update(CRAWL_PROGRESS_SHARE, phase="rendering", force=True)
@@ -484,7 +495,10 @@ def _render_phase(
         reason = "" if renderer is not None else "no Chromium was found, or it did not start"
     technology = collection.runs.get("technology")
 
+    depths = {candidate.url: candidate.depth for candidate in candidates}
+
     def on_rendered(page: RenderedPage) -> None:
+        links.extend((depths.get(page.url, 0), link) for link in page.links)
         if technology is not None and not technology.failed:
             matcher = getattr(technology.collector, "on_rendered_page", None)
             if matcher is not None:

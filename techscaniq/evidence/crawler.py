@@ -341,6 +341,39 @@ class Crawler:
         self._report(progress, force=True)
         return self._summary()
 
+    def follow(
+        self,
+        links: Iterable[tuple[int, str]],
+        on_page: Callable[[CrawledPage, list[str]], None],
+        *,
+        checkpoint: Callable[[], None],
+        progress: Callable[[CrawlProgress], None],
+    ) -> CrawlSummary:
+        """After run(): fetch links only a browser saw ((parent depth, URL)), in rounds, within the same caps."""
+        for depth, link in links:
+            url = canonical_url(link)
+            if url is not None and self._in_scope(url):
+                self._offer(url, depth=depth + 1, via="link")
+        executor = ThreadPoolExecutor(
+            max_workers=max(1, self.limits.scan_concurrency), thread_name_prefix="crawl"
+        )
+        in_flight: list[_Work] = []
+        try:
+            while not self._stop.is_set():
+                selected = self._select_round(checkpoint)
+                if not selected:
+                    break
+                self._run_round(selected, executor, in_flight, on_page, checkpoint, progress)
+        except BaseException:
+            self._stop.set()
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._await_in_flight(in_flight, CANCEL_GRACE_SECONDS)
+            raise
+        executor.shutdown(wait=True)
+        self._phase = CrawlPhase.DONE
+        self._report(progress, force=True)
+        return self._summary()
+
     # -- discovery ------------------------------------------------------------------------------------------
 
     def _discover(self, checkpoint: Callable[[], None], progress: Callable[[CrawlProgress], None]) -> None:

@@ -55,8 +55,10 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     assert summary["third_parties"]["static.hotjar.com"]["types"] == {"script": 1}
     pages = {i.data["url"]: i.data for i in items if i.type == "rendered_page"}
     directory = app_site.site.url("app", facts["client_rendered_path"])
-    links = set(pages[directory]["links"])
-    assert {app_site.site.url("app", path) for path in facts["client_rendered_links"]} <= links
+    partners = {app_site.site.url("app", path) for path in facts["client_rendered_links"]}
+    assert partners <= set(pages[directory]["links"])
+    # The links that exist only after rendering joined the crawl.
+    assert partners <= {i.data["final_url"] for i in items if i.type == "page"}
     assert "nwlTags" in pages[app_site.site.url("app", "/")]["globals"]
     shot = next(i for i in items if i.type == "screenshot")
     assert shot.data["url"] == shot.source_url == app_site.site.url("app", "/") and shot.data["taken_at"]
@@ -68,6 +70,7 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     summary = next(i.data for i in items if i.type == "render_summary")
     assert summary["status"] == "not_done" and "metadata.render.pages" in summary["reason"]
     assert not [i for i in items if i.type in {"rendered_page", "screenshot"}]
+    assert not partners & {i.data["final_url"] for i in items if i.type == "page"}
     assert report is not None
     rows = [row["text"] for row in report.content["coverage"]]
     assert any(text.startswith("Pages were not rendered in a browser") for text in rows), rows
