@@ -60,6 +60,8 @@ LAUNCH_ARGS = (
     "--proxy-server=http://127.0.0.1:9",
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache",
 )
 
 T = TypeVar("T")
@@ -290,7 +292,7 @@ class Renderer:
     def memory_mb(self) -> float:
         """Resident memory of the browser and every process it started, in MiB (0 when not running)."""
         pid = self.browser_pid()
-        return tree_rss_mb(pid) if pid is not None else 0.0
+        return tree_memory_mb(pid) if pid is not None else 0.0
 
     def _relaunch_if_too_big(self) -> None:
         if self.memory_mb() > MEMORY_CEILING_MB:
@@ -369,6 +371,9 @@ class Renderer:
             raise RenderFailed("render_failed", f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         finally:
             with contextlib.suppress(Exception):
+                # Requests still waiting on the guard are let go before the context closes under them.
+                await asyncio.wait_for(context.unroute_all(behavior="ignoreErrors"), timeout=5)
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(context.close(), timeout=5)
 
     async def _load(self, page: Any, url: str, seconds: float) -> Any:
@@ -436,8 +441,9 @@ class Renderer:
         await route.fulfill(status=result.status, headers=headers, body=result.body)
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB, from /proc (0 where /proc is missing)."""
+def tree_memory_mb(root: int) -> float:
+    """Memory of a process and all its descendants in MiB: the proportional set size (shared pages split between
+    the processes that map them, so Chromium's many processes are not counted many times), else the RSS."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     try:
@@ -452,12 +458,23 @@ def tree_rss_mb(root: int) -> float:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         rss[int(entry)] = int(fields[21])
-    total, queue = 0, [root]
+    total_kib, queue = 0.0, [root]
     while queue:
         pid = queue.pop()
-        total += rss.get(pid, 0)
+        total_kib += _pss_kib(pid, rss.get(pid, 0) * os.sysconf("SC_PAGE_SIZE") / 1024)
         queue.extend(children.get(pid, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+    return total_kib / 1024
+
+
+def _pss_kib(pid: int, fallback: float) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return fallback
 
 
 def _console(errors: list[str], message: Any) -> None:
