@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gc
 import importlib
@@ -332,7 +333,13 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             _store(settings, scan.id, rendered, collection, root_url, reporter, rendered=True)
             batch.rendered = True
             if links:  # links that exist only in the rendered pages join the crawl, within its caps
-                summary = crawler.follow(links, on_page, checkpoint=batch.checkpoint, progress=on_progress)
+                try:
+                    summary = crawler.follow(
+                        links, on_page, checkpoint=batch.checkpoint, progress=on_progress
+                    )
+                except ScanCancelled:
+                    batch.flush()
+                    raise
                 batch.flush()
         reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
         active = collection.active()
@@ -488,8 +495,11 @@ def _render_phase(
     """Render the home page and the top pages by class (evidence/render/); the DOMs feed the technology collector."""
     reporter.update(CRAWL_PROGRESS_SHARE, phase="rendering", force=True)
     renderer = None
+    limit = _render_limit(settings, context.scan)
     if settings.browser == "off" or settings.render_pages <= 0:
         reason = "rendering is turned off (TECHSCANIQ_BROWSER=off or TECHSCANIQ_RENDER_PAGES=0)"
+    elif limit == 0:
+        reason = "this scan asked for no rendering (metadata.render.pages = 0)"
     else:
         renderer = renderer_for(settings)  # raises BrowserUnavailable when rendering is required
         reason = "" if renderer is not None else "no Chromium was found, or it did not start"
@@ -507,14 +517,18 @@ def _render_phase(
     def progress(done: int, total: int) -> None:
         reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")
 
-    requested = context.scan.metadata.get("render")
-    limit = settings.render_pages
-    if isinstance(requested, Mapping) and "pages" in requested:
-        limit = max(0, min(limit, int(requested["pages"])))  # a scan may narrow, never widen, the setting
-    if limit == 0 and renderer is not None:
-        renderer, reason = None, "this scan asked for no rendering (metadata.render.pages = 0)"
     urls = choose_pages(candidates, context.root_url, limit)
     return render_pages(context, renderer, urls, on_rendered, progress, reason)
+
+
+def _render_limit(settings: Settings, scan: Scan) -> int:
+    """Pages to render: the setting, narrowed (never widened) by the scan's `metadata.render.pages`."""
+    requested = scan.metadata.get("render")
+    limit = max(0, settings.render_pages)
+    if isinstance(requested, Mapping) and "pages" in requested:
+        with contextlib.suppress(TypeError, ValueError):  # a malformed override changes nothing
+            limit = max(0, min(limit, int(requested["pages"])))
+    return limit
 
 
 def _check_home(page: CrawledPage) -> None:
