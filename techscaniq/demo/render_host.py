@@ -14,12 +14,14 @@ from typing import Any
 RENDER_LABEL = "app"
 HOTJAR_SITE_ID = "3712904"
 OPTIMIZELY_PROJECT = "24681357"
+FULLSTORY_ORG = "o-1NWL7K-na1"
 VUE_SCOPE = "data-v-5f1c2a3b"
 PARTNERS = ("ledgerlink", "paybridge", "taxwise", "closekit", "auditrail")
 # Technologies a scan finds only when it renders, and where they come from.
 RENDER_ONLY_TECHNOLOGIES = {
     "Hotjar": "tag injected by /static/tags.js",
     "Optimizely": "tag injected by /static/tags.js",
+    "FullStory": "settings request (fetch) made by /static/tags.js; in no DOM",
     "Vue.js": "scoped attributes written by /static/directory.js on /directory",
 }
 
@@ -29,6 +31,7 @@ TAGS_JS = f"""(function () {{
     "https://cdn.optimizely.com/js/{OPTIMIZELY_PROJECT}.js"
   ];
   window.nwlTags = {{ loaded: tags.length, version: "2.4.1" }};
+  fetch("https://edge.fullstory.com/s/settings/{FULLSTORY_ORG}/v1/web").catch(function () {{}});
   tags.forEach(function (src) {{
     var script = document.createElement("script");
     script.async = true;

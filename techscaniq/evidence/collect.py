@@ -40,6 +40,8 @@ FINISH_ORDER = ("dns_email", "tls", "security")
 CONCURRENT_FINISH = frozenset(FINISH_ORDER)
 BEGIN_THREADS = 2
 REFUSAL_PREFIXES = ("ssrf_", "invalid_url")
+# Requests of a rendered page matched as script sources: the code it ran and the endpoints that code called.
+REQUEST_TYPES_MATCHED = frozenset({"script", "xhr", "fetch"})
 
 
 def load_collectors() -> dict[str, Any]:
@@ -512,7 +514,8 @@ def _render_phase(
         if technology is not None and not technology.failed:
             matcher = getattr(technology.collector, "on_rendered_page", None)
             if matcher is not None:
-                matcher(page.url, page.dom, page.cookies)
+                requested = [r.url for r in page.requests if r.resource_type in REQUEST_TYPES_MATCHED]
+                matcher(page.url, page.dom, page.cookies, requested)
 
     def progress(done: int, total: int) -> None:
         reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ MAX_MATCHES_PER_TECHNOLOGY = 20
 MAX_PAGES_PER_TECHNOLOGY = 50
 MAX_HOSTS = 20
 EXCERPT_CHARS = 200
+MAX_REQUESTED_URLS = 300
 SITE_DNS_TYPES = ("TXT", "MX", "NS", "SOA")
 DNS_TIMEOUT_SECONDS = 3.0
 
@@ -187,11 +189,21 @@ class TechnologyCollector(BaseCollector):
                 self._fold(detection, page.url, "raw")
         return ()
 
-    def on_rendered_page(self, url: str, html: str, cookies: Mapping[str, str]) -> None:
-        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set."""
-        signals = PageSignals(url=url, headers=(), html=html, cookies=dict(cookies))
-        for detection in self.matcher.analyze([signals]):
-            self._fold(detection, url, "rendered")
+    def on_rendered_page(
+        self, url: str, html: str, cookies: Mapping[str, str], requested: Sequence[str] = ()
+    ) -> None:
+        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set, and
+        the URLs its scripts requested (scripts, XHR and fetch calls: what a visitor's browser talks to)."""
+        signals = [PageSignals(url=url, headers=(), html=html, cookies=dict(cookies))]
+        if requested:
+            # The requests as script sources, so scriptSrc patterns name the vendors behind them.
+            tags = "".join(
+                f'<script src="{html_escape(link)}"></script>' for link in requested[:MAX_REQUESTED_URLS]
+            )
+            signals.append(PageSignals(url=url, headers=(), html=tags))
+        for page_signals in signals:
+            for detection in self.matcher.analyze([page_signals]):
+                self._fold(detection, url, "rendered")
 
     def on_challenge_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
         """A bot-protection challenge page: only the protection vendor's own technologies are detected."""
