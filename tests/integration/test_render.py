@@ -145,3 +145,24 @@ def test_a_browser_over_its_memory_ceiling_is_relaunched_before_the_next_page(
         monkeypatch.setattr(browser, "MEMORY_CEILING_MB", 1024)
         assert renderer.render(server.url("/", site), fetcher, seconds=20).title == "page"
     assert renderer.launches == launches + 1
+
+
+def test_a_page_that_opens_thousands_of_requests_is_held_to_its_budget(
+    renderer: Renderer, settings: Settings, server: LoopbackHTTPServer, site: str
+) -> None:
+    from techscaniq.evidence.render.browser import MAX_REQUESTS_PER_PAGE
+
+    page = b"""<html><head><title>flood</title></head><body><script>
+for (let i = 0; i < 3000; i++) { const image = new Image(); image.src = "/pixel.gif?n=" + i; }
+for (let i = 0; i < 500; i++) { fetch("/api?n=" + i).catch(() => {}); }
+</script></body></html>"""
+    server.route("/", respond(200, page))
+    server.route("/pixel.gif", respond(200, b"GIF89a", content_type="image/gif"))
+    with GuardedFetcher(settings, deadline_seconds=10.0) as fetcher:
+        rendered = renderer.render(server.url("/", site), fetcher, seconds=60)
+    assert rendered.title == "flood"
+    fetched = [r for r in rendered.requests if r.outcome == "fulfilled"]
+    assert len(fetched) <= MAX_REQUESTS_PER_PAGE
+    assert any(r.code == "page_budget_spent" for r in rendered.requests)
+    assert len(server.seen()) <= MAX_REQUESTS_PER_PAGE
+    assert len(rendered.requests) <= 2 * MAX_REQUESTS_PER_PAGE
