@@ -109,6 +109,9 @@ class Settings:
     crawl_max_seconds: int = 1800
     crawl_lift_politeness: bool = False
     main_text_pages_per_class: int = 20
+    browser: str = "auto"  # auto | off | required (evidence/render/)
+    render_pages: int = 12
+    chromium_path: str = ""
     force_https: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -165,6 +168,9 @@ class Settings:
             crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
             crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
             main_text_pages_per_class=_int(env, "TECHSCANIQ_MAIN_TEXT_PAGES_PER_CLASS", 20),
+            browser=env.get("TECHSCANIQ_BROWSER", "auto").strip().lower() or "auto",
+            render_pages=_int(env, "TECHSCANIQ_RENDER_PAGES", 12),
+            chromium_path=env.get("TECHSCANIQ_CHROMIUM_PATH", "").strip(),
             force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
         )
         settings.check()
@@ -190,6 +196,10 @@ class Settings:
             raise ValueError("TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS must not be negative")
         if self.step_queue_timeout_seconds < 1:
             raise ValueError("TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS must be at least 1")
+        if self.browser not in {"auto", "off", "required"}:
+            raise ValueError(f"TECHSCANIQ_BROWSER must be 'auto', 'off' or 'required', got {self.browser!r}")
+        if self.render_pages < 0:
+            raise ValueError("TECHSCANIQ_RENDER_PAGES must not be negative")
         if self.llm_provider not in {"", "anthropic", "openai"}:
             raise ValueError(f"TECHSCANIQ_LLM must be 'anthropic' or 'openai', got {self.llm_provider!r}")
         if self.visibility_timeout_seconds <= longest_hard_limit:

@@ -72,6 +72,10 @@ class EvidenceType(StrEnum):
     LINK_SUMMARY = "link_summary"
     CRAWL_SUMMARY = "crawl_summary"
     FETCH_FAILURE = "fetch_failure"
+    BOT_PROTECTION = "bot_protection"
+    RENDERED_PAGE = "rendered_page"
+    SCREENSHOT = "screenshot"
+    RENDER_SUMMARY = "render_summary"
     # technology
     TECHNOLOGY = "technology"
     SERVER_DISCLOSURE = "server_disclosure"

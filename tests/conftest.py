@@ -24,6 +24,9 @@ os.environ["TECHSCANIQ_ALLOW_NETWORKS"] = "127.0.0.0/24"
 os.environ.setdefault("TECHSCANIQ_STEP_LEASE_SECONDS", "20")
 os.environ.setdefault("TECHSCANIQ_REAPER_INTERVAL_SECONDS", "5")
 os.environ.pop("CELERY_RESULT_BACKEND", None)
+# Rendering costs seconds per page: scans render only in the tests that ask for it (a `stack` with BROWSER_ON).
+os.environ["TECHSCANIQ_BROWSER"] = "off"
+BROWSER_ON = {"TECHSCANIQ_BROWSER": "auto"}
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -114,7 +117,9 @@ class Stack:
     admin_key: str
 
 
-def _start_stack(kind: str, redis_server: RedisServer, directory: Path) -> Stack:
+def _start_stack(
+    kind: str, redis_server: RedisServer, directory: Path, extra_env: dict[str, str] | None = None
+) -> Stack:
     import redis as redis_client
 
     from techscaniq.app import create_app
@@ -123,8 +128,8 @@ def _start_stack(kind: str, redis_server: RedisServer, directory: Path) -> Stack
 
     redis_client.Redis.from_url(redis_server.url).flushall()
     db = _make_database(kind, directory)
-    env = {**os.environ, **db.env()}
-    settings = settings_for(db)
+    env = {**os.environ, **db.env(), **(extra_env or {})}
+    settings = settings_for(db, **(extra_env or {}))
     migrate(settings)  # type: ignore[arg-type]
     with session_scope(settings) as session:  # type: ignore[arg-type]
         _, admin_key = repo.create_api_key(session, "Admin Org", label="tests", is_admin=True)
@@ -140,6 +145,19 @@ def stack(
 ) -> Iterator[Stack]:
     """Real workers on real Redis against SQLite, then PostgreSQL (one set alive at a time)."""
     running = _start_stack(request.param, redis_server, tmp_path_factory.mktemp(f"stack-{request.param}"))
+    yield from _stop_after(running)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def rendering_stack(
+    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The `stack`, with workers that render pages in the system Chromium."""
+    directory = tmp_path_factory.mktemp(f"rendering-stack-{request.param}")
+    yield from _stop_after(_start_stack(request.param, redis_server, directory, BROWSER_ON))
+
+
+def _stop_after(running: Stack) -> Iterator[Stack]:
     yield running
     running.evidence_worker.stop()
     running.report_worker.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from techscaniq.demo import challenge_host, render_host
 from techscaniq.demo.hosts import registered_hosts
 from techscaniq.demo.northwind.dns_zone import DnsZone
 from techscaniq.demo.northwind.docs import DocsHost
@@ -99,6 +100,8 @@ def build_site(
     manifest = builder.manifest()
     if builder.extra_manifest:
         manifest["extra_hosts"] = builder.extra_manifest
+    manifest["bot_protection"] = challenge_host.install(builder)
+    manifest["rendering"] = render_host.install(builder)
     expected = FIXED_PAGES + sum(builder.counts.values())
     if manifest["page_count"] != expected:
         raise AssertionError(f"built {manifest['page_count']} pages, planned {expected}")

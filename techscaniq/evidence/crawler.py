@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from selectolax.lexbor import LexborHTMLParser
 
+from techscaniq.evidence.bot_protection import NOT_PROTECTED, BotCheck, check_response
 from techscaniq.evidence.collectors.base import CrawledPage, PageClass
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind, parse_retry_after
 from techscaniq.evidence.page_class import (
@@ -195,6 +196,7 @@ class _Fetched:
     html: str = ""
     tree: LexborHTMLParser | None = None
     binary: bool = False
+    bot_check: BotCheck = NOT_PROTECTED
 
 
 @dataclass
@@ -324,6 +326,39 @@ class Crawler:
             else:
                 self._robots_skipped.append(home.url)
             self._add_probes(url_origin(home.url))
+            while not self._stop.is_set():
+                selected = self._select_round(checkpoint)
+                if not selected:
+                    break
+                self._run_round(selected, executor, in_flight, on_page, checkpoint, progress)
+        except BaseException:
+            self._stop.set()
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._await_in_flight(in_flight, CANCEL_GRACE_SECONDS)
+            raise
+        executor.shutdown(wait=True)
+        self._phase = CrawlPhase.DONE
+        self._report(progress, force=True)
+        return self._summary()
+
+    def follow(
+        self,
+        links: Iterable[tuple[int, str]],
+        on_page: Callable[[CrawledPage, list[str]], None],
+        *,
+        checkpoint: Callable[[], None],
+        progress: Callable[[CrawlProgress], None],
+    ) -> CrawlSummary:
+        """After run(): fetch links only a browser saw ((parent depth, URL)), in rounds, within the same caps."""
+        for depth, link in links:
+            url = canonical_url(link)
+            if url is not None and self._in_scope(url):
+                self._offer(url, depth=depth + 1, via="link")
+        executor = ThreadPoolExecutor(
+            max_workers=max(1, self.limits.scan_concurrency), thread_name_prefix="crawl"
+        )
+        in_flight: list[_Work] = []
+        try:
             while not self._stop.is_set():
                 selected = self._select_round(checkpoint)
                 if not selected:
@@ -588,6 +623,9 @@ class Crawler:
                 fetched.html = result.text
                 # lexbor parses without holding the GIL: here it runs beside the page analysis.
                 fetched.tree = LexborHTMLParser(fetched.html)
+        if result.status is not None and not fetched.binary:
+            text = fetched.html or (result.text if result.body and _is_text(result.content_type) else "")
+            fetched.bot_check = check_response(result.status, result.headers, text)
         return fetched
 
     def _next_wake(self, pending: list[_Work]) -> float:
@@ -623,7 +661,7 @@ class Crawler:
         final = canonical_url(result.final_url) or candidate.url
         title: str | None = None
         links: list[tuple[str, str]] = []
-        if tree is not None:
+        if tree is not None and not fetched.bot_check.challenged:  # a challenge page's links are the vendor's
             title, links = extract_links(html, final, tree)
         page_class = classify(final, title, work.anchors)
         if page_class == PageClass.OTHER and final != candidate.url:
@@ -640,6 +678,7 @@ class Crawler:
             discovered_via=candidate.via,
             sitemap_lastmod=candidate.lastmod,
             tree=tree,
+            bot_check=fetched.bot_check,
         )
         on_page(page, outlinks)
         if candidate.depth == 0:
@@ -724,6 +763,10 @@ class Crawler:
             sampled_out=self._sampled_out,
             offsite_over_quota=self._offsite_over_quota,
         )
+
+
+def _is_text(content_type: str | None) -> bool:
+    return content_type is None or content_type.startswith("text/") or content_type in HTML_TYPES
 
 
 def _descending(text: str) -> tuple[int, ...]:

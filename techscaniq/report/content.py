@@ -12,6 +12,7 @@ from typing import Any
 
 from techscaniq.domain import Citation, Evidence, Scan
 from techscaniq.report.citations import CitationBook, walk_statements
+from techscaniq.report.coverage_facts import site_coverage
 from techscaniq.report.model import (
     SCHEMA_VERSION,
     Assessment,
@@ -170,7 +171,9 @@ def analyse(scan: Scan, evidence: Sequence[Evidence]) -> tuple[list[Finding], Sc
     """Findings and scorecard alone (what an LLM writer is shown)."""
     thesis = resolved_thesis(scan)
     findings = apply_rules(load_rules(), order_evidence(evidence))
-    return findings, scorecard(thesis, findings, [item.type for item in evidence])
+    coverage = site_coverage(evidence)
+    penalty = coverage.confidence_penalty if coverage else 0
+    return findings, scorecard(thesis, findings, [item.type for item in evidence], unseen_penalty=penalty)
 
 
 def category_name(category_id: str) -> str:

@@ -363,12 +363,17 @@ class DataGap(Node):
 
 
 class CoverageRow(Statement):
-    """What one collector did, cited by its collector_run evidence."""
+    """What one collector did, cited by its collector_run evidence; a site-coverage row adds what was seen."""
+
+    omit_when_none = frozenset({"pages_answered", "pages_blocked", "vendors"})
 
     collector: str
     outcome: str
     items: int
     error: dict[str, Any] | None
+    pages_answered: int | None = None
+    pages_blocked: int | None = None
+    vendors: list[str] | None = None
 
 
 class AppendixItem(Node):

@@ -239,13 +239,20 @@ class Scorecard:
 
 
 def scorecard(
-    thesis: ResolvedThesis, findings: Sequence[Finding], evidence_types: Sequence[str]
+    thesis: ResolvedThesis,
+    findings: Sequence[Finding],
+    evidence_types: Sequence[str],
+    *,
+    unseen_penalty: int = 0,
 ) -> Scorecard:
-    """Score the findings under the thesis; with insufficient evidence there is no total and no decision."""
+    """Score the findings under the thesis; with insufficient evidence there is no total and no decision.
+
+    `unseen_penalty` is what coverage confidence loses for pages the site hid (report/coverage_facts.py).
+    """
     criteria = criterion_scores(thesis, findings)
     total = weighted_total(criteria, thesis.threshold)
     present = set(evidence_types)
-    confidence = coverage_confidence(total, present)
+    confidence = clamp_score(coverage_confidence(total, present) - unseen_penalty)
     observed = observed_item_count(evidence_types)
     insufficient = insufficiency(observed, total)
     high_high = has_high_high_risk(findings)

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from techscaniq.config import Settings
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, Scan
+from techscaniq.evidence.bot_protection import NOT_PROTECTED, BotCheck
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 
 
@@ -45,6 +46,13 @@ class CrawledPage:
     sitemap_lastmod: str | None = None
     # The crawler's parse of `html` (a selectolax LexborHTMLParser), shared so collectors do not parse again.
     tree: Any = field(default=None, compare=False, repr=False)
+    # The bot-protection verdict on the response: a challenge page says nothing about the company.
+    bot_check: BotCheck = NOT_PROTECTED
+
+    @property
+    def challenged(self) -> bool:
+        """True when the response was a bot-protection challenge or block page, not the site's content."""
+        return self.bot_check.challenged
 
     @property
     def status(self) -> int | None:

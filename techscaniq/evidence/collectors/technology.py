@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ MAX_MATCHES_PER_TECHNOLOGY = 20
 MAX_PAGES_PER_TECHNOLOGY = 50
 MAX_HOSTS = 20
 EXCERPT_CHARS = 200
+MAX_REQUESTED_URLS = 300
 SITE_DNS_TYPES = ("TXT", "MX", "NS", "SOA")
 DNS_TIMEOUT_SECONDS = 3.0
 
@@ -164,8 +166,10 @@ class TechnologyCollector(BaseCollector):
             self._matcher = FingerprintMatcher.load()
         return self._matcher
 
-    def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
-        """Match one page and fold its detections in; note hosting header cues per host."""
+    def on_page(
+        self, page: CrawledPage, context: CollectContext, allowed: frozenset[str] | None = None
+    ) -> Iterable[EvidenceDraft]:
+        """Match one page and fold its detections in (only `allowed` names when given); note hosting cues."""
         if page.status is None:
             return ()
         host = url_host(page.url)
@@ -182,10 +186,31 @@ class TechnologyCollector(BaseCollector):
             tree=parsed(page),
         )
         for detection in self.matcher.analyze([signals]):
-            self._fold(detection, page.url)
+            if allowed is None or detection.name in allowed:
+                self._fold(detection, page.url, "raw")
         return ()
 
-    def _fold(self, detection: Detection, page_url: str | None) -> None:
+    def on_rendered_page(
+        self, url: str, html: str, cookies: Mapping[str, str], requested: Sequence[str] = ()
+    ) -> None:
+        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set, and
+        the URLs its scripts requested (scripts, XHR and fetch calls: what a visitor's browser talks to)."""
+        signals = [PageSignals(url=url, headers=(), html=html, cookies=dict(cookies))]
+        if requested:
+            # The requests as script sources, so scriptSrc patterns name the vendors behind them.
+            tags = "".join(
+                f'<script src="{html_escape(link)}"></script>' for link in requested[:MAX_REQUESTED_URLS]
+            )
+            signals.append(PageSignals(url=url, headers=(), html=tags))
+        for page_signals in signals:
+            for detection in self.matcher.analyze([page_signals]):
+                self._fold(detection, url, "rendered")
+
+    def on_challenge_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """A bot-protection challenge page: only the protection vendor's own technologies are detected."""
+        return self.on_page(page, context, allowed=page.bot_check.technologies)
+
+    def _fold(self, detection: Detection, page_url: str | None, source: str = "records") -> None:
         entry = self._technologies.setdefault(
             detection.name,
             {
@@ -205,6 +230,9 @@ class TechnologyCollector(BaseCollector):
             },
         )
         entry["confidence"] = max(entry["confidence"], detection.confidence)
+        seen_in = entry.setdefault("seen_in", [])
+        if source not in seen_in:  # raw HTML, the rendered page, or site records (DNS, certificate, robots)
+            seen_in.append(source)
         if detection.version and (
             entry["version"] is None or _version_key(detection.version) > _version_key(entry["version"])
         ):
@@ -217,7 +245,8 @@ class TechnologyCollector(BaseCollector):
                     entry["implied_by"].append(match.key)
                 continue
             entry["direct"] = True
-            row = [match.page_url or page_url, str(match.signal), match.key, match.value[:EXCERPT_CHARS]]
+            signal = f"rendered {match.signal}" if source == "rendered" else str(match.signal)
+            row = [match.page_url or page_url, signal, match.key, match.value[:EXCERPT_CHARS]]
             if row not in entry["matches"] and len(entry["matches"]) < MAX_MATCHES_PER_TECHNOLOGY:
                 entry["matches"].append(row)
 
@@ -337,6 +366,7 @@ class TechnologyCollector(BaseCollector):
                 "page_count": len(entry["pages"]),
                 "implied_by": entry["implied_by"],
                 "implied_only": not entry["direct"],
+                "seen_in": sorted(entry.get("seen_in", [])),
                 "status": "observed",
                 "excerpt": matches[0]["excerpt"] if matches else None,
                 "end_of_life": None if eol is None else eol.ended,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from techscaniq.domain import Evidence, EvidenceType, Scan
 from techscaniq.report.citations import CitationBook
+from techscaniq.report.coverage_facts import render_coverage, site_coverage
 from techscaniq.report.model import FactStatement, FindingStatement, ProseStatement, WriterInfo
 from techscaniq.report.rules import Finding, Rule, apply_rules
 from techscaniq.report.scoring import Scorecard, scorecard
@@ -70,7 +71,15 @@ class ReportContext:
         self.narrative = narrative
         self.book = CitationBook(set(self.by_id))
         self.findings = apply_rules(rules, self.evidence)
-        self.card: Scorecard = scorecard(thesis, self.findings, [item.type for item in self.evidence])
+        self.site_coverage = site_coverage(self.evidence)
+        self.render_coverage = render_coverage(self.evidence)
+        self.unseen_penalty = self.site_coverage.confidence_penalty if self.site_coverage else 0
+        self.card: Scorecard = scorecard(
+            thesis,
+            self.findings,
+            [item.type for item in self.evidence],
+            unseen_penalty=self.unseen_penalty,
+        )
         self._statements: dict[int, FindingStatement] = {}
 
     def of_type(self, type_: EvidenceType) -> list[Evidence]:

@@ -142,13 +142,55 @@ def build_data_gaps(ctx: ReportContext) -> list[DataGap]:
                     "supplied in the data room.",
                 )
             )
+    if ctx.render_coverage is not None:
+        gaps.insert(0, DataGap(topic="Not seen in a browser", question=ctx.render_coverage.sentence))
+    if ctx.site_coverage is not None:
+        gaps.insert(0, DataGap(**ctx.site_coverage.data_gap()))
     gaps += [DataGap(topic=topic, question=question) for topic, question in STANDARD_DATA_ROOM_QUESTIONS]
     return gaps
 
 
-def build_coverage(ctx: ReportContext) -> list[CoverageRow]:
-    """What each collector did, cited by its collector_run item."""
+def _seen_rows(ctx: ReportContext) -> list[CoverageRow]:
+    """How much of the site was seen: bot-protection challenges and pages not rendered (report/coverage_facts.py)."""
     rows = []
+    coverage = ctx.site_coverage
+    if coverage is not None:
+        sentence = coverage.sentence()
+        cite, ids = ctx.book.cite("coverage", sentence, coverage.evidence_ids)
+        rows.append(
+            CoverageRow(
+                text=sentence,
+                cite=cite,
+                evidence_ids=ids,
+                collector="site coverage",
+                outcome="blocked" if coverage.seen == 0 else "partial",
+                items=coverage.seen,
+                error={"code": "bot_protection", "message": " ".join([sentence, *coverage.host_sentences()])},
+                pages_answered=coverage.answered,
+                pages_blocked=coverage.blocked,
+                vendors=list(coverage.vendors),
+            )
+        )
+    rendering = ctx.render_coverage
+    if rendering is not None:
+        cite, ids = ctx.book.cite("coverage", rendering.sentence, [rendering.evidence_id])
+        rows.append(
+            CoverageRow(
+                text=rendering.sentence,
+                cite=cite,
+                evidence_ids=ids,
+                collector="rendering",
+                outcome=rendering.status,
+                items=0,
+                error={"code": f"render_{rendering.status}", "message": rendering.sentence},
+            )
+        )
+    return rows
+
+
+def build_coverage(ctx: ReportContext) -> list[CoverageRow]:
+    """How much of the site was seen, then what each collector did, cited by its collector_run item."""
+    rows = _seen_rows(ctx)
     for run in ctx.of_type(EvidenceType.COLLECTOR_RUN):
         data = run.data
         name = str(data.get("collector") or run.dedup_key)

@@ -26,6 +26,11 @@ CONFIDENCE_METHOD = (
     "Share of thesis weight with evidence, less 10 points per missing critical evidence type "
     "(at most 50). Missing evidence lowers confidence, never the score."
 )
+CONFIDENCE_METHOD_UNSEEN = (
+    "Share of thesis weight with evidence, less 10 points per missing critical evidence type "
+    "(at most 50), less up to 50 points for the share of requests answered with a bot-protection "
+    "challenge. Missing evidence lowers confidence, never the score."
+)
 
 
 def build_scores(ctx: ReportContext) -> Scores:
@@ -86,7 +91,7 @@ def build_confidence(ctx: ReportContext) -> Confidence:
         observed_items=card.observed_items,
         status="insufficient evidence" if card.insufficient else "sufficient",
         insufficient_reason=card.insufficient,
-        method=CONFIDENCE_METHOD,
+        method=CONFIDENCE_METHOD if not ctx.unseen_penalty else CONFIDENCE_METHOD_UNSEEN,
     )
 
 
