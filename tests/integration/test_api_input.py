@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import redis
 from techscaniq.app import create_app
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Database, settings_for
+from tests.support.databases import Database, settings_for
 from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -25,9 +26,9 @@ def api(database: Database, redis_server: RedisServer) -> Iterator[Any]:
     client.flushall()
     # Production defaults: no network is widened, so loopback and odd ports are refused.
     settings = settings_for(database, TECHSCANIQ_ALLOW_NETWORKS="")
-    with session_scope(settings) as session:  # type: ignore[arg-type]
+    with session_scope(settings) as session:
         _, key = repo.create_api_key(session, "Firm", label=None, is_admin=False)
-    app = create_app(settings)  # type: ignore[arg-type]
+    app = create_app(settings)
     test_client = app.test_client()
     test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     test_client.settings = settings  # type: ignore[attr-defined]
@@ -198,6 +199,24 @@ def test_broker_down_at_submit_is_503_and_leaves_nothing(api: Any, redis_server:
     assert response.status_code == 201
     assert _scan_count(api) == 1
     assert api.get("/api/ready").status_code == 200
+
+
+def test_the_app_sends_its_messages_to_the_broker_its_settings_name(
+    api: Any, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    other = RedisServer(tmp_path / "other-redis").start()
+    try:
+        elsewhere = create_app(api.settings.with_overrides(redis_url=other.url)).test_client()
+        elsewhere.environ_base["HTTP_AUTHORIZATION"] = api.environ_base["HTTP_AUTHORIZATION"]
+        assert elsewhere.post("/api/scans", json=GOOD).status_code == 201
+        assert int(redis.Redis.from_url(other.url).llen("evidence")) == 1
+        assert _queued(api) == 0
+    finally:
+        create_app(api.settings)
+        other.stop()
+    # An app built for the session's broker sends there again.
+    assert api.post("/api/scans", json=GOOD).status_code == 201
+    assert int(api.redis.llen("evidence")) == 1
 
 
 def test_health_needs_no_key(api: Any) -> None:

@@ -53,7 +53,10 @@ def _run_one_scan(tmp_path: Path, *flags: str) -> str:
         found = re.search(r"^\s+(tsq_\S+)$", log_path.read_text(), re.MULTILINE)
         assert found, log_path.read_text()
         headers = {"Authorization": f"Bearer {found.group(1)}"}
-        assert requests.get(f"{base}/", timeout=5).status_code == 200
+        home = requests.get(f"{base}/", timeout=5)
+        assert home.status_code == 200
+        # The API runs under gunicorn, as the Procfile's web process does, not werkzeug's development server.
+        assert home.headers["Server"].startswith("gunicorn"), home.headers
         with LoopbackSite() as site:
             created = requests.post(
                 f"{base}/api/scans",

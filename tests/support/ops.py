@@ -1,7 +1,4 @@
-"""Helpers shared by the operations tests: Procfile lines, shell processes, JSON-logging workers, HTTP scans.
-
-No tests live here (the name only keeps it beside the test_ops_* modules it serves).
-"""
+"""Helpers shared by the operations tests: Procfile lines, shell processes, JSON-logging workers, HTTP scans."""
 
 from __future__ import annotations
 
