@@ -229,12 +229,6 @@ def _report_json(report: Report) -> dict[str, Any]:
     }
 
 
-def audit_report_access(report: Report, action: str, **detail: Any) -> None:
-    """Record in the audit log that the caller viewed or exported a report already in hand (e.g.
-    action="report.export", format="pdf"); the routes themselves open reports through the scan service."""
-    service.record_report_access(settings(), current_viewer(), report, action, path=request.path, **detail)
-
-
 @api.get("/reports/<report_id>")
 def get_report(report_id: str) -> ResponseReturnValue:
     """A report version as JSON; every statement lists the evidence ids it rests on."""

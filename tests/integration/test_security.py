@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from techscaniq import retention
+from techscaniq import accounts, retention
 from techscaniq.app import create_app
 from techscaniq.config import Settings
 from techscaniq.domain import (
@@ -35,6 +35,7 @@ from techscaniq.domain import (
     StepName,
     StepStatus,
 )
+from techscaniq.scans import service
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import evidence_items, reports, scan_events, scans
@@ -292,18 +293,17 @@ def test_another_organisation_sees_nothing_and_admins_see_all(api: Api) -> None:
 
 
 def test_report_views_are_audited_and_exports_can_be(api: Api) -> None:
-    from techscaniq.api.scans import audit_report_access
-
     owned = finished_scan(api.settings, "Firm A")
     headers = api.as_key(api.key_a)
     assert api.client.get(f"/api/reports/{owned['report_id']}", headers=headers).status_code == 200
     assert api.client.get(f"/api/scans/{owned['scan_id']}/report", headers=headers).status_code == 200
-    # What an export route does (md/html/pdf): the function it calls inside its request.
-    app = api.client.application
-    with app.test_request_context(f"/api/reports/{owned['report_id']}.pdf", headers=headers):
-        with session_scope(api.settings, write=False) as session:
-            report = repo.get_report(session, owned["report_id"])
-        audit_report_access(report, "report.export", format="pdf")
+    # What an export route does (md/html/pdf) before it renders: the scan service's audited open.
+    viewer = accounts.viewer_for_secret(api.settings, api.key_a)
+    assert viewer is not None
+    path = f"/api/reports/{owned['report_id']}.pdf"
+    service.open_report(
+        api.settings, viewer, owned["report_id"], action="report.export", path=path, format="pdf"
+    )
     entries = api.client.get(f"/api/audit?report_id={owned['report_id']}", headers=headers).get_json()[
         "items"
     ]

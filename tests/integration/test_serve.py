@@ -46,7 +46,8 @@ def _run_one_scan(tmp_path: Path, *flags: str) -> str:
             try:
                 if requests.get(f"{base}/api/health", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            # gunicorn listens before its worker has loaded the app: a connection may wait unanswered at first.
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)

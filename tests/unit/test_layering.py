@@ -82,3 +82,22 @@ def test_the_broker_side_modules_import_each_other_without_a_circle() -> None:
 
     for name in BROKER_SIDE:
         visit(name, ())
+
+
+TESTS = PACKAGE.parent / "tests"
+
+
+def test_no_test_module_or_conftest_is_imported_by_another_module() -> None:
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = []
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            for module in modules:
+                last = module.rsplit(".", 1)[-1]
+                if module.startswith("tests.") and (last.startswith("test_") or last == "conftest"):
+                    offenders.append(f"{path.relative_to(TESTS.parent)} imports {module}")
+    assert offenders == [], "move shared helpers to tests/support/"
