@@ -16,6 +16,7 @@ from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
 from techscaniq.api.scans import api
 from techscaniq.api.validation import MAX_BODY_BYTES
+from techscaniq.broker import celery_init_app
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.logs import configure_logging, install_flask_logging
@@ -32,10 +33,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app; importing and creating it connects to nothing."""
     settings = settings or Settings.from_env()
     configure_logging(settings, "api")
+    # The API's producer: where submissions, retries and cancels send their messages.
+    celery_init_app(settings)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config["TECHSCANIQ_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["JSON_SORT_KEYS"] = False
     if settings.cors_origins:
         CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}})
     if settings.allow_networks:

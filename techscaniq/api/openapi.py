@@ -8,9 +8,10 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from techscaniq import __version__
-from techscaniq.api.validation import MAX_IDEMPOTENCY_KEY_CHARS, MAX_PER_PAGE, TEXT_LIMITS
+from techscaniq.api.validation import MAX_IDEMPOTENCY_KEY_CHARS, MAX_PER_PAGE
 from techscaniq.domain import ScanStatus, StepStatus
 from techscaniq.evidence.addresses import MAX_URL_LENGTH_CHARS
+from techscaniq.scans.submission import TEXT_LIMITS
 from techscaniq.theses import THESES
 
 openapi_api = Blueprint("openapi_api", __name__, url_prefix="/api")

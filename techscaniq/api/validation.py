@@ -1,55 +1,18 @@
-"""Validation of API input: every problem becomes a field error in one ValidationError."""
+"""Parsing of HTTP input (body, headers, paging); the scan submission rules are in scans/submission.py."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Request
 
-from techscaniq import theses
-from techscaniq.errors import FetchRefused, ValidationError
-from techscaniq.evidence.addresses import normalize_and_check_url
+from techscaniq.errors import ValidationError
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50
-TEXT_LIMITS = {
-    "company_name": 300,
-    "requestor_name": 300,
-    "organization_name": 300,
-    "company_description": 5000,
-}
-MAX_METADATA_BYTES = 16 * 1024
 MAX_IDEMPOTENCY_KEY_CHARS = 255
-SCAN_REQUEST_FIELDS = (
-    "company_name",
-    "website_url",
-    "primary_criteria",
-    "investment_thesis_data",
-    "thesis_tags",
-    "requestor_name",
-    "organization_name",
-    "company_description",
-    "metadata",
-    "callback_url",
-)
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    """A validated scan submission."""
-
-    company_name: str
-    website_url: str
-    thesis: theses.ResolvedThesis
-    thesis_tags: list[str]
-    requestor_name: str | None
-    organization_name: str | None
-    company_description: str | None
-    metadata: dict[str, Any]
-    callback_url: str | None = None
 
 
 def json_body(request: Request) -> dict[str, Any]:
@@ -70,100 +33,6 @@ def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationError("the request body must be a JSON object", code="invalid_json")
     return body
-
-
-def _text(body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool) -> str | None:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[name] = f"{name} is required"
-        return None
-    if not isinstance(value, str):
-        errors[name] = f"{name} must be a string"
-        return None
-    value = value.strip()
-    if any((ord(char) < 0x20 and char not in "\t\n\r") or ord(char) == 0x7F for char in value):
-        errors[name] = f"{name} must not contain control characters"
-        return None
-    limit = TEXT_LIMITS[name]
-    if len(value) > limit:
-        errors[name] = f"{name} must be at most {limit} characters"
-        return None
-    return value
-
-
-def validate_scan_request(body: dict[str, Any]) -> ScanRequest:
-    """Check a POST /api/scans body; raises one ValidationError listing every bad field."""
-    errors: dict[str, str] = {}
-    code = "validation_error"
-    for unknown in sorted(set(body) - set(SCAN_REQUEST_FIELDS))[:10]:
-        errors[unknown] = f"unknown field; the fields are: {', '.join(SCAN_REQUEST_FIELDS)}"
-    company_name = _text(body, "company_name", errors, required=True)
-    requestor_name = _text(body, "requestor_name", errors, required=False)
-    organization_name = _text(body, "organization_name", errors, required=False)
-    company_description = _text(body, "company_description", errors, required=False)
-
-    website_url, url_code = _checked_url(body, "website_url", errors, required=True)
-    callback_url, callback_code = _checked_url(body, "callback_url", errors, required=False)
-    code = url_code or callback_code or code
-
-    metadata = body.get("metadata", {})
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        errors["metadata"] = "metadata must be a JSON object"
-        metadata = {}
-    elif len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-        errors["metadata"] = f"metadata must be at most {MAX_METADATA_BYTES // 1024} KiB"
-
-    resolved: theses.ResolvedThesis | None = None
-    try:
-        resolved = theses.resolve_thesis(
-            body.get("primary_criteria"), body.get("investment_thesis_data"), body.get("thesis_tags")
-        )
-    except ValidationError as invalid:
-        errors.update(invalid.fields or {"primary_criteria": invalid.message})
-
-    if errors or resolved is None:
-        first = next(iter(errors.values()), "invalid input")
-        message = first if len(errors) == 1 else f"{len(errors)} fields are invalid"
-        raise ValidationError(message, code=code if len(errors) == 1 else "validation_error", fields=errors)
-    return ScanRequest(
-        company_name=company_name or "",
-        website_url=website_url,
-        thesis=resolved,
-        thesis_tags=list(resolved.focus_areas),
-        requestor_name=requestor_name,
-        organization_name=organization_name,
-        company_description=company_description,
-        metadata=metadata,
-        callback_url=callback_url or None,
-    )
-
-
-def _checked_url(
-    body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool
-) -> tuple[str, str | None]:
-    """The URL field normalised under the static SSRF rules, and the refusal code if one applied."""
-    raw = body.get(name)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            errors[name] = f"{name} is required"
-        return "", None
-    if not isinstance(raw, str):
-        errors[name] = f"{name} must be a string"
-        return "", None
-    try:
-        return normalize_and_check_url(raw.strip(), _allow_networks()).url, None
-    except FetchRefused as refused:
-        errors[name] = refused.message
-        return "", refused.code
-
-
-def _allow_networks() -> tuple[str, ...]:
-    from techscaniq.api.auth import settings
-
-    return settings().allow_networks
 
 
 def idempotency_key(request: Request) -> str | None:

@@ -63,12 +63,11 @@ class LLMOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMOptions:
-        """Read overrides from settings.extra (llm_timeout_seconds, llm_max_attempts, llm_backoff_seconds)."""
-        extra = settings.extra or {}
+        """The writer's timeout and retry policy from the TECHSCANIQ_LLM_* settings."""
         return cls(
-            timeout_seconds=float(extra.get("llm_timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
-            max_attempts=max(1, int(extra.get("llm_max_attempts", DEFAULT_MAX_ATTEMPTS))),
-            backoff_seconds=float(extra.get("llm_backoff_seconds", DEFAULT_BACKOFF_SECONDS)),
+            timeout_seconds=settings.llm_timeout_seconds,
+            max_attempts=max(1, settings.llm_max_attempts),
+            backoff_seconds=settings.llm_backoff_seconds,
         )
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
-from tests.e2e.conftest import Live
-from tests.integration.test_scan_flow import submit, wait_until
+from tests.e2e.server import Live
+from tests.support.api import submit, wait_until
 from tests.support.collectors import load_site_zone
 from tests.support.sites import LoopbackSite
 

@@ -16,9 +16,9 @@ from techscaniq.report.rules import apply_rules, load_rules
 from techscaniq.report.scoring import scorecard
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Stack
-from tests.integration.test_scan_flow import submit, wait_until
+from tests.support.api import submit, wait_until
 from tests.support.collectors import load_site_zone
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 

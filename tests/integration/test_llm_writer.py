@@ -125,11 +125,9 @@ def _settings(kind: str, server: RecordedProvider, tmp_path: Any) -> Settings:
         data_dir=tmp_path,
         llm_provider=kind,
         llm_model=f"{kind}-test-model",
-        extra={
-            "llm_timeout_seconds": str(TIMEOUT_SECONDS),
-            "llm_max_attempts": "3",
-            "llm_backoff_seconds": "0.01",
-        },
+        llm_timeout_seconds=TIMEOUT_SECONDS,
+        llm_max_attempts=3,
+        llm_backoff_seconds=0.01,
     )
     if kind == "anthropic":
         return base.with_overrides(anthropic_api_key="test-key", anthropic_base_url=server.url)
@@ -258,13 +256,7 @@ def test_malformed_json_rate_limit_and_timeout_are_retried(
     written = write_report(
         sample_scan(),
         evidence,
-        _settings(kind, provider, tmp_path).with_overrides(
-            extra={
-                "llm_timeout_seconds": str(TIMEOUT_SECONDS),
-                "llm_max_attempts": "4",
-                "llm_backoff_seconds": "0.01",
-            }
-        ),
+        _settings(kind, provider, tmp_path).with_overrides(llm_max_attempts=4),
     )
     meta = written.content["metadata"]["llm"]
     outcomes = [a["outcome"] for a in meta["attempts"]]

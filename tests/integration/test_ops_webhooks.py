@@ -18,7 +18,7 @@ from techscaniq.domain import ScanStatus, StepName, StepStatus
 from techscaniq.evidence.fetch import CALLBACK_RESPONSE_MAX_BYTES, GuardedFetcher
 from techscaniq.storage import repo, webhook_repo
 from techscaniq.storage.db import migrate, session_scope
-from tests.conftest import Database, settings_for
+from tests.support.databases import Database, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -125,7 +125,7 @@ def test_signatures_verify_only_the_signed_body_with_the_right_secret_in_time() 
 
 
 def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiver: Receiver) -> None:
-    settings: Settings = settings_for(database)  # type: ignore[assignment]
+    settings: Settings = settings_for(database)
     receiver.script["/hook"] = [(500, {}, b"try later"), (200, {"Content-Type": "application/json"}, b"{}")]
     scan_id = _ended_scan(settings, receiver.url("/hook"))
     waits: list[float] = []
@@ -170,7 +170,7 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
 def test_a_failed_scan_sends_its_error_and_gives_up_after_the_last_attempt(
     database: Database, receiver: Receiver
 ) -> None:
-    settings: Settings = settings_for(database)  # type: ignore[assignment]
+    settings: Settings = settings_for(database)
     receiver.script["/down"] = [(503, {}, b"")]
     scan_id = _ended_scan(settings, receiver.url("/down"), ScanStatus.FAILED)
     outcome = webhooks.deliver_completion_webhook(settings, scan_id, max_attempts=3, sleep=lambda _: None)
@@ -181,7 +181,7 @@ def test_a_failed_scan_sends_its_error_and_gives_up_after_the_last_attempt(
 
 
 def test_redirects_and_refusals_are_final(receiver: Receiver, tmp_path: Path) -> None:
-    settings: Settings = settings_for(Database("sqlite", f"sqlite:///{tmp_path}/hooks.db", "techscaniq"))  # type: ignore[assignment]
+    settings: Settings = settings_for(Database("sqlite", f"sqlite:///{tmp_path}/hooks.db", "techscaniq"))
     migrate(settings)
     receiver.script["/moved"] = [(302, {"Location": receiver.url("/elsewhere")}, b"")]
     receiver.script["/rejected"] = [(400, {}, b"bad signature")]
