@@ -16,6 +16,7 @@ from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
 from techscaniq.api.scans import api
 from techscaniq.api.validation import MAX_BODY_BYTES
+from techscaniq.api.webhook_secrets import webhook_secrets_api
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.logs import configure_logging, install_flask_logging
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(flower_proxy)
     app.register_blueprint(metrics_api)
     app.register_blueprint(openapi_api)
+    app.register_blueprint(webhook_secrets_api)
     install_flask_logging(app)
     if settings.force_https:
         # Behind a TLS-terminating proxy the visitor's scheme arrives in X-Forwarded-Proto; without a proxy
