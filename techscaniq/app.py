@@ -15,7 +15,7 @@ from techscaniq.api.metrics import metrics_api
 from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
 from techscaniq.api.scans import api
-from techscaniq.api.validation import MAX_BODY_BYTES
+from techscaniq.api.validation import MAX_BODY_BYTES, install_id_check
 from techscaniq.api.webhook_secrets import webhook_secrets_api
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning(
             "TECHSCANIQ_ALLOW_NETWORKS=%s: scans may reach these networks", ",".join(settings.allow_networks)
         )
+    install_id_check(app)
     app.register_blueprint(api)
     app.register_blueprint(reports_api)
     app.register_blueprint(web)
