@@ -110,6 +110,7 @@ class Settings:
     crawl_lift_politeness: bool = False
     main_text_pages_per_class: int = 20
     force_https: bool = False
+    event_streams_per_key: int = 4
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -166,6 +167,7 @@ class Settings:
             crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
             main_text_pages_per_class=_int(env, "TECHSCANIQ_MAIN_TEXT_PAGES_PER_CLASS", 20),
             force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
+            event_streams_per_key=_int(env, "TECHSCANIQ_EVENT_STREAMS_PER_KEY", 4),
         )
         settings.check()
         return settings
@@ -186,6 +188,8 @@ class Settings:
             parse_rate(self.submit_rate)
         except ValueError as error:
             raise ValueError(f"TECHSCANIQ_SUBMIT_RATE: {error}") from error
+        if self.event_streams_per_key < 1:
+            raise ValueError("TECHSCANIQ_EVENT_STREAMS_PER_KEY must be at least 1")
         if self.worker_soft_shutdown_seconds < 0:
             raise ValueError("TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS must not be negative")
         if self.step_queue_timeout_seconds < 1:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
+from techscaniq.api.streams import SLOTS, held
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, ScanEvent
 from techscaniq.errors import ValidationError
@@ -118,6 +119,7 @@ def scan_events(scan_id: str) -> ResponseReturnValue:
     after_seq = _last_event_id()
     with session_scope(config, write=False) as db:
         repo.get_scan(db, scan_id, org_id=viewer.scope_org_id)
+    release = SLOTS.acquire(viewer.key_id or f"org:{viewer.org_id}", config.event_streams_per_key)
     stream = stream_events(
         config,
         scan_id,
@@ -126,4 +128,6 @@ def scan_events(scan_id: str) -> ResponseReturnValue:
         heartbeat_seconds=float(current_app.config.get(HEARTBEAT_SECONDS_CONFIG, HEARTBEAT_SECONDS)),
     )
     headers = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
-    return Response(stream, mimetype="text/event-stream", headers=headers)
+    response = Response(held(stream, release), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(release)
+    return response

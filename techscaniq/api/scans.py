@@ -543,7 +543,7 @@ def ready() -> ResponseReturnValue:
     try:
         ping(config)
         checks["database"] = "ok"
-    except (StorageUnavailable, Exception):  # noqa: BLE001 - any failure means not ready
+    except (StorageUnavailable, Exception):  # any failure means not ready
         # The driver's text names host, port and user: it goes to the log, the public answer says "down".
         log.warning("readiness: the database is unreachable", exc_info=True)
         checks["database"] = "down"
