@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from techscaniq.config import Settings
 from techscaniq.domain import Report, Scan, ScanStatus
@@ -116,6 +117,28 @@ def backoff_seconds(attempt: int, base_seconds: float = BACKOFF_BASE_SECONDS) ->
     return random.uniform(ceiling / 2, ceiling)
 
 
+def url_origin(url: str) -> str:
+    """Scheme and host (with a port, if any) of a URL: what delivery records and logs may hold of a callback."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme and host else "(invalid URL)"
+
+
+def scrub_url(text: str, url: str) -> str:
+    """The text with the callback URL's path, query and credentials removed (they may carry secrets)."""
+    parts = urlsplit(url)
+    origin = url_origin(url)
+    secrets_in_url = [url, parts.path + ("?" + parts.query if parts.query else ""), parts.query, parts.path]
+    if parts.username or parts.password:
+        secrets_in_url.append(parts.netloc)
+    for secret in sorted((s for s in secrets_in_url if s and s != "/"), key=len, reverse=True):
+        text = text.replace(secret, origin if secret == url else "/…")
+    return text
+
+
 def _attempt_error(status: int | None, error_code: str | None, error_message: str | None) -> str | None:
     if error_code:
         return f"{error_code}: {error_message or ''}".strip()[:2000]
@@ -182,12 +205,13 @@ def _deliver(
             }
             result = fetcher.post_callback(url, body, headers)
             error = _attempt_error(result.status, result.error_code, result.error_message)
+            error = scrub_url(error, url) if error else None
             with session_scope(settings) as session:
                 attempt = webhook_repo.record_delivery(
                     session,
                     scan_id,
                     attempt=len(earlier) + number,
-                    url=url,
+                    url=url_origin(url),
                     status=result.status,
                     error=error,
                     duration_ms=int(result.timings.get("total_ms", 0.0)),

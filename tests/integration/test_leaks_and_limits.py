@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import pytest
 
+from techscaniq import webhooks
 from techscaniq.app import create_app
 from tests.conftest import Database, settings_for
+from tests.integration.test_ops_webhooks import Receiver, _ended_scan
 from tests.integration.test_security import GOOD, finished_scan, make_api
 from tests.support.processes import RedisServer
 
@@ -42,3 +45,29 @@ def test_retries_count_against_the_submission_rate_limit(
     limited = api.client.post(f"/api/scans/{scan_id}/retry", json=retry, headers=api.as_key(api.key_a))
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
     assert api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a)).status_code == 429
+
+
+def test_secrets_in_callback_urls_stay_out_of_delivery_records_and_logs(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(database)
+    receiver = Receiver()
+    try:
+        secret_path = "/services/T0SECRET/B0SECRET/XOXSECRETTOKEN?sig=SIGSECRET&x=1"
+        receiver.script[secret_path] = [(500, {}, b"no"), (204, {}, b"")]
+        answered = _ended_scan(settings, receiver.url(secret_path))  # type: ignore[arg-type]
+        # A port nobody listens on: the fetch error itself would name the URL.
+        refused = _ended_scan(settings, f"http://127.0.0.1:9{secret_path}")  # type: ignore[arg-type]
+        # INFO and up: what the app logs (urllib3's own DEBUG request lines are off unless asked for).
+        with caplog.at_level(logging.INFO):
+            for scan_id in (answered, refused):
+                webhooks.deliver_completion_webhook(settings, scan_id, max_attempts=2, sleep=lambda _: None)  # type: ignore[arg-type]
+        assert receiver.received  # the receiver did get the full URL
+        records = [webhooks.webhook_deliveries_for(settings, s) for s in (answered, refused)]  # type: ignore[arg-type]
+        assert records[0] and records[1]
+        assert records[0][0]["url"] == receiver.url("") and records[1][0]["url"] == "http://127.0.0.1:9"
+        assert records[0][0]["status"] == 500 and records[1][0]["error"]
+        written = json.dumps(records) + "\n".join(r.getMessage() for r in caplog.records)
+        assert "SECRET" not in written
+    finally:
+        receiver.close()

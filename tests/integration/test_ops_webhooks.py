@@ -163,7 +163,7 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
         (1, 500, False),
         (2, 200, True),
     ]
-    assert log[0]["error"] and log[0]["url"] == receiver.url("/hook") and log[1]["error"] is None
+    assert log[0]["error"] and log[0]["url"] == receiver.url("") and log[1]["error"] is None
 
     again = webhooks.deliver_completion_webhook(settings, scan_id, sleep=waits.append)
     assert again.skipped == "already_delivered" and len(receiver.received) == 2
