@@ -85,6 +85,16 @@ class LLMOptions:
         )
 
 
+def public_reason(detail: str) -> str:
+    """What a report may say about a failed call: our own wording, or only the error's class or HTTP status.
+
+    SDK error texts echo request ids, account details and the provider's answer; they stay in the log.
+    """
+    if detail.startswith("the answer "):
+        return detail
+    return detail.split(":", 1)[0].strip()[:80] or "error"
+
+
 class RetryableAnswer(Exception):
     """The answer was malformed or the call failed in a way a retry may fix."""
 
@@ -385,13 +395,15 @@ def write_with_llm(
             run.output_tokens += completion.output_tokens
             answer = parse_answer(completion.text)
         except RetryableAnswer as error:
-            reason = str(error)
+            log.warning("LLM writer %s attempt %d failed: %s", provider, attempt, error)
+            reason = public_reason(str(error))
             run.attempts.append(Attempt("retryable_error", reason[:300]))
             if attempt < options.max_attempts:
                 sleep(options.backoff_seconds * 2 ** (attempt - 1))
             continue
         except FatalAnswer as error:
-            reason = str(error)
+            log.warning("LLM writer %s attempt %d failed for good: %s", provider, attempt, error)
+            reason = public_reason(str(error))
             run.attempts.append(Attempt("fatal_error", reason[:300]))
             break
         run.attempts.append(Attempt("ok"))

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import uuid
 from typing import Any
 
 import pytest
 
-from techscaniq import webhooks
+from techscaniq import pipeline, webhooks
 from techscaniq.app import create_app
+from techscaniq.domain import StepName
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
 from tests.conftest import Database, settings_for
 from tests.integration.test_ops_webhooks import Receiver, _ended_scan
 from tests.integration.test_security import GOOD, finished_scan, make_api
@@ -71,3 +76,31 @@ def test_secrets_in_callback_urls_stay_out_of_delivery_records_and_logs(
         assert "SECRET" not in written
     finally:
         receiver.close()
+
+
+def test_an_unexpected_worker_error_reaches_the_tenant_as_a_code_and_a_reference(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings: Any = settings_for(database)
+    scan_id = str(uuid.uuid4())
+    with session_scope(settings) as session:
+        org_id = repo.get_or_create_org(session, "Firm A")
+        repo.create_scan(
+            session, scan_id=scan_id, org_id=org_id, created_by_key_id=None, company_name="Acme",
+            website_url="https://acme-analytics.com/", primary_criteria="digital-transformation", thesis={},
+            thesis_tags=[], requestor_name=None, organization_name=None, company_description=None,
+            metadata={}, task_ids={step: f"{scan_id}.{step}.1" for step in StepName},
+        )  # fmt: skip
+    leak = "UPDATE scans SET x = %(secret_param)s WHERE id = 'tenant-b-scan'"
+    with caplog.at_level(logging.ERROR):
+        pipeline.fail_scan(settings, scan_id, StepName.EVIDENCE, RuntimeError(leak))
+    with session_scope(settings, write=False) as session:
+        scan = repo.get_scan(session, scan_id)
+    assert scan.error_code == "internal_error"
+    assert "secret_param" not in (scan.error_message or "") and "RuntimeError" not in (
+        scan.error_message or ""
+    )
+    reference = re.search(r"reference ([0-9a-f]{12})", scan.error_message or "")
+    assert reference, scan.error_message
+    logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+    assert logged and logged[0].exc_info and "secret_param" in str(logged[0].exc_info[1])

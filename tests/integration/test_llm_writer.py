@@ -317,6 +317,10 @@ def test_a_bad_key_is_not_retried(provider: RecordedProvider, tmp_path: Any) -> 
     meta = written.content["metadata"]["llm"]
     assert [a["outcome"] for a in meta["attempts"]] == ["fatal_error"]
     assert written.writer == "deterministic" and len(provider.requests) == 1
+    # The SDK's error text (the provider's answer, request ids) stays in the log, out of the report.
+    assert written.content["header"]["writer"]["fallback_reason"] == "HTTP 401"
+    exported = render.render_markdown(written.content) + json.dumps(written.content)
+    assert "invalid x-api-key" not in exported and "authentication_error" not in exported
 
 
 def _injected_answer(evidence: list) -> str:
