@@ -33,7 +33,7 @@ from techscaniq.errors import (
     StorageUnavailable,
     TechScanError,
 )
-from techscaniq.storage import repo, security_repo
+from techscaniq.storage import repo, report_files, security_repo
 from techscaniq.storage.db import ping, session_scope
 from techscaniq.webhooks import webhook_deliveries_for
 
@@ -490,6 +490,7 @@ def delete_scan(scan_id: str) -> ResponseReturnValue:
                 f"scan {scan_id} is still {scan.status}; cancel it and delete it once it has stopped",
                 code="scan_running",
             )
+        report_ids = report_files.report_ids_of_scan(session, scan_id)
         repo.delete_scan(session, scan_id, org_id=viewer.scope_org_id)
         security_repo.record_audit(
             session,
@@ -499,6 +500,7 @@ def delete_scan(scan_id: str) -> ResponseReturnValue:
             scan_id=scan_id,
             detail={"viewer_org_id": viewer.org_id},
         )
+    report_files.remove_rendered_files(settings().data_dir, report_ids)
     return "", 204
 
 

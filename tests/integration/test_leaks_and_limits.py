@@ -6,17 +6,21 @@ import json
 import logging
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
-from techscaniq import pipeline, webhooks
+from techscaniq import pipeline, retention, webhooks
 from techscaniq.app import create_app
-from techscaniq.domain import StepName
-from techscaniq.storage import repo
+from techscaniq.domain import ScanStatus, StepName, StepStatus
+from techscaniq.storage import repo, report_files
 from techscaniq.storage.db import session_scope
+from techscaniq.storage.tables import scans
 from tests.conftest import Database, settings_for
 from tests.integration.test_ops_webhooks import Receiver, _ended_scan
+from tests.integration.test_report_render import _stored_report
 from tests.integration.test_security import GOOD, finished_scan, make_api
 from tests.support.processes import RedisServer
 
@@ -104,3 +108,34 @@ def test_an_unexpected_worker_error_reaches_the_tenant_as_a_code_and_a_reference
     assert reference, scan.error_message
     logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
     assert logged and logged[0].exc_info and "secret_param" in str(logged[0].exc_info[1])
+
+
+def _finished_report(api: Any) -> tuple[str, str]:
+    report_id = _stored_report(api.settings, "Firm A", "Northwind Ledger")
+    with session_scope(api.settings) as session:
+        scan_id = repo.get_report(session, report_id).scan_id
+        for step in StepName:
+            repo.finish_step(session, scan_id, step, StepStatus.COMPLETED)
+        repo.set_scan_status(session, scan_id, ScanStatus.COMPLETED)
+    return scan_id, report_id
+
+
+def test_rendered_pdfs_go_with_their_scan_on_delete_and_retention(
+    database: Database, redis_server: RedisServer
+) -> None:
+    api = make_api(database, redis_server)
+    deleted_scan, deleted_report = _finished_report(api)
+    expired_scan, expired_report = _finished_report(api)
+    for report_id in (deleted_report, expired_report):
+        rendered = api.client.get(f"/api/reports/{report_id}.pdf", headers=api.as_key(api.key_a))
+        assert rendered.status_code == 200
+        assert report_files.pdf_cache_path(api.settings.data_dir, report_id).is_file()
+
+    assert api.client.delete(f"/api/scans/{deleted_scan}", headers=api.as_key(api.key_a)).status_code == 204
+    assert not report_files.pdf_cache_path(api.settings.data_dir, deleted_report).exists()
+
+    with session_scope(api.settings) as session:
+        long_ago = repo.utcnow() - timedelta(days=40)
+        session.execute(update(scans).where(scans.c.id == expired_scan).values(created_at=long_ago))
+    assert retention.delete_expired_scans(api.settings.with_overrides(retention_days=30)) == [expired_scan]
+    assert not report_files.pdf_cache_path(api.settings.data_dir, expired_report).exists()
