@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from techscaniq.api.flower import flower_proxy
+from techscaniq.api.laptop_mode import install_laptop_guard
 from techscaniq.api.metrics import metrics_api
 from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             "TECHSCANIQ_ALLOW_NETWORKS=%s: scans may reach these networks", ",".join(settings.allow_networks)
         )
     install_id_check(app)
+    install_laptop_guard(app, settings)
     app.register_blueprint(api)
     app.register_blueprint(reports_api)
     app.register_blueprint(web)

@@ -111,6 +111,7 @@ class Settings:
     main_text_pages_per_class: int = 20
     force_https: bool = False
     event_streams_per_key: int = 4
+    laptop_hosts: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -168,6 +169,7 @@ class Settings:
             main_text_pages_per_class=_int(env, "TECHSCANIQ_MAIN_TEXT_PAGES_PER_CLASS", 20),
             force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
             event_streams_per_key=_int(env, "TECHSCANIQ_EVENT_STREAMS_PER_KEY", 4),
+            laptop_hosts=tuple(h.lower() for h in _list(env, "TECHSCANIQ_LAPTOP_HOSTS")),
         )
         settings.check()
         return settings
