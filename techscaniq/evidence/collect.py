@@ -23,6 +23,7 @@ from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import GuardedFetcher
+from techscaniq.evidence.host_budget import host_budget_for
 from techscaniq.evidence.urls import registrable_domain
 from techscaniq.progress import ProgressReporter
 from techscaniq.storage import repo
@@ -269,7 +270,13 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             checkpoint=reporter.checkpoint,
         )
         limits = crawl_limits(settings, scan, loopback_only=loopback_only)
-        crawler = Crawler(fetcher, scan.website_url, limits, already_fetched=already)
+        crawler = Crawler(
+            fetcher,
+            scan.website_url,
+            limits,
+            already_fetched=already,
+            host_budget=host_budget_for(settings.redis_url),
+        )
         pages_done = len(already)
 
         batch = _PageBatch(settings, scan.id, collection, context, reporter)
