@@ -11,11 +11,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from techscaniq.api.flower import flower_proxy
+from techscaniq.api.laptop_mode import install_laptop_guard
 from techscaniq.api.metrics import metrics_api
 from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
 from techscaniq.api.scans import api
-from techscaniq.api.validation import MAX_BODY_BYTES
+from techscaniq.api.validation import MAX_BODY_BYTES, install_id_check
+from techscaniq.api.webhook_secrets import webhook_secrets_api
 from techscaniq.broker import celery_init_app
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning(
             "TECHSCANIQ_ALLOW_NETWORKS=%s: scans may reach these networks", ",".join(settings.allow_networks)
         )
+    install_id_check(app)
+    install_laptop_guard(app, settings)
     app.register_blueprint(api)
     app.register_blueprint(reports_api)
     app.register_blueprint(web)
@@ -51,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(flower_proxy)
     app.register_blueprint(metrics_api)
     app.register_blueprint(openapi_api)
+    app.register_blueprint(webhook_secrets_api)
     install_flask_logging(app)
     if settings.force_https:
         # Behind a TLS-terminating proxy the visitor's scheme arrives in X-Forwarded-Proto; without a proxy

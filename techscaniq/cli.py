@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from techscaniq.cli_webhooks import add_webhooks_commands
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 
@@ -377,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=cmd_keys_revoke)
 
     commands.add_parser("status", help="running scans and queue depths").set_defaults(func=cmd_status)
+    add_webhooks_commands(commands)
 
     demo = commands.add_parser("demo", help="scan the bundled fictional company on loopback (no internet)")
     demo.add_argument("--pages", type=int, default=320, help="size of the demo site")

@@ -117,6 +117,8 @@ class Settings:
     force_https: bool = False
     sse_stream_seconds: float = 25.0
     sse_heartbeat_seconds: float = 15.0
+    event_streams_per_key: int = 4
+    laptop_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -180,6 +182,8 @@ class Settings:
             force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
             sse_stream_seconds=_float(env, "TECHSCANIQ_SSE_STREAM_SECONDS", 25.0),
             sse_heartbeat_seconds=_float(env, "TECHSCANIQ_SSE_HEARTBEAT_SECONDS", 15.0),
+            event_streams_per_key=_int(env, "TECHSCANIQ_EVENT_STREAMS_PER_KEY", 4),
+            laptop_hosts=tuple(h.lower() for h in _list(env, "TECHSCANIQ_LAPTOP_HOSTS")),
         )
         settings.check()
         return settings
@@ -200,6 +204,8 @@ class Settings:
             parse_rate(self.submit_rate)
         except ValueError as error:
             raise ValueError(f"TECHSCANIQ_SUBMIT_RATE: {error}") from error
+        if self.event_streams_per_key < 1:
+            raise ValueError("TECHSCANIQ_EVENT_STREAMS_PER_KEY must be at least 1")
         if self.worker_soft_shutdown_seconds < 0:
             raise ValueError("TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS must not be negative")
         if self.step_queue_timeout_seconds < 1:

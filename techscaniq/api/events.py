@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
+from techscaniq.api.streams import SLOTS, held
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, ScanEvent
 from techscaniq.errors import ValidationError
@@ -101,6 +102,7 @@ def scan_events(scan_id: str) -> ResponseReturnValue:
     config = settings()
     after_seq = _last_event_id()
     service.require_scan(config, viewer, scan_id)
+    release = SLOTS.acquire(viewer.key_id or f"org:{viewer.org_id}", config.event_streams_per_key)
     stream = stream_events(
         config,
         scan_id,
@@ -109,4 +111,6 @@ def scan_events(scan_id: str) -> ResponseReturnValue:
         heartbeat_seconds=config.sse_heartbeat_seconds,
     )
     headers = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
-    return Response(stream, mimetype="text/event-stream", headers=headers)
+    response = Response(held(stream, release), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(release)
+    return response

@@ -272,6 +272,19 @@ SCHEMAS: dict[str, Any] = {
             }
         },
     },
+    "WebhookSecret": {
+        "type": "object",
+        "required": ["secret", "created_at"],
+        "properties": {
+            "secret": {"type": "string", "pattern": "^whsec_[0-9a-f]+$"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "previous_valid_until": {
+                "type": "string",
+                "format": "date-time",
+                "description": "After a rotation: until when deliveries also carry a signature by the old secret",
+            },
+        },
+    },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
     "Readiness": {
         "type": "object",
@@ -514,6 +527,24 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("AuditPage"), "Entries, newest first"),
                 **BAD_INPUT,
                 **AUTH_ERRORS,
+            },
+        },
+    },
+    "/api/webhooks/secret": {
+        "get": {
+            "operationId": "getWebhookSecret",
+            "summary": "The caller's organisation's webhook signing secret (created on first use; audited)",
+            "responses": {"200": _json(_ref("WebhookSecret"), "The current secret"), **AUTH_ERRORS},
+        },
+    },
+    "/api/webhooks/secret/rotate": {
+        "post": {
+            "operationId": "rotateWebhookSecret",
+            "summary": "A new signing secret; for 24 hours deliveries carry signatures by both (audited)",
+            "responses": {
+                "200": _json(_ref("WebhookSecret"), "The new secret and when the old one stops signing"),
+                **AUTH_ERRORS,
+                "403": _error("A signed-in browser session without a valid CSRF token"),
             },
         },
     },

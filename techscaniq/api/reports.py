@@ -14,11 +14,11 @@ from techscaniq.api.auth import current_viewer, settings
 from techscaniq.domain import Report
 from techscaniq.errors import NotFoundError
 from techscaniq.report import render
+from techscaniq.report.files import PDF_CACHE_FOLDER, pdf_cache_path  # noqa: F401 - re-exported
 from techscaniq.scans import service
 
 reports_api = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
-PDF_CACHE_FOLDER = "pdf"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
@@ -52,11 +52,6 @@ def report_html(report_id: str) -> ResponseReturnValue:
     response = Response(render.render_html(report.content), mimetype="text/html")
     response.headers["Content-Security-Policy"] = render.content_security_policy(css)
     return response
-
-
-def pdf_cache_path(data_dir: Path, report_id: str) -> Path:
-    """Where a report's PDF is cached (reports are immutable versions, so the id is the key)."""
-    return data_dir / PDF_CACHE_FOLDER / f"{report_id}.pdf"
 
 
 def cached_pdf(data_dir: Path, report: Report) -> bytes:

@@ -24,6 +24,7 @@ from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import GuardedFetcher
+from techscaniq.evidence.host_budget import host_budget_for
 from techscaniq.evidence.render.browser import RenderedPage, renderer_for
 from techscaniq.evidence.render.phase import RenderCandidate, choose_pages, render_pages
 from techscaniq.evidence.urls import registrable_domain, url_host
@@ -284,7 +285,13 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             checkpoint=reporter.checkpoint,
         )
         limits = crawl_limits(settings, scan, loopback_only=loopback_only)
-        crawler = Crawler(fetcher, scan.website_url, limits, already_fetched=already)
+        crawler = Crawler(
+            fetcher,
+            scan.website_url,
+            limits,
+            already_fetched=already,
+            host_budget=host_budget_for(settings.redis_url),
+        )
         pages_done = len(already)
         render_candidates = [
             RenderCandidate(r.url, r.page_class, r.depth) for r in already if r.status == 200 and r.depth > 0

@@ -24,6 +24,7 @@ from selectolax.lexbor import LexborHTMLParser
 from techscaniq.evidence.bot_protection import NOT_PROTECTED, BotCheck, check_response
 from techscaniq.evidence.collectors.base import CrawledPage, PageClass
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind, parse_retry_after
+from techscaniq.evidence.host_budget import HostBudget
 from techscaniq.evidence.page_class import (
     BLOG_GROUP,
     GROUP_WEIGHT,
@@ -75,6 +76,8 @@ DEFAULT_BACKOFF_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 60.0
 # With a long Crawl-delay, one request at a time is what the site asked for.
 SERIAL_CRAWL_DELAY_SECONDS = 1.0
+# A host whose shared budget is spent (other scans hold its slots) is asked again after this long.
+BUDGET_RETRY_SECONDS = 0.05
 # How long a cancelled crawl waits for requests already on the wire before it gives them up.
 CANCEL_GRACE_SECONDS = 2.0
 BLOG_RESERVE_DIVISOR = 10
@@ -186,6 +189,7 @@ class _Work:
     candidate: _Candidate
     anchors: tuple[str, ...]
     future: Future[_Fetched | None] | None = None
+    budget_token: str | None = None
 
 
 @dataclass
@@ -267,12 +271,14 @@ class Crawler:
         limits: CrawlLimits,
         *,
         already_fetched: Sequence[FetchedPageRecord] = (),
+        host_budget: HostBudget | None = None,
     ) -> None:
         root = canonical_url(root_url)
         if root is None:
             raise ValueError(f"not an http(s) URL: {root_url!r}")
         self.fetcher = fetcher
         self.limits = limits
+        self.host_budget = host_budget or HostBudget()
         self.root_url = root
         self.home_url = root
         self.root_domain = registrable_domain(url_host(root))
@@ -581,6 +587,7 @@ class Crawler:
             for work in [w for w in in_flight if w.future in done]:
                 in_flight.remove(work)
                 self._host_in_flight[url_host(work.candidate.url)] -= 1
+                self.host_budget.release(url_host(work.candidate.url), work.budget_token)
                 fetched = work.future.result() if work.future is not None else None
                 if fetched is None:
                     continue
@@ -603,6 +610,11 @@ class Crawler:
             delay = self._crawl_delay(policy)
             slots = 1 if delay >= SERIAL_CRAWL_DELAY_SECONDS else max(1, self.limits.per_host_concurrency)
             if self._host_in_flight[host] >= slots or self._host_next_start.get(host, 0.0) > now:
+                continue
+            # The same rules across every scan of this host (other workers included).
+            work.budget_token = self.host_budget.try_acquire(host, slots, delay)
+            if work.budget_token is None:
+                self._host_next_start[host] = now + BUDGET_RETRY_SECONDS
                 continue
             pending.remove(work)
             self._host_in_flight[host] += 1

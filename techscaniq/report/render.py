@@ -56,12 +56,14 @@ def template_dir() -> Path:
 # --- Markdown --------------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+# C0 and C1 controls, DEL and the Unicode line and paragraph separators: any of them can end a Markdown line.
+_MD_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def md_escape(text: Any) -> str:
     """Text safe for Markdown: HTML entities for <, >, & and backslashes before Markdown syntax."""
     raw = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", raw.replace("\n", " "))
+    return _MD_SPECIAL.sub(r"\\\1", _MD_CONTROL.sub(" ", raw))
 
 
 def md_marks(node: Any) -> str:

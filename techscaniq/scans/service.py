@@ -20,7 +20,7 @@ from techscaniq.domain import Evidence, Report, Scan, ScanEvent, ScanStatus, Ste
 from techscaniq.errors import BrokerUnavailable, ConflictError, TechScanError
 from techscaniq.scans.rate_limit import enforce_submit_rate
 from techscaniq.scans.submission import ScanRequest, validate_scan_request
-from techscaniq.storage import repo, security_repo
+from techscaniq.storage import repo, report_files, security_repo
 from techscaniq.storage.db import session_scope
 
 # How long a repeat waits for the first request with its Idempotency-Key to finish before answering 409.
@@ -238,6 +238,7 @@ def retry(settings: Settings, viewer: Viewer, scan_id: str, job_type: object) ->
             fields={"jobType": "expected evidence, report or both"},
         )
     steps = RETRY_JOB_TYPES[job_type]
+    enforce_submit_rate(settings, viewer)  # a retry queues a scan's work again: it counts as a submission
     with session_scope(settings) as session:
         scan = repo.get_scan(session, scan_id, org_id=viewer.scope_org_id)
         if not scan.status.is_final:
@@ -277,6 +278,7 @@ def delete(settings: Settings, viewer: Viewer, scan_id: str) -> None:
                 f"scan {scan_id} is still {scan.status}; cancel it and delete it once it has stopped",
                 code="scan_running",
             )
+        report_ids = report_files.report_ids_of_scan(session, scan_id)
         repo.delete_scan(session, scan_id, org_id=viewer.scope_org_id)
         security_repo.record_audit(
             session,
@@ -286,6 +288,7 @@ def delete(settings: Settings, viewer: Viewer, scan_id: str) -> None:
             scan_id=scan_id,
             detail={"viewer_org_id": viewer.org_id},
         )
+    report_files.remove_rendered_files(settings.data_dir, report_ids)
 
 
 # --- reports: every way to their content is audited --------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,9 @@ TEXT_LIMITS = {
     "company_description": 5000,
 }
 MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 8
+# Characters that make a name read differently from what it is: bidi overrides, isolates and marks, zero-width.
+DECEPTIVE_CHARACTERS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 SCAN_REQUEST_FIELDS = (
     "company_name",
     "website_url",
@@ -46,6 +50,17 @@ class ScanRequest:
     callback_url: str | None = None
 
 
+def _depth(value: Any) -> int:
+    """How many levels of objects and arrays a JSON value nests (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _text(body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool) -> str | None:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -58,6 +73,9 @@ def _text(body: dict[str, Any], name: str, errors: dict[str, str], *, required: 
     value = value.strip()
     if any((ord(char) < 0x20 and char not in "\t\n\r") or ord(char) == 0x7F for char in value):
         errors[name] = f"{name} must not contain control characters"
+        return None
+    if name.endswith("_name") and DECEPTIVE_CHARACTERS.search(value):
+        errors[name] = f"{name} must not contain bidirectional-override or zero-width characters"
         return None
     limit = TEXT_LIMITS[name]
     if len(value) > limit:
@@ -87,6 +105,8 @@ def validate_scan_request(body: dict[str, Any], allow_networks: tuple[str, ...])
     if not isinstance(metadata, dict):
         errors["metadata"] = "metadata must be a JSON object"
         metadata = {}
+    elif _depth(metadata) > MAX_METADATA_DEPTH:
+        errors["metadata"] = f"metadata must not nest more than {MAX_METADATA_DEPTH} levels"
     elif len(json.dumps(metadata)) > MAX_METADATA_BYTES:
         errors["metadata"] = f"metadata must be at most {MAX_METADATA_BYTES // 1024} KiB"
 

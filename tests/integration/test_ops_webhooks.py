@@ -114,14 +114,15 @@ def _org_secret(settings: Settings, scan_id: str) -> str:
 
 def test_signatures_verify_only_the_signed_body_with_the_right_secret_in_time() -> None:
     body = b'{"scanId":"x","status":"completed"}'
-    header = webhooks.signature_header("whsec_one", body, 1_700_000_000)
-    assert header.startswith("t=1700000000,v1=")
-    assert webhooks.verify_signature("whsec_one", header, body, now=1_700_000_010)
-    assert not webhooks.verify_signature("whsec_two", header, body, now=1_700_000_010)
-    assert not webhooks.verify_signature("whsec_one", header, body + b" ", now=1_700_000_010)
-    assert not webhooks.verify_signature("whsec_one", header, body, now=1_700_000_000 + 3600)  # a replay
-    assert not webhooks.verify_signature("whsec_one", "v1=abc", body)
-    assert not webhooks.verify_signature("whsec_one", "t=soon,v1=abc", body)
+    header = webhooks.signature_header("whsec_one", body, 1_700_000_000, "d1")
+    assert header.startswith("t=1700000000,v2=")
+    assert webhooks.verify_signature("whsec_one", header, body, "d1", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_two", header, body, "d1", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_one", header, body + b" ", "d1", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_one", header, body, "d2", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_one", header, body, "d1", now=1_700_000_000 + 3600)  # replay
+    assert not webhooks.verify_signature("whsec_one", "v2=abc", body, "d1")
+    assert not webhooks.verify_signature("whsec_one", "t=soon,v2=abc", body, "d1")
 
 
 def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiver: Receiver) -> None:
@@ -140,9 +141,10 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
     for seen in receiver.received:
         assert seen.headers["content-type"] == "application/json"
         assert seen.headers["x-techscaniq-event"] == "scan.completed"
-        assert webhooks.verify_signature(secret, seen.headers["x-techscaniq-signature"], seen.body)
+        delivery = seen.headers["x-techscaniq-delivery"]
+        assert webhooks.verify_signature(secret, seen.headers["x-techscaniq-signature"], seen.body, delivery)
         assert not webhooks.verify_signature(
-            "whsec_someone_else", seen.headers["x-techscaniq-signature"], seen.body
+            "whsec_someone_else", seen.headers["x-techscaniq-signature"], seen.body, delivery
         )
     assert (
         receiver.received[0].headers["x-techscaniq-delivery"]
@@ -161,7 +163,7 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
         (1, 500, False),
         (2, 200, True),
     ]
-    assert log[0]["error"] and log[0]["url"] == receiver.url("/hook") and log[1]["error"] is None
+    assert log[0]["error"] and log[0]["url"] == receiver.url("") and log[1]["error"] is None
 
     again = webhooks.deliver_completion_webhook(settings, scan_id, sleep=waits.append)
     assert again.skipped == "already_delivered" and len(receiver.received) == 2

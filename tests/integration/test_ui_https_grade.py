@@ -101,6 +101,7 @@ def served_ui(
         "DATABASE_URL": f"sqlite:///{directory / 'ui.db'}",
         "TECHSCANIQ_DATA_DIR": str(directory / "data"),
         "TECHSCANIQ_AUTH": auth_mode,
+        "TECHSCANIQ_LAPTOP_HOSTS": UI_HOST,
         "TECHSCANIQ_FORCE_HTTPS": "true",
         "TECHSCANIQ_WEB_HOST": "127.0.0.1",
     }
