@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 from celery import Celery
@@ -26,10 +28,18 @@ _install_logging()
 def _warm_up(sender: Any = None, **_: Any) -> None:
     # Compiled once in the main process, the fingerprints are shared by every forked pool child.
     from techscaniq.evidence.collect import warm_up
+    from techscaniq.evidence.fingerprints.matcher import FingerprintDataError
 
     consumed = getattr(getattr(sender, "app", celery_app).amqp.queues, "consume_from", None)
     if not consumed or "evidence" in consumed:
-        warm_up()
+        try:
+            warm_up()
+        except FingerprintDataError as error:
+            # Celery logs and swallows a signal handler's exception; a worker with unusable data must not start.
+            message = f"techscaniq: fingerprint data unusable, worker not started: {error}"
+            logging.getLogger(__name__).critical(message)
+            print(message, file=sys.stderr, flush=True)
+            raise SystemExit(3) from error
 
 
 @worker_process_init.connect
