@@ -256,12 +256,12 @@ class PageResult:
         return len(wanted & self.matched) / len(wanted) if wanted else None
 
 
-def our_names(matcher: FingerprintMatcher) -> dict[str, str]:
-    """Normalised reference-side name (our name or an alias) -> our name."""
-    out = {}
+def our_names(matcher: FingerprintMatcher) -> dict[str, set[str]]:
+    """Normalised reference-side name (our name or an alias) -> our names that answer to it."""
+    out: dict[str, set[str]] = {}
     for tech in matcher.technologies.values():
         for alias in (tech.name, *tech.aliases):
-            out[_norm(alias)] = tech.name
+            out.setdefault(_norm(alias), set()).add(tech.name)
     return out
 
 
@@ -291,8 +291,8 @@ def compare(corpus: Path, package: Path) -> tuple[list[PageResult], dict[str, Re
         reference = reference_detect(techs, html)
         ours = {d.name for d in matcher.analyze([PageSignals(PAGE_URL, (), html)])}
         buyer = {r for r in reference if set(techs[r].cats) & set(BUYER_CATEGORIES)}
-        matched = {r for r in reference if by_ref_name.get(_norm(r)) in ours}
-        explained = {by_ref_name[_norm(r)] for r in matched}
+        matched = {r for r in reference if by_ref_name.get(_norm(r), set()) & ours}
+        explained = {name for r in matched for name in by_ref_name[_norm(r)]}
         results.append(PageResult(name, held_out, reference, buyer, matched, sorted(ours - explained)))
     return results, techs, matcher
 
