@@ -94,6 +94,8 @@ KNOWN_DIFFERENCES = (
     " containing 'prototype', Choices on an unrelated plugin script, Bootstrap on a video player's"
     " bootstrap.bundle.js, Google Analytics on a gtag.js URL for an AW- (Google Ads) id, Drupal on a"
     " WordPress.com generator: reference matches judged wrong in review.",
+    "- Osano on the open-source cookieconsent2 library: we report it as Osano Cookie Consent and keep Osano for"
+    " Osano's hosted CMP (cmp.osano.com), so the two are not counted as one.",
     "- Amazon Advertising on Amazon's onejs widget: we report Amazon Associates, the product that widget belongs to.",
     "- The first run's list of misses covered all pages, held-out ones included; patterns were then written only"
     " from tuning pages' evidence and vendors' documented hosts.",

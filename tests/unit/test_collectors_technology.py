@@ -42,6 +42,7 @@ EXPLAINED_EXTRAS = {
     "zoom": "ZOOM_verify_ TXT token",
     "amazon-elb": "api CNAME to *.elb.amazonaws.com",
     "cloudflare-bot-management": "__cf_bm cookie on docs",
+    "jquery-cdn": "jQuery is loaded from code.jquery.com",
 }
 
 

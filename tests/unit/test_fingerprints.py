@@ -454,3 +454,19 @@ def test_a_missing_operator_directory_is_refused(tmp_path: Path) -> None:
 def test_shipped_data_compiles_strictly() -> None:
     base = load_directory(DATA_DIR, {})
     assert len(base) == len(FingerprintMatcher.load().technologies)
+
+
+def test_shipped_names_slugs_and_aliases_are_unambiguous() -> None:
+    techs = FingerprintMatcher.load().technologies.values()
+    slugs = [tech.slug for tech in techs]
+    assert len(slugs) == len(set(slugs))
+    assert all(
+        tech.slug == slugify(tech.name) for tech in techs
+    )  # none pinned yet: a rename must pin the old slug
+    names = {tech.name.lower() for tech in techs}
+    for tech in techs:
+        assert all(alias.lower() not in names for alias in tech.aliases), tech.name
+    by_name = {tech.name: tech for tech in techs}
+    assert by_name["Google reCAPTCHA"].aliases == ("reCAPTCHA",)
+    assert by_name["Google Fonts"].aliases == ("Google Font API",)
+    assert by_name["X Widgets"].aliases == ("Twitter",)
