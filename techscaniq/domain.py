@@ -80,6 +80,7 @@ class EvidenceType(StrEnum):
     TECHNOLOGY = "technology"
     SERVER_DISCLOSURE = "server_disclosure"
     HOSTING = "hosting"
+    GENERATOR = "generator"
     # security
     OBSERVATORY_SCORE = "observatory_score"
     OBSERVATORY_TEST = "observatory_test"

@@ -3,6 +3,8 @@ fork, fresh database pools after it, the reaper thread)."""
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 from celery import Celery
@@ -11,6 +13,7 @@ from celery.signals import worker_init, worker_process_init, worker_ready, worke
 from techscaniq.broker import EVIDENCE_QUEUE, celery_init_app
 from techscaniq.config import Settings
 from techscaniq.evidence.collect import warm_up
+from techscaniq.evidence.fingerprints.matcher import FingerprintDataError
 from techscaniq.logs import install_celery_logging
 from techscaniq.reaper import start_reaper, stop_reaper
 from techscaniq.storage.db import dispose_engines
@@ -33,7 +36,14 @@ def _warm_up(sender: Any = None, **_: Any) -> None:
     # Compiled once in the main process, the fingerprints are shared by every forked pool child.
     consumed = getattr(getattr(sender, "app", worker_app()).amqp.queues, "consume_from", None)
     if not consumed or EVIDENCE_QUEUE in consumed:
-        warm_up()
+        try:
+            warm_up()
+        except FingerprintDataError as error:
+            # Celery logs and swallows a signal handler's exception; a worker with unusable data must not start.
+            message = f"techscaniq: fingerprint data unusable, worker not started: {error}"
+            logging.getLogger(__name__).critical(message)
+            print(message, file=sys.stderr, flush=True)
+            raise SystemExit(3) from error
 
 
 @worker_process_init.connect

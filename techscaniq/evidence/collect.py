@@ -53,15 +53,20 @@ def load_collectors() -> dict[str, Any]:
     return registered()
 
 
-def warm_up() -> None:
-    """Import the collectors and compile the fingerprints now, so a worker's first scan does not pay for it."""
+def warm_up(settings: Settings | None = None) -> None:
+    """Import the collectors and compile the fingerprints now, so a worker's first scan does not pay for it.
+
+    Raises FingerprintDataError (naming the file and pattern) when TECHSCANIQ_FINGERPRINTS_DIR holds a bad file.
+    """
     import extruct  # noqa: F401 - the parsers the collectors import lazily
     import trafilatura  # noqa: F401
 
+    from techscaniq.evidence.fingerprints.loader import configured_dirs
     from techscaniq.evidence.fingerprints.matcher import FingerprintMatcher
 
     load_collectors()
-    FingerprintMatcher.load()
+    settings = settings or Settings.from_env()
+    FingerprintMatcher.load(configured_dirs(settings.fingerprints_dir))
     # What the worker loaded lives as long as it does: the collector stops scanning it on every full
     # collection, and forked pool processes share its pages instead of copying them.
     gc.freeze()
@@ -522,7 +527,7 @@ def _render_phase(
             matcher = getattr(technology.collector, "on_rendered_page", None)
             if matcher is not None:
                 requested = [r.url for r in page.requests if r.resource_type in REQUEST_TYPES_MATCHED]
-                matcher(page.url, page.dom, page.cookies, requested)
+                matcher(context, page.url, page.dom, page.cookies, requested)
 
     def progress(done: int, total: int) -> None:
         reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")

@@ -18,10 +18,10 @@ from techscaniq.domain import ScanStatus, StepName, StepStatus
 from techscaniq.storage import repo, report_files
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import scans
-from tests.support.databases import Database, settings_for
 from tests.integration.test_ops_webhooks import Receiver, _ended_scan
 from tests.integration.test_report_render import _stored_report
 from tests.integration.test_security import GOOD, finished_scan, make_api
+from tests.support.databases import Database, settings_for
 from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from techscaniq.config import Settings
-from tests.support.databases import Database, settings_for
 from tests.e2e.server import LiveServer, ui_app
 from tests.integration.test_events import SOCKET_TIMEOUT_SECONDS, StreamReader, _bearer, _seed_scan
+from tests.support.databases import Database, settings_for
 
 pytestmark = pytest.mark.integration
 CAP = 3

@@ -17,9 +17,9 @@ import pytest
 from techscaniq import webhooks
 from techscaniq.storage import repo, security_repo, webhook_secrets
 from techscaniq.storage.db import session_scope
-from tests.support.databases import Database
 from tests.integration.test_ops_webhooks import Receiver, _ended_scan
 from tests.integration.test_security import Api, make_api
+from tests.support.databases import Database
 from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.integration
