@@ -18,7 +18,11 @@ AREAS: tuple[tuple[str, str, tuple[T, ...]], ...] = (
         "Company overview",
         (T.ORGANIZATION, T.SOCIAL_PROFILE, T.CUSTOMERS, T.CASE_STUDY, T.CONTACT_CHANNEL, T.LOCALES),
     ),
-    (Category.TECHNOLOGY_MODERNITY, "Technology stack", (T.SERVER_DISCLOSURE, T.VERSION_DISCLOSURE)),
+    (
+        Category.TECHNOLOGY_MODERNITY,
+        "Technology stack",
+        (T.SERVER_DISCLOSURE, T.VERSION_DISCLOSURE, T.GENERATOR),
+    ),
     (
         Category.INFRASTRUCTURE_SCALABILITY,
         "Architecture, hosting and scalability",
