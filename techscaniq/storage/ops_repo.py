@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from techscaniq.domain import EventKind, ScanStatus, Step, StepName, StepStatus
-from techscaniq.storage.repo import _aware, _step_from_row, utcnow
+from techscaniq.storage.rows import _aware, _step_from_row, utcnow
 from techscaniq.storage.tables import evidence_items, scan_events, scan_steps, scans
 
 # Written by pipeline.release_for_retry: "<step> attempt N failed (<code>): retrying".

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from techscaniq.domain import ScanStatus
-from techscaniq.storage.repo import _aware, delete_scan, utcnow
+from techscaniq.storage.rows import _aware, utcnow
+from techscaniq.storage.scans import delete_scan
 from techscaniq.storage.tables import audit_log, idempotency_keys, scans
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
