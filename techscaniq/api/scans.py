@@ -186,9 +186,16 @@ def submit_scan() -> ResponseReturnValue:
     return jsonify(payload), status, headers
 
 
-def _create_scan(config: Settings, viewer: Viewer, submission: ScanRequest) -> tuple[int, dict[str, Any]]:
+def _create_scan(
+    config: Settings, viewer: Viewer, submission: ScanRequest, *, idempotency_key: str | None = None
+) -> tuple[int, dict[str, Any]]:
     scan_id = str(uuid.uuid4())
     task_ids = {step: tasks.task_id_for(scan_id, step, 1) for step in pipeline.STEP_ORDER}
+    body = {
+        "success": True,
+        "scanRequestId": scan_id,
+        "jobs": {"evidenceJobId": task_ids[StepName.EVIDENCE], "reportJobId": task_ids[StepName.REPORT]},
+    }
     with session_scope(config) as session:
         repo.create_scan(
             session,
@@ -207,17 +214,20 @@ def _create_scan(config: Settings, viewer: Viewer, submission: ScanRequest) -> t
             task_ids=task_ids,
             callback_url=submission.callback_url,
         )
+        if idempotency_key is not None:
+            # The scan and its key's answer commit together: an API that dies after this commit leaves a key that
+            # replays this scan (its message, if never sent, is found missing and sent by the reaper).
+            security_repo.complete_idempotency_key(
+                session, viewer.org_id, idempotency_key, status=201, body=body
+            )
     try:
         tasks.enqueue_steps(config, scan_id, task_ids)
     except BrokerUnavailable:
         with session_scope(config) as session:
             repo.delete_scan(session, scan_id, org_id=None)
+            if idempotency_key is not None:
+                security_repo.release_idempotency_key(session, viewer.org_id, idempotency_key, answered=True)
         raise
-    body = {
-        "success": True,
-        "scanRequestId": scan_id,
-        "jobs": {"evidenceJobId": task_ids[StepName.EVIDENCE], "reportJobId": task_ids[StepName.REPORT]},
-    }
     return 201, body
 
 
@@ -255,13 +265,11 @@ def _create_scan_once(
             )
         # The first request failed and gave the key back: try to take it.
     try:
-        status, body = _create_scan(config, viewer, submission)
+        status, body = _create_scan(config, viewer, submission, idempotency_key=key)
     except BaseException:
         with session_scope(config) as session:
             security_repo.release_idempotency_key(session, viewer.org_id, key)
         raise
-    with session_scope(config) as session:
-        security_repo.complete_idempotency_key(session, viewer.org_id, key, status=status, body=body)
     return status, body, False
 
 
@@ -368,8 +376,13 @@ def scan_status(scan_id: str) -> ResponseReturnValue:
         report_id = repo.latest_report_id(session, scan_id)
     evidence_step = scan.steps[StepName.EVIDENCE]
     report_step = scan.steps[StepName.REPORT]
-    live = tasks.live_state(evidence_step.task_id) if evidence_step.status == StepStatus.ACTIVE else None
+    live, answered = (
+        tasks.read_live_state(evidence_step.task_id)
+        if evidence_step.status == StepStatus.ACTIVE
+        else (None, True)
+    )
     body: dict[str, Any] = {
+        "live": answered,
         "scanRequest": {
             "id": scan.id,
             "company": scan.company_name,

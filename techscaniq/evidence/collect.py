@@ -401,6 +401,7 @@ class _PageBatch:
         if not self.pages:
             return
         with session_scope(self.settings) as session:
+            self.reporter.fence(session, progress=True)
             repo.record_crawled_pages(
                 session,
                 self.scan_id,
@@ -435,6 +436,7 @@ def _store(
     reporter: ProgressReporter,
 ) -> None:
     with session_scope(settings) as session:
+        reporter.fence(session, progress=True)
         stored = repo.add_evidence(session, scan_id, list(drafts))
         repo.save_crawl_state(session, scan_id, {"root_url": root_url, "collectors": collection.state()})
         reporter.evidence_added(session, stored, repo.count_evidence(session, scan_id))

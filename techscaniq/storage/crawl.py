@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from techscaniq.storage.evidence import KEY_LOOKUP_CHUNK
-from techscaniq.storage.rows import utcnow
+from techscaniq.storage.rows import insert_ignoring_duplicates, utcnow
 from techscaniq.storage.tables import crawl_pages, crawl_state
 
 
@@ -71,9 +71,7 @@ def record_crawled_pages(session: Session, scan_id: str, pages: Sequence[Crawled
                 "fetched_at": now,
             }
         )
-    if rows:
-        session.execute(insert(crawl_pages), rows)
-    return len(rows)
+    return len(insert_ignoring_duplicates(session, crawl_pages, rows, returning=crawl_pages.c.url))
 
 
 def crawled_pages(session: Session, scan_id: str) -> list[dict[str, Any]]:

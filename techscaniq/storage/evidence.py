@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from techscaniq.domain import Evidence, EvidenceDraft
-from techscaniq.storage.rows import _aware, utcnow
+from techscaniq.storage.rows import _aware, insert_ignoring_duplicates, utcnow
 from techscaniq.storage.tables import evidence_items
 
 
@@ -76,9 +76,9 @@ def add_evidence(session: Session, scan_id: str, drafts: Sequence[EvidenceDraft]
                 collected_at=now,
             )
         )
-    if rows:
-        session.execute(insert(evidence_items), rows)
-    return stored
+    # A key the pre-check missed (a copy writing at the same moment) is skipped by the database, not an error.
+    inserted = insert_ignoring_duplicates(session, evidence_items, rows, returning=evidence_items.c.id)
+    return [item for item in stored if item.id in inserted]
 
 
 KEY_LOOKUP_CHUNK = 500

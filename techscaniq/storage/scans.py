@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from techscaniq.domain import Report, Scan, ScanStatus, StepName, StepStatus
 from techscaniq.errors import ConflictError, NotFoundError
 from techscaniq.storage.reports import latest_report
-from techscaniq.storage.rows import _aware, _step_from_row, utcnow
+from techscaniq.storage.rows import _aware, _step_from_row, db_now, utcnow
 from techscaniq.storage.tables import (
     citations,
     crawl_pages,
@@ -103,7 +103,7 @@ def create_scan(
                 items_collected=0,
                 attempt=1,
                 deliveries=0,
-                updated_at=now,
+                updated_at=db_now(),
             )
         )
     return get_scan(session, scan_id)

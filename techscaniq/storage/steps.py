@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from techscaniq.domain import EventKind, ScanStatus, Step, StepName, StepStatus
-from techscaniq.errors import NotFoundError
+from techscaniq.errors import NotFoundError, StepLeaseTaken
 from techscaniq.storage.events import append_event
-from techscaniq.storage.rows import _step_from_row, utcnow
+from techscaniq.storage.rows import _step_from_row, db_now
 from techscaniq.storage.scans import set_scan_status
 from techscaniq.storage.tables import scan_steps
 
@@ -27,34 +26,58 @@ def get_step(session: Session, scan_id: str, step: StepName) -> Step:
     return _step_from_row(row)
 
 
-def claim_step(
-    session: Session, scan_id: str, step: StepName, *, owner: str, lease_seconds: int
-) -> Step | None:
-    """Take the step's lease in one conditional UPDATE; None when another live owner holds it or it is final."""
-    now = utcnow()
-    claimable = or_(
+def _held_by(scan_id: str, step: StepName, owner: str) -> Any:
+    return and_(
+        scan_steps.c.scan_id == scan_id,
+        scan_steps.c.name == step,
+        scan_steps.c.owner == owner,
+        scan_steps.c.status == StepStatus.ACTIVE,
+    )
+
+
+def _claimable(task_id: str | None) -> Any:
+    # Waiting; or active with no live lease: handed back (no owner) or its holder stopped renewing (expired).
+    condition = or_(
         scan_steps.c.status == StepStatus.WAITING,
         and_(
             scan_steps.c.status == StepStatus.ACTIVE,
             or_(
+                scan_steps.c.owner.is_(None),
                 scan_steps.c.lease_expires_at.is_(None),
-                scan_steps.c.lease_expires_at < now,
-                # A retry of the same task id (its lease could not be released while the database was down);
-                # owners end with the task id, and the retry may run in another process.
-                scan_steps.c.owner.endswith(":" + owner.rsplit(":", 1)[-1], autoescape=True),
+                scan_steps.c.lease_expires_at < db_now(),
             ),
         ),
     )
+    # Only the step's current message may run it: a copy of a message the reaper replaced is stale.
+    return condition if task_id is None else and_(condition, scan_steps.c.task_id == task_id)
+
+
+def claim_step(
+    session: Session,
+    scan_id: str,
+    step: StepName,
+    *,
+    owner: str,
+    lease_seconds: int,
+    task_id: str | None = None,
+) -> Step | None:
+    """Take the step's lease in one conditional UPDATE; None when a live owner holds it, it is final or stale.
+
+    A live lease is never taken over, whoever asks: owners are unique per delivery, and a holder that hands back
+    releases its lease first. Every claim counts a delivery; progress and clean hand-backs take it back.
+    """
     result = session.execute(
         update(scan_steps)
-        .where(scan_steps.c.scan_id == scan_id, scan_steps.c.name == step, claimable)
+        .where(scan_steps.c.scan_id == scan_id, scan_steps.c.name == step, _claimable(task_id))
         .values(
             status=StepStatus.ACTIVE,
             owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            lease_expires_at=db_now(lease_seconds),
             deliveries=scan_steps.c.deliveries + 1,
-            started_at=func.coalesce(scan_steps.c.started_at, now),
-            updated_at=now,
+            # Presumed a crash until this delivery stores progress or hands the step back cleanly.
+            crashes=scan_steps.c.crashes + 1,
+            started_at=func.coalesce(scan_steps.c.started_at, db_now()),
+            updated_at=db_now(),
         )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -62,20 +85,45 @@ def claim_step(
     return get_step(session, scan_id, step)
 
 
+def lease_is_live(session: Session, scan_id: str, step: StepName) -> bool:
+    """True when an owner holds the step's lease and it has not expired by the database's clock."""
+    return (
+        session.execute(
+            select(scan_steps.c.name).where(
+                scan_steps.c.scan_id == scan_id,
+                scan_steps.c.name == step,
+                scan_steps.c.status == StepStatus.ACTIVE,
+                scan_steps.c.owner.is_not(None),
+                scan_steps.c.lease_expires_at >= db_now(),
+            )
+        ).first()
+        is not None
+    )
+
+
 def renew_lease(session: Session, scan_id: str, step: StepName, *, owner: str, lease_seconds: int) -> bool:
     """Extend the lease if this owner still holds it; False means another copy took over."""
-    now = utcnow()
     result = session.execute(
         update(scan_steps)
-        .where(
-            scan_steps.c.scan_id == scan_id,
-            scan_steps.c.name == step,
-            scan_steps.c.owner == owner,
-            scan_steps.c.status == StepStatus.ACTIVE,
-        )
-        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+        .where(_held_by(scan_id, step, owner))
+        .values(lease_expires_at=db_now(lease_seconds), updated_at=db_now())
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def fence(session: Session, scan_id: str, step: StepName, *, owner: str, progress: bool = False) -> None:
+    """Open a step's write: StepLeaseTaken unless this owner holds the lease; the row stays locked until commit.
+
+    The first statement of every transaction a step writes in. On PostgreSQL the UPDATE holds the row lock, so no
+    claim or reaper can take the lease before the transaction ends; SQLite serialises writers anyway. progress=True
+    (stored evidence) means this delivery made real progress: it no longer counts toward the poison limit.
+    """
+    values: dict[str, Any] = {"updated_at": db_now()}
+    if progress:
+        values["crashes"] = 0
+    result = session.execute(update(scan_steps).where(_held_by(scan_id, step, owner)).values(**values))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StepLeaseTaken(f"{step} of scan {scan_id} is no longer held by {owner}")
 
 
 def update_step_progress(
@@ -93,7 +141,7 @@ def update_step_progress(
         "progress": func.max(scan_steps.c.progress, progress)
         if session.get_bind().dialect.name == "sqlite"
         else func.greatest(scan_steps.c.progress, progress),
-        "updated_at": utcnow(),
+        "updated_at": db_now(),
     }
     if items_collected is not None:
         values["items_collected"] = items_collected
@@ -115,15 +163,16 @@ def finish_step(
     error_code: str | None = None,
     error_message: str | None = None,
     only_if_not_final: bool = True,
+    owner: str | None = None,
+    only_expired: bool = False,
 ) -> bool:
-    """Move a step to a final status and drop its lease; returns False if it was already final."""
-    now = utcnow()
+    """Move a step to a final status and drop its lease; False if it was already final (or owner lost it)."""
     values: dict[str, Any] = {
         "status": status,
-        "finished_at": now,
+        "finished_at": db_now(),
         "lease_expires_at": None,
         "owner": None,
-        "updated_at": now,
+        "updated_at": db_now(),
         "error_code": error_code,
         "error_message": error_message,
     }
@@ -132,20 +181,29 @@ def finish_step(
     query = update(scan_steps).where(scan_steps.c.scan_id == scan_id, scan_steps.c.name == step)
     if only_if_not_final:
         query = query.where(scan_steps.c.status.in_([StepStatus.WAITING, StepStatus.ACTIVE]))
+    if owner is not None:
+        query = query.where(scan_steps.c.owner == owner)
+    if only_expired:
+        query = query.where(scan_steps.c.lease_expires_at < db_now())
     return bool(session.execute(query.values(**values)).rowcount == 1)  # type: ignore[attr-defined]
 
 
-def release_step(session: Session, scan_id: str, step: StepName) -> None:
-    """Drop the lease of an active step (a clean hand-back before a retry) and restart its crash count."""
-    session.execute(
+def release_step(session: Session, scan_id: str, step: StepName, *, owner: str) -> bool:
+    """Hand the step back cleanly (before a retry, or a worker's shutdown): drop this owner's lease, and do not
+    count the delivery toward the poison limit. False when the owner no longer held it."""
+    result = session.execute(
         update(scan_steps)
-        .where(
-            scan_steps.c.scan_id == scan_id,
-            scan_steps.c.name == step,
-            scan_steps.c.status == StepStatus.ACTIVE,
+        .where(_held_by(scan_id, step, owner))
+        .values(
+            owner=None,
+            lease_expires_at=None,
+            crashes=func.max(scan_steps.c.crashes - 1, 0)
+            if session.get_bind().dialect.name == "sqlite"
+            else func.greatest(scan_steps.c.crashes - 1, 0),
+            updated_at=db_now(),
         )
-        .values(owner=None, lease_expires_at=None, deliveries=0, updated_at=utcnow())
     )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def fail_step_and_scan(
@@ -156,9 +214,26 @@ def fail_step_and_scan(
     message: str,
     *,
     later_steps: Sequence[StepName],
-) -> None:
-    """In one transaction: the step failed, the later steps skipped, the scan failed, and a done event."""
-    finish_step(session, scan_id, step, StepStatus.FAILED, error_code=code, error_message=message)
+    owner: str | None = None,
+    only_expired: bool = False,
+) -> bool:
+    """In one transaction: the step failed, the later steps skipped, the scan failed, and a done event.
+
+    With an owner, only while that owner holds the lease. False (and nothing written) when the step was already
+    final or the owner lost it: several callers racing to fail one step append one event. only_expired (the
+    reaper): only while that owner's lease has expired by the database's clock.
+    """
+    if not finish_step(
+        session,
+        scan_id,
+        step,
+        StepStatus.FAILED,
+        error_code=code,
+        error_message=message,
+        owner=owner,
+        only_expired=only_expired,
+    ):
+        return False
     for later in later_steps:
         finish_step(session, scan_id, later, StepStatus.SKIPPED, error_code="previous_step_failed")
     set_scan_status(session, scan_id, ScanStatus.FAILED, error_code=code, error_message=message)
@@ -170,6 +245,7 @@ def fail_step_and_scan(
         step=step,
         data={"status": ScanStatus.FAILED, "code": code, "message": message},
     )
+    return True
 
 
 def reset_step(session: Session, scan_id: str, step: StepName, *, task_id: str) -> None:
@@ -184,41 +260,51 @@ def reset_step(session: Session, scan_id: str, step: StepName, *, task_id: str) 
             phase=None,
             attempt=scan_steps.c.attempt + 1,
             deliveries=0,
+            crashes=0,
             owner=None,
             lease_expires_at=None,
             started_at=None,
             finished_at=None,
             error_code=None,
             error_message=None,
-            updated_at=utcnow(),
+            updated_at=db_now(),
         )
     )
 
 
-def requeue_expired_step(session: Session, scan_id: str, step: StepName, *, task_id: str) -> bool:
-    """Put a step whose lease expired back to waiting under a new task id; only one caller wins."""
-    now = utcnow()
+def requeue_expired_step(
+    session: Session, scan_id: str, step: StepName, *, task_id: str, owner: str | None = None
+) -> bool:
+    """Put a step whose lease expired back to waiting under a new task id; only one caller wins.
+
+    With owner, only if that expired owner still holds it (the reaper passes the owner it saw).
+    """
+    query = update(scan_steps).where(
+        scan_steps.c.scan_id == scan_id,
+        scan_steps.c.name == step,
+        scan_steps.c.status == StepStatus.ACTIVE,
+        scan_steps.c.lease_expires_at < db_now(),
+    )
+    if owner is not None:
+        query = query.where(scan_steps.c.owner == owner)
     result = session.execute(
-        update(scan_steps)
-        .where(
-            scan_steps.c.scan_id == scan_id,
-            scan_steps.c.name == step,
-            scan_steps.c.status == StepStatus.ACTIVE,
-            scan_steps.c.lease_expires_at < now,
+        query.values(
+            status=StepStatus.WAITING, task_id=task_id, owner=None, lease_expires_at=None, updated_at=db_now()
         )
-        .values(status=StepStatus.WAITING, task_id=task_id, owner=None, lease_expires_at=None, updated_at=now)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def expired_steps(session: Session, *, now: datetime | None = None) -> list[tuple[str, StepName, Step]]:
-    """Active steps whose lease ran out: their worker is presumed dead."""
-    now = now or utcnow()
+def expired_steps(session: Session, *, limit: int = 100) -> list[tuple[str, StepName, Step]]:
+    """Active steps whose lease ran out by the database's clock: their worker is presumed dead."""
     rows = session.execute(
-        select(scan_steps).where(
+        select(scan_steps)
+        .where(
             scan_steps.c.status == StepStatus.ACTIVE,
             scan_steps.c.lease_expires_at.is_not(None),
-            scan_steps.c.lease_expires_at < now,
+            scan_steps.c.lease_expires_at < db_now(),
         )
+        .order_by(scan_steps.c.lease_expires_at)
+        .limit(limit)
     ).all()
     return [(row.scan_id, StepName(row.name), _step_from_row(row)) for row in rows]

@@ -1,0 +1,160 @@
+"""Step leases on SQLite and PostgreSQL: fencing, no takeover of a live lease, database time, idempotent inserts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from techscaniq.domain import EventKind, StepName, StepStatus
+from techscaniq.errors import StepLeaseTaken
+from techscaniq.storage import repo, rows
+from techscaniq.storage.db import session_scope
+from techscaniq.storage.tables import crawl_pages
+from tests.conftest import Database
+from tests.integration.test_storage import _draft, _new_scan, _settings
+
+EVIDENCE = StepName.EVIDENCE
+
+
+def _claim(
+    settings: object, scan_id: str, owner: str, *, lease: int = 60, task_id: str | None = None
+) -> bool:
+    with session_scope(settings) as session:  # type: ignore[arg-type]
+        return (
+            repo.claim_step(session, scan_id, EVIDENCE, owner=owner, lease_seconds=lease, task_id=task_id)
+            is not None
+        )
+
+
+def test_a_live_lease_is_never_taken_over_and_the_loser_writes_nothing(database: Database) -> None:
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    task_id = f"{scan_id}.evidence.1"
+    assert _claim(settings, scan_id, "host:1:aa:" + task_id, task_id=task_id)
+    # A copy of the very same message (same task id, another delivery) waits or exits; it never takes over.
+    assert not _claim(settings, scan_id, "host:2:bb:" + task_id, task_id=task_id)
+    with pytest.raises(StepLeaseTaken), session_scope(settings) as session:
+        repo.fence(session, scan_id, EVIDENCE, owner="host:2:bb:" + task_id)
+        repo.add_evidence(session, scan_id, [_draft("never")])
+    with session_scope(settings) as session:
+        assert not repo.release_step(session, scan_id, EVIDENCE, owner="host:2:bb:" + task_id)
+        assert not repo.fail_step_and_scan(
+            session,
+            scan_id,
+            EVIDENCE,
+            "internal_error",
+            "x",
+            later_steps=[StepName.REPORT],
+            owner="host:2:bb:x",
+        )
+    with session_scope(settings, write=False) as session:
+        scan = repo.get_scan(session, scan_id)
+        assert repo.count_evidence(session, scan_id) == 0
+        assert [e.kind for e in repo.list_events(session, scan_id)] == []
+    assert scan.status == "pending" and scan.steps[EVIDENCE].owner == "host:1:aa:" + task_id
+
+
+def test_a_stale_message_cannot_claim_and_a_taken_lease_fences_its_old_owner(database: Database) -> None:
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    assert _claim(settings, scan_id, "old", lease=-1)
+    with session_scope(settings) as session:
+        assert repo.requeue_expired_step(session, scan_id, EVIDENCE, task_id="replaced", owner="old")
+    # The message the reaper replaced is stale: only the new task id may run the step.
+    assert not _claim(settings, scan_id, "copy", task_id=f"{scan_id}.evidence.1")
+    assert _claim(settings, scan_id, "new", task_id="replaced")
+    with pytest.raises(StepLeaseTaken), session_scope(settings) as session:
+        repo.fence(session, scan_id, EVIDENCE, owner="old")
+    with session_scope(settings) as session:
+        repo.fence(session, scan_id, EVIDENCE, owner="new")
+        assert repo.finish_step(session, scan_id, EVIDENCE, StepStatus.COMPLETED, owner="new")
+
+
+def test_hand_backs_and_progress_do_not_count_toward_the_poison_limit(database: Database) -> None:
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    for owner in ("a", "b", "c"):  # three rolling restarts: each delivery hands the step back cleanly
+        assert _claim(settings, scan_id, owner)
+        with session_scope(settings) as session:
+            assert repo.release_step(session, scan_id, EVIDENCE, owner=owner)
+    assert _claim(settings, scan_id, "d")
+    with session_scope(settings) as session:
+        step = repo.get_step(session, scan_id, EVIDENCE)
+        assert (step.deliveries, step.crashes) == (4, 1)
+        repo.fence(session, scan_id, EVIDENCE, owner="d", progress=True)
+    with session_scope(settings, write=False) as session:
+        assert repo.get_step(session, scan_id, EVIDENCE).crashes == 0
+
+
+def test_two_callers_failing_one_expired_step_write_one_event(database: Database) -> None:
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    assert _claim(settings, scan_id, "dead", lease=-1)
+    results = []
+    for _ in range(2):
+        with session_scope(settings) as session:
+            results.append(
+                repo.fail_step_and_scan(
+                    session, scan_id, EVIDENCE, "poison", "p", later_steps=[StepName.REPORT],
+                    owner="dead", only_expired=True,
+                )
+            )  # fmt: skip
+    with session_scope(settings, write=False) as session:
+        done = [e for e in repo.list_events(session, scan_id) if e.kind == EventKind.DONE]
+    assert results == [True, False] and len(done) == 1
+
+
+@pytest.fixture
+def fast_clock() -> Iterator[None]:
+    saved = rows.CLOCK_SKEW
+    rows.CLOCK_SKEW = timedelta(minutes=5)
+    try:
+        yield
+    finally:
+        rows.CLOCK_SKEW = saved
+
+
+def test_leases_use_the_database_clock_not_the_hosts(database: Database, fast_clock: None) -> None:
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    assert repo.utcnow() - rows.datetime.now(rows.UTC) > timedelta(minutes=4)  # this host runs 5 minutes fast
+    assert _claim(settings, scan_id, "alive", lease=60)
+    with session_scope(settings, write=False) as session:
+        # A fast host sees nothing expired and cannot take the lease: expiry is the database's now().
+        assert repo.expired_steps(session) == []
+        assert repo.lease_is_live(session, scan_id, EVIDENCE)
+    assert not _claim(settings, scan_id, "fast-host")
+
+
+def test_evidence_and_crawl_page_inserts_skip_duplicates(database: Database) -> None:
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    page = repo.CrawledPageRow(
+        url="https://acme.example.com/", depth=0, page_class="home", status=200, outlinks=[]
+    )
+    with session_scope(settings) as session:
+        assert repo.record_crawled_pages(session, scan_id, [page]) == 1
+        assert len(repo.add_evidence(session, scan_id, [_draft("a")])) == 1
+    with session_scope(settings) as session:
+        # The rows a pre-check would miss (a copy writing at the same moment) are skipped by the database.
+        assert len(rows.insert_ignoring_duplicates(
+            session, crawl_pages, [_page_row(scan_id)], returning=crawl_pages.c.url
+        )) == 0  # fmt: skip
+        assert repo.record_crawled_pages(session, scan_id, [page]) == 0
+        assert repo.add_evidence(session, scan_id, [_draft("a")]) == []
+    with session_scope(settings, write=False) as session:
+        assert repo.count_evidence(session, scan_id) == 1 and len(repo.crawled_pages(session, scan_id)) == 1
+
+
+def _page_row(scan_id: str) -> dict[str, object]:
+    return {
+        "scan_id": scan_id,
+        "url": "https://acme.example.com/",
+        "depth": 0,
+        "page_class": "home",
+        "status": 200,
+        "outlinks": [],
+        "fetched_at": rows.utcnow(),
+    }
