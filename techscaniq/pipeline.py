@@ -264,7 +264,9 @@ def release_for_retry(
 ) -> None:
     """Hand the step back cleanly before a retry so the next delivery may claim it (if this owner still holds it)."""
     with session_scope(settings) as session:
-        if not repo.release_step(session, scan_id, step, owner=owner):
+        if not repo.release_step(
+            session, scan_id, step, owner=owner, lease_seconds=settings.step_lease_seconds
+        ):
             return
         repo.append_event(
             session,
@@ -280,7 +282,9 @@ def hand_back(settings: Settings, scan_id: str, step: StepName, *, owner: str) -
     """Release this owner's lease without counting the delivery (best effort: the lease expires anyway)."""
     try:
         with session_scope(settings) as session:
-            if repo.release_step(session, scan_id, step, owner=owner):
+            if repo.release_step(
+                session, scan_id, step, owner=owner, lease_seconds=settings.step_lease_seconds
+            ):
                 repo.append_event(
                     session,
                     scan_id,

@@ -188,15 +188,19 @@ def finish_step(
     return bool(session.execute(query.values(**values)).rowcount == 1)  # type: ignore[attr-defined]
 
 
-def release_step(session: Session, scan_id: str, step: StepName, *, owner: str) -> bool:
-    """Hand the step back cleanly (before a retry, or a worker's shutdown): drop this owner's lease, and do not
-    count the delivery toward the poison limit. False when the owner no longer held it."""
+def release_step(session: Session, scan_id: str, step: StepName, *, owner: str, lease_seconds: int) -> bool:
+    """Hand the step back cleanly (before a retry, or a worker's shutdown): the next delivery of its message may
+    claim it at once, and the delivery does not count toward the poison limit. False when the owner lost it.
+
+    The lease keeps an expiry, so if that message never comes (a broker that lost it while the worker handed
+    back), the reaper re-dispatches the step as if its worker had died.
+    """
     result = session.execute(
         update(scan_steps)
         .where(_held_by(scan_id, step, owner))
         .values(
             owner=None,
-            lease_expires_at=None,
+            lease_expires_at=db_now(lease_seconds),
             crashes=func.max(scan_steps.c.crashes - 1, 0)
             if session.get_bind().dialect.name == "sqlite"
             else func.greatest(scan_steps.c.crashes - 1, 0),

@@ -120,6 +120,13 @@ class Faults:
 @pytest.fixture
 def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
     """A fresh PostgreSQL schema and a clean broker; every worker the test started is stopped afterwards."""
+    with running_faults(redis_server, tmp_path) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
+    """The `faults` fixture's body, for other test modules."""
     redis.Redis.from_url(redis_server.url).flushall()
     database = Database("postgres", TEST_DATABASE_URL, f"tsq_faults_{uuid.uuid4().hex[:10]}")
     settings: Settings = settings_for(database, **FAULT_ENV)  # type: ignore[assignment]

@@ -39,7 +39,9 @@ def test_a_live_lease_is_never_taken_over_and_the_loser_writes_nothing(database:
         repo.fence(session, scan_id, EVIDENCE, owner="host:2:bb:" + task_id)
         repo.add_evidence(session, scan_id, [_draft("never")])
     with session_scope(settings) as session:
-        assert not repo.release_step(session, scan_id, EVIDENCE, owner="host:2:bb:" + task_id)
+        assert not repo.release_step(
+            session, scan_id, EVIDENCE, owner="host:2:bb:" + task_id, lease_seconds=60
+        )
         assert not repo.fail_step_and_scan(
             session,
             scan_id,
@@ -78,7 +80,7 @@ def test_hand_backs_and_progress_do_not_count_toward_the_poison_limit(database: 
     for owner in ("a", "b", "c"):  # three rolling restarts: each delivery hands the step back cleanly
         assert _claim(settings, scan_id, owner)
         with session_scope(settings) as session:
-            assert repo.release_step(session, scan_id, EVIDENCE, owner=owner)
+            assert repo.release_step(session, scan_id, EVIDENCE, owner=owner, lease_seconds=60)
     assert _claim(settings, scan_id, "d")
     with session_scope(settings) as session:
         step = repo.get_step(session, scan_id, EVIDENCE)
@@ -86,6 +88,10 @@ def test_hand_backs_and_progress_do_not_count_toward_the_poison_limit(database: 
         repo.fence(session, scan_id, EVIDENCE, owner="d", progress=True)
     with session_scope(settings, write=False) as session:
         assert repo.get_step(session, scan_id, EVIDENCE).crashes == 0
+    # A hand-back whose message never comes back (the broker lost it) still expires for the reaper.
+    with session_scope(settings) as session:
+        assert repo.release_step(session, scan_id, EVIDENCE, owner="d", lease_seconds=-1)
+        assert [found for found, _, _ in repo.expired_steps(session)] == [scan_id]
 
 
 def test_two_callers_failing_one_expired_step_write_one_event(database: Database) -> None:
