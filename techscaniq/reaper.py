@@ -186,7 +186,7 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
                     code="lost", message=message,
                 ):  # fmt: skip
                     continue
-                repo.fail_step_and_scan(session, scan_id, step, "lost", message, later_steps=later)
+                repo.fail_scan_after_step(session, scan_id, step, "lost", message, later_steps=later)
             log.error("scan %s failed in %s: lost %s", scan_id, step, message)
             deliver_completion_webhook(settings, scan_id)
             handled.append((scan_id, step, "lost"))

@@ -238,6 +238,21 @@ def fail_step_and_scan(
         only_expired=only_expired,
     ):
         return False
+    fail_scan_after_step(session, scan_id, step, code, message, later_steps=later_steps)
+    return True
+
+
+def fail_scan_after_step(
+    session: Session,
+    scan_id: str,
+    step: StepName,
+    code: str,
+    message: str,
+    *,
+    later_steps: Sequence[StepName],
+) -> None:
+    """The rest of a failure once the step itself was failed (conditionally, by the caller): later steps skipped,
+    the scan failed, a done event."""
     for later in later_steps:
         finish_step(session, scan_id, later, StepStatus.SKIPPED, error_code="previous_step_failed")
     set_scan_status(session, scan_id, ScanStatus.FAILED, error_code=code, error_message=message)
@@ -249,7 +264,6 @@ def fail_step_and_scan(
         step=step,
         data={"status": ScanStatus.FAILED, "code": code, "message": message},
     )
-    return True
 
 
 def reset_step(session: Session, scan_id: str, step: StepName, *, task_id: str) -> None:
