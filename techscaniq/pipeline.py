@@ -309,18 +309,26 @@ def fail_scan(
     *,
     owner: str | None = None,
     only_unfinished: bool = False,
+    budget_seconds: int | None = None,
 ) -> bool:
     """Mark the step failed for good, later steps skipped and the scan failed with the error's code.
 
     With an owner, only while that owner holds the step's lease; only_unfinished (an errback that holds no lease)
-    leaves alone a step whose lease is live: its holder, or the reaper after expiry, decides. False when nothing
+    leaves alone a step whose lease is live, unless the step has run for its whole time budget (budget_seconds):
+    its holder, or the reaper after expiry, decides. False when nothing
     was written.
     """
     if only_unfinished:
         with session_scope(settings, write=False) as session:
             scan = repo.get_scan(session, scan_id)
             live = repo.lease_is_live(session, scan_id, step)
-        if scan.status.is_final or scan.steps[step].status.is_final or live:
+            started = scan.steps[step].started_at
+            budget_spent = (
+                budget_seconds is not None
+                and started is not None
+                and (repo.database_time(session) - started).total_seconds() >= budget_seconds
+            )
+        if scan.status.is_final or scan.steps[step].status.is_final or (live and not budget_spent):
             return False
     if isinstance(error, TechScanError):
         code, message = error.code, error.message

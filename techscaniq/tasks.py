@@ -180,6 +180,7 @@ def mark_scan_failed(scan_id: str, step: str) -> None:
         StepName(step),
         TechScanError(f"the {step} task failed in its worker", code="worker_failed"),
         only_unfinished=True,
+        budget_seconds=_step_budget(settings, StepName(step)),
     )
 
 

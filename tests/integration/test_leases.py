@@ -164,3 +164,20 @@ def _page_row(scan_id: str) -> dict[str, object]:
         "outlinks": [],
         "fetched_at": rows.utcnow(),
     }
+
+
+def test_the_errback_fails_a_live_step_only_once_its_time_budget_is_spent(database: Database) -> None:
+    from techscaniq import pipeline
+    from techscaniq.errors import TechScanError
+
+    settings = _settings(database)
+    scan_id = _new_scan(settings)
+    assert _claim(settings, scan_id, "running")
+    died = TechScanError("the evidence task failed in its worker", code="worker_failed")
+    # The lease is live and the budget not spent: the holder (or the reaper after expiry) decides.
+    assert not pipeline.fail_scan(
+        settings, scan_id, EVIDENCE, died, only_unfinished=True, budget_seconds=3600
+    )
+    assert pipeline.fail_scan(settings, scan_id, EVIDENCE, died, only_unfinished=True, budget_seconds=0)
+    with session_scope(settings, write=False) as session:
+        assert repo.get_scan(session, scan_id).error_code == "worker_failed"
