@@ -93,8 +93,8 @@ def _run_step(
     owner = f"{task.request.hostname}:{os.getpid()}:{uuid.uuid4().hex[:8]}:{task.request.id}"
     state = {"first_seen": time.time(), "infrastructure_retries": 0, **(retry_state or {})}
 
-    def publish_state(state: dict[str, Any]) -> None:
-        task.update_state(state="PROGRESS", meta={**state, "scan_id": scan_id, "step": str(step)})
+    def publish_state(progress: dict[str, Any]) -> None:
+        task.update_state(state="PROGRESS", meta={**progress, "scan_id": scan_id, "step": str(step)})
 
     def failed_for_good(error: BaseException) -> None:
         # A copy that lost the lease writes nothing and leaves quietly: no errback for what the holder still runs.
