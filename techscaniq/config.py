@@ -83,6 +83,7 @@ class Settings:
     reaper_interval_seconds: int = 30
     max_step_deliveries: int = 3
     step_queue_timeout_seconds: int = 3600
+    step_claim_wait_seconds: float = 15.0
     worker_soft_shutdown_seconds: float = 45.0
     log_level: str = "INFO"
     data_dir: Path = DEFAULT_DATA_DIR
@@ -132,6 +133,9 @@ class Settings:
         if auth_mode not in {"required", "off"}:
             raise ValueError(f"TECHSCANIQ_AUTH must be 'required' or 'off', got {auth_mode!r}")
         allow_networks = _list(env, "TECHSCANIQ_ALLOW_NETWORKS")
+        # Redis can be searched for a waiting message, so a vanished one is found in minutes; the embedded SQLite
+        # broker cannot, and there the wait alone decides.
+        queue_timeout = 300 if redis_url else 3600
         for cidr in allow_networks:
             ipaddress.ip_network(cidr, strict=False)
         settings = cls(
@@ -149,7 +153,8 @@ class Settings:
             step_lease_seconds=_int(env, "TECHSCANIQ_STEP_LEASE_SECONDS", 120),
             reaper_interval_seconds=_int(env, "TECHSCANIQ_REAPER_INTERVAL_SECONDS", 30),
             max_step_deliveries=_int(env, "TECHSCANIQ_MAX_STEP_DELIVERIES", 3),
-            step_queue_timeout_seconds=_int(env, "TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS", 3600),
+            step_queue_timeout_seconds=_int(env, "TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS", queue_timeout),
+            step_claim_wait_seconds=_float(env, "TECHSCANIQ_STEP_CLAIM_WAIT_SECONDS", 15.0),
             worker_soft_shutdown_seconds=_float(env, "TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS", 45.0),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             data_dir=data_dir,

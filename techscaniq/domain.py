@@ -226,6 +226,8 @@ class Step:
     error_code: str | None
     error_message: str | None
     phase: str | None
+    # Deliveries since the last progress that ended in no clean exit: what the poison limit counts.
+    crashes: int = 0
 
 
 @dataclass(frozen=True)

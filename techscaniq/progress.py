@@ -89,6 +89,14 @@ class ProgressReporter:
         if self._heartbeat is not None:
             self._heartbeat.join(timeout=5)
 
+    def fence(self, session: Session, *, progress: bool = False) -> None:
+        """Open a write of this step: StepLeaseTaken unless this owner still holds the lease (see repo.fence)."""
+        try:
+            repo.fence(session, self.scan_id, self.step, owner=self.owner, progress=progress)
+        except StepLeaseTaken:
+            self._lease_lost.set()
+            raise
+
     # --- checkpoints -------------------------------------------------------------------------------------
 
     def checkpoint(self) -> None:
@@ -134,6 +142,7 @@ class ProgressReporter:
             return
         self._last_write = now
         with session_scope(self.settings) as session:
+            self.fence(session)
             repo.update_step_progress(
                 session,
                 self.scan_id,
@@ -154,8 +163,13 @@ class ProgressReporter:
             )
         self._publish()
 
+    def finished(self, *, items: int) -> None:
+        """Publish 100% to the live state once the step's completion has committed (the row already says so)."""
+        self._progress, self._items = 100, items
+        self._publish()
+
     def evidence_added(self, session: Session, items: Sequence[Evidence], total: int) -> None:
-        """Log newly stored evidence to the event feed and count it, in the transaction that stored it."""
+        """Log newly stored evidence to the event feed and count it, in the transaction that stored it (fenced)."""
         self._items = total
         if not items:
             return
@@ -177,6 +191,7 @@ class ProgressReporter:
     def warning(self, message: str, data: dict[str, Any] | None = None) -> None:
         """Record a warning that does not stop the step."""
         with session_scope(self.settings) as session:
+            self.fence(session)
             repo.append_event(session, self.scan_id, EventKind.WARNING, message, step=self.step, data=data)
         if self._on_console:
             self._on_console(f"  ! {message}")

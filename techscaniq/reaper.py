@@ -8,17 +8,16 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, cast
 
 from techscaniq import pipeline, tasks
 from techscaniq.broker import KOMBU_UNACKED_KEY, QUEUES, queue_keys, redis_client
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, StepName
-from techscaniq.errors import TechScanError
 from techscaniq.retention import delete_expired_scans
 from techscaniq.storage import ops_repo, repo
 from techscaniq.storage.db import session_scope
+from techscaniq.storage.locks import held_alone
 from techscaniq.webhooks import deliver_completion_webhook
 
 log = logging.getLogger(__name__)
@@ -32,27 +31,48 @@ _stop = threading.Event()
 _thread: threading.Thread | None = None
 
 
+def expired_lease_action(crashes: int, max_deliveries: int) -> str:
+    """What the reaper does with a step whose lease expired: "poison" once max_deliveries deliveries in a row
+    crashed (stored no progress and left no clean exit), else "redispatch"."""
+    return "poison" if crashes >= max_deliveries else "redispatch"
+
+
+def lost_message_action(*, in_broker: bool, sends: int, max_sends: int) -> str:
+    """What the reaper does with a step that waited past the queue timeout: "wait" while its message is in the
+    broker, "lost" once it was sent max_sends times and vanished each time, else "resend"."""
+    if in_broker:
+        return "wait"
+    return "lost" if sends >= max_sends else "resend"
+
+
 def reap_once(settings: Settings, *, dispatch: bool = True) -> list[tuple[str, StepName, str]]:
     """One pass: returns (scan_id, step, action) for every expired step it handled."""
     handled: list[tuple[str, StepName, str]] = []
     with session_scope(settings, write=False) as session:
         expired = repo.expired_steps(session)
     for scan_id, step, state in expired:
-        if state.deliveries >= settings.max_step_deliveries:
-            pipeline.fail_scan(
-                settings,
-                scan_id,
-                step,
-                TechScanError(
-                    f"the {step} step was delivered {state.deliveries} times and never finished",
-                    code="poison",
-                ),
-            )
-            handled.append((scan_id, step, "poison"))
+        if expired_lease_action(state.crashes, settings.max_step_deliveries) == "poison":
+            message = f"the {step} step was delivered {state.crashes} times and never finished or progressed"
+            with session_scope(settings) as session:
+                # Conditional on the expired owner this reaper saw: of several reapers, one fails it, once.
+                failed = repo.fail_step_and_scan(
+                    session,
+                    scan_id,
+                    step,
+                    "poison",
+                    message,
+                    later_steps=pipeline.STEP_ORDER[pipeline.STEP_ORDER.index(step) + 1 :],
+                    owner=state.owner,
+                    only_expired=True,
+                )
+            if failed:
+                log.error("scan %s failed in %s: poison %s", scan_id, step, message)
+                deliver_completion_webhook(settings, scan_id)
+                handled.append((scan_id, step, "poison"))
             continue
         new_task_id = tasks.task_id_for(scan_id, step, state.attempt, suffix=f".r{state.deliveries}")
         with session_scope(settings) as session:
-            if not repo.requeue_expired_step(session, scan_id, step, task_id=new_task_id):
+            if not repo.requeue_expired_step(session, scan_id, step, task_id=new_task_id, owner=state.owner):
                 continue
             scan = repo.get_scan(session, scan_id)
             repo.append_event(
@@ -125,8 +145,8 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
     A step whose task id is still in the broker waits on (a long queue is no fault). One found nowhere is sent
     again under a new task id; once it was sent max_step_deliveries times, it fails with code `lost`.
     """
-    cutoff = repo.utcnow() - timedelta(seconds=settings.step_queue_timeout_seconds)
     with session_scope(settings, write=False) as session:
+        cutoff = repo.database_time(session, -settings.step_queue_timeout_seconds)
         waiting = ops_repo.steps_waiting_for_a_message(
             session, pipeline.STEP_ORDER, waiting_since_before=cutoff
         )
@@ -136,11 +156,14 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
     known = broker_task_ids(settings) or set()
     handled: list[tuple[str, StepName, str]] = []
     for scan_id, step, state in waiting:
-        if state.task_id in known:
-            continue
         sends = _sends(state.task_id)
+        action = lost_message_action(
+            in_broker=state.task_id in known, sends=sends, max_sends=settings.max_step_deliveries
+        )
+        if action == "wait":
+            continue
         later = pipeline.STEP_ORDER[pipeline.STEP_ORDER.index(step) + 1 :]
-        if sends >= settings.max_step_deliveries:
+        if action == "lost":
             message = (
                 f"the {step} step was sent {sends} times and its message vanished before any worker took it"
             )
@@ -150,7 +173,7 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
                     code="lost", message=message,
                 ):  # fmt: skip
                     continue
-                repo.fail_step_and_scan(session, scan_id, step, "lost", message, later_steps=later)
+                repo.fail_scan_after_step(session, scan_id, step, "lost", message, later_steps=later)
             log.error("scan %s failed in %s: lost %s", scan_id, step, message)
             deliver_completion_webhook(settings, scan_id)
             handled.append((scan_id, step, "lost"))
@@ -194,14 +217,24 @@ def start_reaper(*, hostname: str) -> None:
 
     def loop() -> None:
         while not _stop.wait(settings.reaper_interval_seconds):
-            for job in jobs:
-                try:
-                    job(settings)
-                except Exception:  # the reaper must outlive database and broker blips
-                    log.exception("reaper pass %s failed on %s", job.__name__, hostname)
+            try:
+                with held_alone(settings, "reaper") as alone:
+                    if alone:  # another worker's reaper is in its pass: this one skips a tick
+                        reap_pass(settings, jobs, hostname)
+            except Exception:  # the reaper must outlive database and broker blips
+                log.exception("reaper lock failed on %s", hostname)
 
     _thread = threading.Thread(target=loop, name="techscaniq-reaper", daemon=True)
     _thread.start()
+
+
+def reap_pass(settings: Settings, jobs: tuple[Callable[[Settings], object], ...], hostname: str) -> None:
+    """Run every reaper job once; one job's failure does not stop the others."""
+    for job in jobs:
+        try:
+            job(settings)
+        except Exception:  # the reaper must outlive database and broker blips
+            log.exception("reaper pass %s failed on %s", job.__name__, hostname)
 
 
 def stop_reaper() -> None:

@@ -6,7 +6,10 @@ import contextlib
 import logging
 import os
 import random
+import time
+import uuid
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from celery import Task, chain
@@ -50,29 +53,91 @@ def task_id_for(scan_id: str, step: StepName, attempt: int, suffix: str = "") ->
     return f"{scan_id}.{step}.{attempt}{suffix}"
 
 
-def _run_step(task: Task, scan_id: str, step: StepName, step_function: StepFunction, backoff: int) -> str:
-    settings = current_settings()
-    owner = f"{task.request.hostname}:{os.getpid()}:{task.request.id}"
+INFRASTRUCTURE_ERRORS = (StorageUnavailable, BrokerUnavailable)
 
-    def publish_state(state: dict[str, Any]) -> None:
-        task.update_state(state="PROGRESS", meta={**state, "scan_id": scan_id, "step": str(step)})
+
+class RetryAction(StrEnum):
+    """What a step does after an error."""
+
+    RETRY = "retry"
+    FAIL = "fail"
+    LEAVE_TO_REAPER = "leave_to_reaper"
+
+
+def retry_action(
+    *, infrastructure: bool, retryable: bool, retries: int, max_retries: int, elapsed: float, budget: float
+) -> RetryAction:
+    """The retry decision: infrastructure errors retry until the step's time budget is spent and never fail the
+    scan (the lease then expires and the reaper decides); other retryable errors retry max_retries times."""
+    if infrastructure:
+        return RetryAction.RETRY if elapsed < budget else RetryAction.LEAVE_TO_REAPER
+    if retryable and retries < max_retries:
+        return RetryAction.RETRY
+    return RetryAction.FAIL
+
+
+def _step_budget(settings: Settings, step: StepName) -> int:
+    return _time_limits(settings, step)["time_limit"]
+
+
+def _run_step(
+    task: Task,
+    scan_id: str,
+    step: StepName,
+    step_function: StepFunction,
+    backoff: int,
+    retry_state: dict[str, Any] | None,
+) -> str:
+    settings = current_settings()
+    # Unique per delivery, so a copy of the same message (same task id) elsewhere or later is another owner.
+    owner = f"{task.request.hostname}:{os.getpid()}:{uuid.uuid4().hex[:8]}:{task.request.id}"
+    state = {"first_seen": time.time(), "infrastructure_retries": 0, **(retry_state or {})}
+
+    def publish_state(progress: dict[str, Any]) -> None:
+        task.update_state(state="PROGRESS", meta={**progress, "scan_id": scan_id, "step": str(step)})
+
+    def failed_for_good(error: BaseException) -> None:
+        # A copy that lost the lease writes nothing and leaves quietly: no errback for what the holder still runs.
+        if not pipeline.fail_scan(settings, scan_id, step, error, owner=owner):
+            raise Ignore()
 
     try:
-        outcome = step_function(settings, scan_id, owner=owner, on_task_state=publish_state)
-    except SoftTimeLimitExceeded:
-        pipeline.fail_scan(
-            settings, scan_id, step, TechScanError(f"{step} step ran out of time", code="time_limit")
+        outcome = step_function(
+            settings, scan_id, owner=owner, task_id=task.request.id, on_task_state=publish_state
         )
-        raise
+    except SoftTimeLimitExceeded as error:
+        failed_for_good(TechScanError(f"{step} step ran out of time", code="time_limit"))
+        raise error
     except TechScanError as error:
-        if error.retryable and task.request.retries < (task.max_retries or 0):
-            with contextlib.suppress(StorageUnavailable):  # the database may be what failed
-                pipeline.release_for_retry(settings, scan_id, step, error, task.request.retries + 1)
-            raise task.retry(exc=error, countdown=backoff_seconds(backoff, task.request.retries)) from error
-        pipeline.fail_scan(settings, scan_id, step, error)
+        infrastructure = isinstance(error, INFRASTRUCTURE_ERRORS)
+        action = retry_action(
+            infrastructure=infrastructure,
+            retryable=error.retryable,
+            retries=task.request.retries - state["infrastructure_retries"],
+            max_retries=task.max_retries or 0,
+            elapsed=time.time() - state["first_seen"],
+            budget=_step_budget(settings, step),
+        )
+        if action == RetryAction.RETRY:
+            with contextlib.suppress(TechScanError):  # the database may be what failed
+                pipeline.release_for_retry(
+                    settings, scan_id, step, error, task.request.retries + 1, owner=owner
+                )
+            if infrastructure:
+                state["infrastructure_retries"] += 1
+            raise task.retry(
+                exc=error,
+                countdown=backoff_seconds(backoff, min(task.request.retries, 6)),
+                max_retries=None,
+                kwargs={"retry_state": state},
+            ) from error
+        if action == RetryAction.LEAVE_TO_REAPER:
+            log.warning("scan %s: %s gives up retrying %s; the reaper takes over", scan_id, step, error.code)
+            raise Ignore() from error
+        failed_for_good(error)
         raise
     except Exception as error:
-        pipeline.fail_scan(settings, scan_id, step, error)
+        failed_for_good(error)
         raise
     if outcome in {pipeline.StepOutcome.DONE, pipeline.StepOutcome.ALREADY_DONE}:
         return str(outcome)
@@ -87,9 +152,11 @@ def _run_step(task: Task, scan_id: str, step: StepName, step_function: StepFunct
     max_retries=EVIDENCE_MAX_RETRIES,
     acks_late=True,
 )
-def collect_evidence(self: Task, scan_id: str) -> str:
+def collect_evidence(self: Task, scan_id: str, retry_state: dict[str, Any] | None = None) -> str:
     """Collect the scan's evidence."""
-    return _run_step(self, scan_id, StepName.EVIDENCE, pipeline.collect, EVIDENCE_BACKOFF_SECONDS)
+    return _run_step(
+        self, scan_id, StepName.EVIDENCE, pipeline.collect, EVIDENCE_BACKOFF_SECONDS, retry_state
+    )
 
 
 @celery_app.task(
@@ -98,9 +165,9 @@ def collect_evidence(self: Task, scan_id: str) -> str:
     max_retries=REPORT_MAX_RETRIES,
     acks_late=True,
 )
-def generate_report(self: Task, scan_id: str) -> str:
+def generate_report(self: Task, scan_id: str, retry_state: dict[str, Any] | None = None) -> str:
     """Generate the scan's report from its stored evidence."""
-    return _run_step(self, scan_id, StepName.REPORT, pipeline.report, REPORT_BACKOFF_SECONDS)
+    return _run_step(self, scan_id, StepName.REPORT, pipeline.report, REPORT_BACKOFF_SECONDS, retry_state)
 
 
 @celery_app.task(name="techscaniq.mark_scan_failed", acks_late=True)
@@ -113,6 +180,7 @@ def mark_scan_failed(scan_id: str, step: str) -> None:
         StepName(step),
         TechScanError(f"the {step} task failed in its worker", code="worker_failed"),
         only_unfinished=True,
+        budget_seconds=_step_budget(settings, StepName(step)),
     )
 
 
@@ -174,6 +242,45 @@ def live_state(task_id: str) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - the overlay is optional; the database is the source of truth
         return None
     return None
+
+
+LIVE_STATE_TIMEOUT_SECONDS = 0.5
+_live_reader: Any = None
+
+
+def _live_state_reader() -> Any:
+    # The result backend retries a lost Redis for minutes; the status overlay must answer at once instead.
+    global _live_reader
+    if _live_reader is None:
+        import redis
+
+        _live_reader = redis.Redis.from_url(
+            str(celery_app.conf.result_backend),
+            socket_timeout=LIVE_STATE_TIMEOUT_SECONDS,
+            socket_connect_timeout=LIVE_STATE_TIMEOUT_SECONDS,
+            retry_on_timeout=False,
+        )
+    return _live_reader
+
+
+def read_live_state(task_id: str) -> tuple[dict[str, Any] | None, bool]:
+    """(PROGRESS meta of a running task or None, whether the result backend answered within 0.5 s)."""
+    backend_url = str(celery_app.conf.result_backend or "")
+    if not backend_url.startswith(("redis://", "rediss://", "unix://")):
+        return live_state(task_id), True  # a local backend (the embedded SQLite one) answers at once
+    try:
+        raw = _live_state_reader().get(celery_app.backend.get_key_for_task(task_id))
+    except Exception:  # noqa: BLE001 - Redis slow or down: answer from the database, saying so
+        return None, False
+    if not raw:
+        return None, True
+    try:
+        meta = celery_app.backend.decode_result(raw)
+    except Exception:  # noqa: BLE001 - an unreadable entry is no live state
+        return None, True
+    if meta.get("status") == "PROGRESS" and isinstance(meta.get("result"), dict):
+        return dict(meta["result"]), True
+    return None, True
 
 
 def broker_reachable() -> bool:

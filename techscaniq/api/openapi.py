@@ -165,8 +165,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "ScanStatus": {
         "type": "object",
-        "required": ["scanRequest", "progress"],
+        "required": ["scanRequest", "progress", "live"],
         "properties": {
+            "live": {
+                "type": "boolean",
+                "description": "false when the running step's live progress could not be read from Redis within "
+                "0.5 s: the answer then comes from the database alone (progress as last stored)",
+            },
             "scanRequest": {
                 "type": "object",
                 "required": ["id", "company", "status", "createdAt"],

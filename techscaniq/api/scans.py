@@ -166,6 +166,7 @@ def scan_status(scan_id: str) -> ResponseReturnValue:
     progress = service.scan_progress(settings(), current_viewer(), scan_id)
     scan = progress.scan
     body: dict[str, Any] = {
+        "live": progress.live_answered,
         "scanRequest": {
             "id": scan.id,
             "company": scan.company_name,

@@ -451,6 +451,7 @@ class _PageBatch:
         if not self.pages:
             return
         with session_scope(self.settings) as session:
+            self.reporter.fence(session, progress=True)
             repo.record_crawled_pages(
                 session,
                 self.scan_id,
@@ -491,6 +492,7 @@ def _store(
     rendered: bool = False,
 ) -> None:
     with session_scope(settings) as session:
+        reporter.fence(session, progress=True)
         stored = repo.add_evidence(session, scan_id, list(drafts))
         state = {"root_url": root_url, "collectors": collection.state(), "rendered": rendered}
         repo.save_crawl_state(session, scan_id, state)

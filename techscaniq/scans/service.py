@@ -66,6 +66,7 @@ class ScanProgress:
     scan: Scan
     report_id: str | None
     live: dict[str, Any] | None
+    live_answered: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,22 @@ def submit(
     return _create_once(settings, viewer, submission, idempotency_key, request_hash(body))
 
 
+def _answer(scan_id: str, task_ids: dict[StepName, str]) -> dict[str, Any]:
+    return {
+        "success": True,
+        "scanRequestId": scan_id,
+        "jobs": {"evidenceJobId": task_ids[StepName.EVIDENCE], "reportJobId": task_ids[StepName.REPORT]},
+    }
+
+
 def _insert_scan(
-    settings: Settings, *, org_id: str, key_id: str | None, submission: ScanRequest, task_suffix: str = ""
+    settings: Settings,
+    *,
+    org_id: str,
+    key_id: str | None,
+    submission: ScanRequest,
+    task_suffix: str = "",
+    idempotency_key: str | None = None,
 ) -> tuple[str, dict[StepName, str]]:
     scan_id = str(uuid.uuid4())
     task_ids = {step: tasks.task_id_for(scan_id, step, 1, suffix=task_suffix) for step in pipeline.STEP_ORDER}
@@ -134,25 +149,34 @@ def _insert_scan(
             task_ids=task_ids,
             callback_url=submission.callback_url,
         )
+        if idempotency_key is not None:
+            # The scan and its key's answer commit together: an API that dies after this commit leaves a key that
+            # replays this scan (its message, if never sent, is found missing and sent by the reaper).
+            security_repo.complete_idempotency_key(
+                session, org_id, idempotency_key, status=201, body=_answer(scan_id, task_ids)
+            )
     return scan_id, task_ids
 
 
-def _create_and_send(settings: Settings, viewer: Viewer, submission: ScanRequest) -> Submitted:
+def _create_and_send(
+    settings: Settings, viewer: Viewer, submission: ScanRequest, idempotency_key: str | None = None
+) -> Submitted:
     scan_id, task_ids = _insert_scan(
-        settings, org_id=viewer.org_id, key_id=viewer.key_id, submission=submission
+        settings,
+        org_id=viewer.org_id,
+        key_id=viewer.key_id,
+        submission=submission,
+        idempotency_key=idempotency_key,
     )
     try:
         tasks.enqueue_steps(settings, scan_id, task_ids)
     except BrokerUnavailable:
         with session_scope(settings) as session:
             repo.delete_scan(session, scan_id, org_id=None)
+            if idempotency_key is not None:
+                security_repo.release_idempotency_key(session, viewer.org_id, idempotency_key, answered=True)
         raise
-    body = {
-        "success": True,
-        "scanRequestId": scan_id,
-        "jobs": {"evidenceJobId": task_ids[StepName.EVIDENCE], "reportJobId": task_ids[StepName.REPORT]},
-    }
-    return Submitted(201, body)
+    return Submitted(201, _answer(scan_id, task_ids))
 
 
 def _create_once(
@@ -184,16 +208,11 @@ def _create_once(
             )
         # The first request failed and gave the key back: try to take it.
     try:
-        created = _create_and_send(settings, viewer, submission)
+        return _create_and_send(settings, viewer, submission, idempotency_key=key)
     except BaseException:
         with session_scope(settings) as session:
             security_repo.release_idempotency_key(session, viewer.org_id, key)
         raise
-    with session_scope(settings) as session:
-        security_repo.complete_idempotency_key(
-            session, viewer.org_id, key, status=created.status, body=created.body
-        )
-    return created
 
 
 def create_local_scan(
@@ -385,8 +404,12 @@ def scan_progress(settings: Settings, viewer: Viewer, scan_id: str) -> ScanProgr
         scan = repo.get_scan(session, scan_id, org_id=viewer.scope_org_id)
         report_id = repo.latest_report_id(session, scan_id)
     evidence_step = scan.steps[StepName.EVIDENCE]
-    live = tasks.live_state(evidence_step.task_id) if evidence_step.status == StepStatus.ACTIVE else None
-    return ScanProgress(scan, report_id, live)
+    live, answered = (
+        tasks.read_live_state(evidence_step.task_id)
+        if evidence_step.status == StepStatus.ACTIVE
+        else (None, True)
+    )
+    return ScanProgress(scan, report_id, live, answered)
 
 
 def evidence_page(

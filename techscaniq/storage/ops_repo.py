@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from techscaniq.domain import EventKind, ScanStatus, Step, StepName, StepStatus
-from techscaniq.storage.repo import _aware, _step_from_row, utcnow
+from techscaniq.storage.rows import _aware, _step_from_row, db_now
 from techscaniq.storage.tables import evidence_items, scan_events, scan_steps, scans
 
 # Written by pipeline.release_for_retry: "<step> attempt N failed (<code>): retrying".
@@ -193,7 +193,7 @@ def redispatch_waiting_step(
             task_id=new_task_id,
             owner=None,
             lease_expires_at=None,
-            updated_at=utcnow(),
+            updated_at=db_now(),
         )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -210,7 +210,7 @@ def fail_waiting_step(
     message: str,
 ) -> bool:
     """Fail a step that still waits under this task id (the caller then fails the scan); False if it moved."""
-    now = utcnow()
+    now = db_now()
     result = session.execute(
         update(scan_steps)
         .where(_still_waiting(scan_id, step, task_id, waiting_since_before))

@@ -11,11 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from techscaniq.domain import ScanStatus
-from techscaniq.storage.repo import _aware, delete_scan, utcnow
+from techscaniq.storage.rows import _aware, utcnow
+from techscaniq.storage.scans import delete_scan
 from techscaniq.storage.tables import audit_log, idempotency_keys, scans
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-# A reservation that never got its answer (the API process died mid-request) is given up after this.
+# A reservation that never got its answer is given up after this. The answer commits with the scan itself, so an
+# unanswered reservation means no scan was created (the API died before that commit): taking it over is safe.
 IDEMPOTENCY_ABANDONED_SECONDS = 120
 
 
@@ -114,15 +116,15 @@ def complete_idempotency_key(
     )
 
 
-def release_idempotency_key(session: Session, org_id: str, key: str) -> None:
-    """Drop an unfinished reservation (the request failed) so the client may try again with the same key."""
-    session.execute(
-        delete(idempotency_keys).where(
-            idempotency_keys.c.org_id == org_id,
-            idempotency_keys.c.key == key,
-            idempotency_keys.c.response_status.is_(None),
-        )
-    )
+def release_idempotency_key(session: Session, org_id: str, key: str, *, answered: bool = False) -> None:
+    """Drop an unfinished reservation (the request failed) so the client may try again with the same key.
+
+    answered=True also drops a stored answer: the scan it named was removed in the same transaction.
+    """
+    query = delete(idempotency_keys).where(idempotency_keys.c.org_id == org_id, idempotency_keys.c.key == key)
+    if not answered:
+        query = query.where(idempotency_keys.c.response_status.is_(None))
+    session.execute(query)
 
 
 def delete_expired_idempotency_keys(session: Session, *, now: datetime | None = None) -> int:

@@ -77,6 +77,7 @@ scans = Table(
     Column("updated_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp),
     Index("ix_scans_org_created", "org_id", "created_at"),
+    Index("ix_scans_status", "status"),
 )
 
 scan_steps = Table(
@@ -92,6 +93,7 @@ scan_steps = Table(
     Column("phase", String(100)),
     Column("attempt", Integer, nullable=False, default=1),
     Column("deliveries", Integer, nullable=False, default=0),
+    Column("crashes", Integer, nullable=False, default=0, server_default="0"),
     Column("owner", String(200)),
     Column("lease_expires_at", Timestamp),
     Column("started_at", Timestamp),
@@ -99,6 +101,9 @@ scan_steps = Table(
     Column("error_code", String(64)),
     Column("error_message", Text),
     Column("updated_at", Timestamp, nullable=False),
+    # The reaper's two questions: which leases expired, which steps have waited too long for a message.
+    Index("ix_scan_steps_status_lease", "status", "lease_expires_at"),
+    Index("ix_scan_steps_status_updated", "status", "updated_at"),
 )
 
 evidence_items = Table(

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from techscaniq.errors import NotFoundError
-from techscaniq.storage.repo import _aware, utcnow
+from techscaniq.storage.rows import _aware, utcnow
 from techscaniq.storage.tables import organizations, webhook_deliveries
 
 WEBHOOK_SECRET_PREFIX = "whsec_"

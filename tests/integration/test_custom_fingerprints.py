@@ -12,11 +12,12 @@ import pytest
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
 from techscaniq.storage import repo
-from techscaniq.storage.db import dispose_engines, migrate, session_scope
-from tests.conftest import Stack, _drop_database, _make_database, settings_for
-from tests.integration.test_scan_flow import submit, wait_until
+from techscaniq.storage.db import dispose_engines, session_scope
+from tests.support.api import submit, wait_until
 from tests.support.collectors import load_site_zone
+from tests.support.databases import drop_database
 from tests.support.processes import RedisServer, Worker
+from tests.support.stack import Stack, start_stack
 
 pytestmark = pytest.mark.integration
 
@@ -43,30 +44,17 @@ def site(fixture_dns: LoopbackDNSServer) -> Iterator[SiteServer]:
 @pytest.fixture(scope="module")
 def custom_stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Real evidence and report workers whose environment names a fingerprint directory."""
-    import redis as redis_client
-
-    from techscaniq.app import create_app
-
     directory = tmp_path_factory.mktemp("custom-fingerprints")
     data = directory / "fingerprints"
     (data / "technologies").mkdir(parents=True)
     (data / "categories.json").write_text(json.dumps({"901": {"name": "Internal design systems"}}))
     (data / "technologies" / "northwind.json").write_text(json.dumps(CUSTOM))
-    redis_client.Redis.from_url(redis_server.url).flushall()
-    db = _make_database("sqlite", directory)
-    env = {**os.environ, **db.env(), "TECHSCANIQ_FINGERPRINTS_DIR": str(data)}
-    settings = settings_for(db)
-    migrate(settings)  # type: ignore[arg-type]
-    with session_scope(settings) as session:  # type: ignore[arg-type]
-        _, admin_key = repo.create_api_key(session, "Admin Org", label="tests", is_admin=True)
-    evidence = Worker("evidence", env, directory / "evidence.log", name="evidence-custom@%h").start()
-    report = Worker("reports", env, directory / "reports.log", name="reports-custom@%h").start()
-    app = create_app(settings)  # type: ignore[arg-type]
-    yield Stack(db, redis_server, evidence, report, env, settings, app.test_client(), admin_key)
-    evidence.stop()
-    report.stop()
+    running = start_stack("sqlite", redis_server, directory, {"TECHSCANIQ_FINGERPRINTS_DIR": str(data)})
+    yield running
+    running.evidence_worker.stop()
+    running.report_worker.stop()
     dispose_engines()
-    _drop_database(db)
+    drop_database(running.database)
 
 
 def test_a_custom_technology_is_reported_by_a_real_scan(custom_stack: Stack, site: SiteServer) -> None:

@@ -8,132 +8,38 @@ import contextlib
 import json
 import os
 import signal
-import socket
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 import redis
-from sqlalchemy import select
 
-from techscaniq.app import create_app
-from techscaniq.config import Settings
-from techscaniq.domain import EventKind, ScanStatus, Step, StepName, StepStatus
+from techscaniq.domain import EventKind, ScanStatus, StepName, StepStatus
 from techscaniq.storage import repo
-from techscaniq.storage.db import dispose_engines, migrate, session_scope
-from techscaniq.storage.tables import evidence_items
-from tests.support.api import submit_scan
-from tests.support.databases import TEST_DATABASE_URL, Database, drop_database, settings_for
+from techscaniq.storage.db import session_scope
+from tests.support.databases import TEST_DATABASE_URL
+from tests.support.faults import (
+    MEASUREMENTS_FILE,
+    CuttableProxy,
+    Faults,
+    no_duplicates,
+    running_faults,
+)
 from tests.support.http_servers import LoopbackHTTPServer, respond
-from tests.support.processes import RedisServer, Worker, free_port
+from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
-
-LEASE_SECONDS = 4
-REAPER_INTERVAL_SECONDS = 1
-MAX_DELIVERIES = 3
-WAIT_SECONDS = 90
-FAULT_ENV = {
-    "TECHSCANIQ_STEP_LEASE_SECONDS": str(LEASE_SECONDS),
-    "TECHSCANIQ_REAPER_INTERVAL_SECONDS": str(REAPER_INTERVAL_SECONDS),
-    "TECHSCANIQ_MAX_STEP_DELIVERIES": str(MAX_DELIVERIES),
-}
-MEASUREMENTS_FILE = Path(
-    os.environ.get("TECHSCANIQ_FAULT_MEASUREMENTS", "/tmp/techscaniq-fault-measurements.json")
-)
-
-
-@dataclass
-class Faults:
-    """A PostgreSQL schema, the session's Redis, the API test client and the workers a test starts."""
-
-    database: Database
-    settings: Settings
-    redis: RedisServer
-    client: Any
-    key: str
-    directory: Path
-    workers: list[Worker] = field(default_factory=list)
-
-    def env(self, **overrides: str) -> dict[str, str]:
-        """The workers' environment: this database, short leases, plus overrides."""
-        return {**os.environ, **self.database.env(), **FAULT_ENV, **overrides}
-
-    def worker(self, queue: str, **env: str) -> Worker:
-        """Start a worker for one queue (stopped at the end of the test)."""
-        name = f"{queue}-{uuid.uuid4().hex[:6]}"
-        started = Worker(queue, self.env(**env), self.directory / f"{name}.log", name=f"{name}@%h").start()
-        self.workers.append(started)
-        return started
-
-    def submit(self, url: str) -> str:
-        """POST a scan and return its id."""
-        return submit_scan(self.client, self.key, url)
-
-    def scan(self, scan_id: str) -> Any:
-        """The stored scan."""
-        with session_scope(self.settings, write=False) as session:
-            return repo.get_scan(session, scan_id)
-
-    def step(self, scan_id: str, step: StepName) -> Step:
-        """One stored step."""
-        return self.scan(scan_id).steps[step]
-
-    def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-        """Poll until the condition holds; fail with every worker's log tail otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(0.05)
-        logs = "\n".join(f"--- {w.name} ---\n{w.log()[-3000:]}" for w in self.workers)
-        raise AssertionError(f"timed out waiting for {what}\n{logs}")
-
-    def wait_final(self, scan_id: str) -> Any:
-        """Wait until the scan is completed, failed or cancelled."""
-        self.wait_for(f"scan {scan_id} to finish", lambda: self.scan(scan_id).status.is_final)
-        return self.scan(scan_id)
-
-    def events(self, scan_id: str) -> list[Any]:
-        """The scan's event log."""
-        with session_scope(self.settings, write=False) as session:
-            return repo.list_events(session, scan_id)
-
-    def evidence_keys(self, scan_id: str) -> list[tuple[str, str]]:
-        """(type, dedup key) of every stored item, duplicates included."""
-        with session_scope(self.settings, write=False) as session:
-            rows = session.execute(
-                select(evidence_items.c.type, evidence_items.c.dedup_key).where(
-                    evidence_items.c.scan_id == scan_id
-                )
-            )
-            return sorted((row.type, row.dedup_key) for row in rows)
 
 
 @pytest.fixture
 def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
     """A fresh PostgreSQL schema and a clean broker; every worker the test started is stopped afterwards."""
-    redis.Redis.from_url(redis_server.url).flushall()
-    database = Database("postgres", TEST_DATABASE_URL, f"tsq_faults_{uuid.uuid4().hex[:10]}")
-    settings: Settings = settings_for(database, **FAULT_ENV)
-    migrate(settings)
-    with session_scope(settings) as session:
-        _, key = repo.create_api_key(session, "Fault Firm", label="faults", is_admin=True)
-    running = Faults(database, settings, redis_server, create_app(settings).test_client(), key, tmp_path)
-    try:
+    with running_faults(redis_server, tmp_path) as running:
         yield running
-    finally:
-        for worker in running.workers:
-            worker.kill()
-        dispose_engines()
-        drop_database(database)
 
 
 def _record(name: str, value: Any) -> None:
@@ -152,10 +58,6 @@ def _pool_children(worker: Worker) -> list[int]:
         with contextlib.suppress(OSError):
             children += [int(child) for child in (task / "children").read_text().split()]
     return children
-
-
-def _no_duplicates(keys: list[tuple[str, str]]) -> bool:
-    return len(keys) == len(set(keys))
 
 
 # --- 1. report worker killed mid-report ---------------------------------------------------------------------
@@ -226,78 +128,13 @@ def test_redis_restart_mid_scan_loses_no_message(faults: Faults) -> None:
         finals = [faults.scan(scan_id) for scan_id in scan_ids]
     assert queued_before == queued_after >= 1
     assert [scan.status for scan in finals] == [ScanStatus.COMPLETED] * 3, finals
-    assert all(_no_duplicates(faults.evidence_keys(scan_id)) for scan_id in scan_ids)
+    assert all(no_duplicates(faults.evidence_keys(scan_id)) for scan_id in scan_ids)
     assert len({tuple(faults.evidence_keys(scan_id)) for scan_id in scan_ids}) == 1
     assert "Trying again in" in evidence.log() or "Connection to broker lost" in evidence.log()
     _record("redis_restart_all_scans_final_seconds", round(time.monotonic() - restarted_at, 1))
 
 
 # --- 3. database unreachable for a few seconds --------------------------------------------------------------
-
-
-class CuttableProxy:
-    """A loopback TCP proxy to PostgreSQL that can drop every connection and refuse new ones for a while."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
-        self.port = free_port()
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self.cut_event = threading.Event()
-        self.connections: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.accepted = 0
-        self.refused = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.cut_event.is_set():
-                self.refused += 1
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            self.accepted += 1
-            with self.lock:
-                self.connections += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                target.sendall(data)
-        for sock in (source, target):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        """Drop every open connection and refuse new ones."""
-        self.cut_event.set()
-        with self.lock:
-            for sock in self.connections:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self.connections.clear()
-
-    def restore(self) -> None:
-        """Accept connections again."""
-        self.cut_event.clear()
-
-    def close(self) -> None:
-        """Stop listening and drop everything."""
-        self.cut()
-        self.listener.close()
 
 
 def test_database_outage_while_a_worker_writes_is_retried(faults: Faults) -> None:
@@ -326,7 +163,7 @@ def test_database_outage_while_a_worker_writes_is_retried(faults: Faults) -> Non
         proxy.close()
     assert proxy.refused > 0, "nothing tried the database during the outage"
     assert final.status == ScanStatus.COMPLETED, (final, evidence.log()[-4000:])
-    assert _no_duplicates(faults.evidence_keys(scan_id)) and faults.evidence_keys(scan_id)
+    assert no_duplicates(faults.evidence_keys(scan_id)) and faults.evidence_keys(scan_id)
     with session_scope(faults.settings, write=False) as session:
         assert repo.count_reports(session, scan_id) == 1
     _record("database_outage_completed_after_restore_seconds", round(time.monotonic() - restored_at, 1))
@@ -357,7 +194,7 @@ def test_a_scan_whose_messages_vanished_is_recovered_by_the_reaper(faults: Fault
     assert final.status == ScanStatus.COMPLETED, final
     assert final.steps[StepName.EVIDENCE].deliveries == 2
     assert any("handed to another worker" in event.message for event in faults.events(scan_id))
-    assert _no_duplicates(faults.evidence_keys(scan_id))
+    assert no_duplicates(faults.evidence_keys(scan_id))
     _record("lost_message_recovery_seconds", round(time.monotonic() - lost_at, 1))
 
 

@@ -106,6 +106,10 @@ def test_a_stop_after_the_soft_shutdown_window_hands_the_scan_back_to_another_wo
         # The second worker ran the very message the first handed back (same frozen task id, second delivery).
         evidence_step = scan.steps[StepName.EVIDENCE]
         assert evidence_step.task_id == running.task_id and evidence_step.deliveries == 2
+        # The terminated pool child handed its lease back on its way out: no crash counted toward poison.
+        with session_scope(settings, write=False) as session:
+            messages = [event.message for event in repo.list_events(session, scan_id)]
+        assert "evidence handed back by a stopping worker" in messages
         assert f"collect_evidence[{running.task_id}] succeeded" in second.log()
     finally:
         for worker in workers:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
 
 import pytest
 
@@ -11,68 +10,25 @@ from techscaniq.config import Settings
 from techscaniq.domain import (
     Citation,
     EventKind,
-    EvidenceCategory,
-    EvidenceDraft,
-    EvidenceType,
     StepName,
     StepStatus,
 )
 from techscaniq.errors import ConflictError, NotFoundError
 from techscaniq.storage import repo
 from techscaniq.storage.db import migrate, session_scope
-from tests.support.databases import Database, settings_for
-
-
-def _settings(database: Database) -> Settings:
-    return settings_for(database)
-
-
-def _new_scan(settings: Settings, org: str = "Org A") -> str:
-    scan_id = str(uuid.uuid4())
-    with session_scope(settings) as session:
-        org_id = repo.get_or_create_org(session, org)
-        repo.create_scan(
-            session,
-            scan_id=scan_id,
-            org_id=org_id,
-            created_by_key_id=None,
-            company_name="Acme",
-            website_url="https://acme.example.com/",
-            primary_criteria="digital-transformation",
-            thesis={"slug": "digital-transformation"},
-            thesis_tags=["api-driven"],
-            requestor_name=None,
-            organization_name=org,
-            company_description=None,
-            metadata={},
-            task_ids={step: f"{scan_id}.{step}.1" for step in StepName},
-        )
-    return scan_id
-
-
-def _draft(key: str) -> EvidenceDraft:
-    return EvidenceDraft(
-        type=EvidenceType.PAGE,
-        category=EvidenceCategory.PAGES,
-        title=f"page {key}",
-        summary="s",
-        data={"k": key},
-        source_url=f"https://acme.example.com/{key}",
-        collector="test",
-        confidence=0.9,
-        dedup_key=key,
-    )
+from tests.support.databases import Database
+from tests.support.storage import new_scan, page_draft, storage_settings
 
 
 def test_migrate_is_idempotent(database: Database) -> None:
-    settings = _settings(database)
+    settings = storage_settings(database)
     first = migrate(settings)
     assert migrate(settings) == first != ""
 
 
 def test_scan_round_trip_with_steps_and_frozen_task_ids(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     with session_scope(settings, write=False) as session:
         scan = repo.get_scan(session, scan_id)
     assert scan.status == "pending"
@@ -81,8 +37,8 @@ def test_scan_round_trip_with_steps_and_frozen_task_ids(database: Database) -> N
 
 
 def test_other_organisation_cannot_see_a_scan(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings, "Org A")
+    settings = storage_settings(database)
+    scan_id = new_scan(settings, "Org A")
     with session_scope(settings) as session:
         other = repo.get_or_create_org(session, "Org B")
         with pytest.raises(NotFoundError):
@@ -92,20 +48,20 @@ def test_other_organisation_cannot_see_a_scan(database: Database) -> None:
 
 
 def test_evidence_is_deduplicated_per_scan(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     with session_scope(settings) as session:
-        first = repo.add_evidence(session, scan_id, [_draft("a"), _draft("b"), _draft("a")])
+        first = repo.add_evidence(session, scan_id, [page_draft("a"), page_draft("b"), page_draft("a")])
     with session_scope(settings) as session:
-        again = repo.add_evidence(session, scan_id, [_draft("a"), _draft("c")])
+        again = repo.add_evidence(session, scan_id, [page_draft("a"), page_draft("c")])
         assert repo.count_evidence(session, scan_id) == 3
     assert [item.dedup_key for item in first] == ["a", "b"]
     assert [item.dedup_key for item in again] == ["c"]
 
 
 def test_event_sequence_is_allocated_in_the_transaction(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     with session_scope(settings) as session:
         seqs = [
             repo.append_event(session, scan_id, EventKind.PROGRESS, f"e{i}", progress=i) for i in range(5)
@@ -117,8 +73,8 @@ def test_event_sequence_is_allocated_in_the_transaction(database: Database) -> N
 
 
 def test_step_lease_is_taken_once(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     with session_scope(settings) as session:
         first = repo.claim_step(session, scan_id, StepName.EVIDENCE, owner="w1", lease_seconds=60)
         second = repo.claim_step(session, scan_id, StepName.EVIDENCE, owner="w2", lease_seconds=60)
@@ -129,8 +85,8 @@ def test_step_lease_is_taken_once(database: Database) -> None:
 
 
 def test_an_expired_lease_can_be_taken_over(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     with session_scope(settings) as session:
         repo.claim_step(session, scan_id, StepName.EVIDENCE, owner="dead", lease_seconds=-1)
         assert [s for s, _, _ in repo.expired_steps(session)] == [scan_id]
@@ -141,11 +97,11 @@ def test_an_expired_lease_can_be_taken_over(database: Database) -> None:
 
 
 def test_report_citations_must_point_at_the_same_scan(database: Database) -> None:
-    settings = _settings(database)
-    scan_a, scan_b = _new_scan(settings), _new_scan(settings)
+    settings = storage_settings(database)
+    scan_a, scan_b = new_scan(settings), new_scan(settings)
     with session_scope(settings) as session:
-        (item_a,) = repo.add_evidence(session, scan_a, [_draft("a")])
-        (item_b,) = repo.add_evidence(session, scan_b, [_draft("b")])
+        (item_a,) = repo.add_evidence(session, scan_a, [page_draft("a")])
+        (item_b,) = repo.add_evidence(session, scan_b, [page_draft("b")])
     with session_scope(settings) as session:
         report = repo.save_report(
             session, scan_a, content={"x": 1}, writer="t", score=None, grade=None,
@@ -162,8 +118,8 @@ def test_report_citations_must_point_at_the_same_scan(database: Database) -> Non
 
 
 def test_cancel_of_a_finished_scan_is_a_conflict(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     with session_scope(settings) as session:
         from techscaniq.domain import ScanStatus
 
@@ -180,7 +136,7 @@ def _write_many(url: str, schema: str, scan_id: str, worker: int, count: int) ->
     settings = Settings.from_env({"DATABASE_URL": url, "TECHSCANIQ_DB_SCHEMA": schema})
     for index in range(count):
         with session_scope(settings) as session:
-            repo.add_evidence(session, scan_id, [_draft(f"w{worker}-{index}")])
+            repo.add_evidence(session, scan_id, [page_draft(f"w{worker}-{index}")])
             repo.append_event(session, scan_id, EventKind.EVIDENCE, f"w{worker}-{index}")
             repo.update_step_progress(
                 session, scan_id, StepName.EVIDENCE, progress=index, items_collected=index
@@ -188,8 +144,8 @@ def _write_many(url: str, schema: str, scan_id: str, worker: int, count: int) ->
 
 
 def test_several_processes_write_the_same_scan_at_once(database: Database) -> None:
-    settings = _settings(database)
-    scan_id = _new_scan(settings)
+    settings = storage_settings(database)
+    scan_id = new_scan(settings)
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_write_many, args=(database.url, database.schema, scan_id, worker, 40))

@@ -61,7 +61,8 @@ def test_the_worker_soft_shutdown_window_is_a_setting() -> None:
 
 
 def test_the_queue_timeout_of_a_waiting_step_is_a_setting() -> None:
-    assert Settings.from_env({}).step_queue_timeout_seconds == 3600
+    assert Settings.from_env({}).step_queue_timeout_seconds == 3600  # the embedded broker cannot be searched
+    assert Settings.from_env({"REDIS_URL": "redis://127.0.0.1:1/0"}).step_queue_timeout_seconds == 300
     assert Settings.from_env({"TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS": "5"}).step_queue_timeout_seconds == 5
     with pytest.raises(ValueError, match="TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS"):
         Settings.from_env({"TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS": "0"})

@@ -1,0 +1,276 @@
+"""Exactly-once effects under duplicate deliveries, a fast host clock, two reapers and a Redis that is down.
+PostgreSQL, real workers and the session's Redis; short leases so the reaper acts within seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import update
+
+from techscaniq import reaper, tasks
+from techscaniq.domain import EventKind, ScanStatus, StepName, StepStatus
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+from techscaniq.storage.tables import scan_steps
+from tests.support.databases import TEST_DATABASE_URL
+from tests.support.faults import CuttableProxy, Faults, no_duplicates, running_faults
+from tests.support.processes import RedisServer
+from tests.support.sites import LoopbackSite
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+
+@pytest.fixture
+def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
+    """A fresh PostgreSQL schema and a clean broker, as in test_faults.py."""
+    with running_faults(redis_server, tmp_path) as running:
+        yield running
+
+
+# A copy waits this long for the running copy's lease before it leaves the step to it.
+CLAIM_WAIT = {"TECHSCANIQ_STEP_CLAIM_WAIT_SECONDS": "2"}
+
+
+def _exactly_once(faults: Faults, scan_id: str) -> Any:
+    final = faults.wait_final(scan_id)
+    assert final.status == ScanStatus.COMPLETED, (final, [e.message for e in faults.events(scan_id)])
+    keys = faults.evidence_keys(scan_id)
+    assert keys and no_duplicates(keys)
+    with session_scope(faults.settings, write=False) as session:
+        assert repo.count_reports(session, scan_id) == 1
+    events = faults.events(scan_id)
+    # No failure recorded on the way: one done event, and no step attempt failed ("... failed (code): retrying").
+    assert [e.message for e in events if e.kind == EventKind.DONE] == ["report ready"], events
+    assert not [e for e in events if e.kind == EventKind.WARNING and "attempt" in e.message]
+    return final
+
+
+def test_the_same_chain_published_twice_completes_once(faults: Faults) -> None:
+    faults.worker("evidence", **CLAIM_WAIT)
+    faults.worker("evidence", **CLAIM_WAIT)
+    faults.worker("reports", **CLAIM_WAIT)
+    with LoopbackSite(home_delay_seconds=1) as site:
+        scan_id = faults.submit(site.url)
+        scan = faults.scan(scan_id)
+        # An operator (or a broker) sends the very same chain again: same task ids, two workers free to take them.
+        tasks.enqueue_steps(
+            faults.settings,
+            scan_id,
+            {name: scan.steps[name].task_id for name in (StepName.EVIDENCE, StepName.REPORT)},
+        )
+        _exactly_once(faults, scan_id)
+
+
+def test_a_copy_delivered_while_the_first_runs_never_takes_over(faults: Faults) -> None:
+    faults.worker("evidence", **CLAIM_WAIT)
+    faults.worker("evidence", **CLAIM_WAIT)
+    faults.worker("reports", **CLAIM_WAIT)
+    broker = redis.Redis.from_url(faults.redis.url)
+    with LoopbackSite(home_delay_seconds=4) as site:
+        scan_id = faults.submit(site.url)
+        faults.wait_for("the home page to be on the wire", lambda: "/" in site.requests)
+        running = faults.step(scan_id, StepName.EVIDENCE)
+        (payload,) = [json.loads(raw) for raw in broker.hvals("unacked") if scan_id.encode() in raw]
+        broker.lpush("evidence", json.dumps(payload[0]))  # the running message, delivered a second time
+        final = _exactly_once(faults, scan_id)
+    received = f"collect_evidence[{running.task_id}] received"
+    assert sum(worker.log().count(received) for worker in faults.workers) == 2  # the copy did arrive
+    # The copy either waited and left the step to its holder, or found it done: it never claimed.
+    assert final.steps[StepName.EVIDENCE].deliveries == 1
+    assert final.steps[StepName.EVIDENCE].task_id == running.task_id
+
+
+def test_a_worker_whose_clock_runs_five_minutes_fast_steals_no_lease(faults: Faults) -> None:
+    faults.worker("evidence")
+    # Its reaper runs every second with a clock 5 minutes fast: by that clock every lease looks long expired.
+    fast = faults.worker("reports", TECHSCANIQ_TEST_CLOCK_SKEW_SECONDS="300")
+    with LoopbackSite(home_delay_seconds=6) as site:
+        scan_id = faults.submit(site.url)
+        final = _exactly_once(faults, scan_id)
+    assert final.steps[StepName.EVIDENCE].deliveries == 1
+    assert not any("handed to another worker" in e.message for e in faults.events(scan_id)), fast.log()[
+        -2000:
+    ]
+
+
+def _due_step(faults: Faults, *, crashes: int) -> str:
+    with LoopbackSite() as site:
+        scan_id = faults.submit(site.url)  # no worker runs: the message waits in the queue
+    redis.Redis.from_url(faults.redis.url).delete("evidence")
+    with session_scope(faults.settings) as session:
+        repo.claim_step(session, scan_id, StepName.EVIDENCE, owner="dead", lease_seconds=-1)
+        session.execute(
+            update(scan_steps)
+            .where(scan_steps.c.scan_id == scan_id, scan_steps.c.name == StepName.EVIDENCE)
+            .values(crashes=crashes)
+        )
+    return scan_id
+
+
+def _two_reapers(faults: Faults) -> list[Any]:
+    results: list[Any] = []
+    barrier = threading.Barrier(2)
+
+    def one() -> None:
+        barrier.wait()
+        results.append(reaper.reap_once(faults.settings))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_reapers_on_one_due_step_send_it_once(faults: Faults) -> None:
+    scan_id = _due_step(faults, crashes=1)
+    results = _two_reapers(faults)
+    warnings = [e for e in faults.events(scan_id) if "handed to another worker" in e.message]
+    assert sorted(len(r) for r in results) == [0, 1] and len(warnings) == 1
+    assert redis.Redis.from_url(faults.redis.url).llen("evidence") == 1  # one re-send
+
+
+def test_two_reapers_on_one_poison_step_fail_it_once(faults: Faults) -> None:
+    scan_id = _due_step(faults, crashes=3)
+    _two_reapers(faults)
+    final = faults.scan(scan_id)
+    done = [e for e in faults.events(scan_id) if e.kind == EventKind.DONE]
+    assert final.status == ScanStatus.FAILED and final.error_code == "poison"
+    assert final.steps[StepName.EVIDENCE].status == StepStatus.FAILED
+    assert len(done) == 1, done
+
+
+def test_status_answers_from_the_database_while_redis_is_down(faults: Faults) -> None:
+    faults.worker("evidence")
+    faults.worker("reports")
+    with LoopbackSite(home_delay_seconds=3) as site:
+        scan_id = faults.submit(site.url)
+        faults.wait_for(
+            "the evidence step to run",
+            lambda: faults.step(scan_id, StepName.EVIDENCE).status == StepStatus.ACTIVE,
+        )
+        headers = {"Authorization": f"Bearer {faults.key}"}
+        assert faults.client.get(f"/api/scans/{scan_id}/status", headers=headers).get_json()["live"] is True
+        faults.redis.stop()
+        try:
+            answer = faults.client.get(f"/api/scans/{scan_id}/status", headers=headers)
+        finally:
+            faults.redis.start()
+        body = answer.get_json()
+        assert answer.status_code == 200 and body["live"] is False
+        assert body["progress"]["evidenceCollection"]["status"] == "active"
+        faults.wait_final(scan_id)
+
+
+ROLLING_RESTARTS = 3
+SOFT_SHUTDOWN = {
+    # As the Procfile runs workers: SIGTERM starts a (here 2 s) soft-shutdown window, then the message goes back.
+    "REMAP_SIGTERM": "SIGQUIT",
+    "TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS": "2",
+    # Longer than the test: only the hand-backs, never the reaper, move the step between workers.
+    "TECHSCANIQ_STEP_LEASE_SECONDS": "600",
+}
+
+
+def test_three_rolling_restarts_of_the_evidence_worker_do_not_make_a_scan_poison(faults: Faults) -> None:
+    faults.worker("reports")
+    with LoopbackSite(home_delay_seconds=8) as site:
+        scan_id = faults.submit(site.url)
+        for restart in range(ROLLING_RESTARTS):
+            worker = faults.worker("evidence", **SOFT_SHUTDOWN)
+            prefix, fetches = worker.name.split("@", 1)[0] + "@", restart + 1
+
+            def fetching(prefix: str = prefix, fetches: int = fetches) -> bool:
+                owner = str(faults.step(scan_id, StepName.EVIDENCE).owner)
+                return owner.startswith(prefix) and site.requests.count("/") >= fetches
+
+            faults.wait_for(f"restart {restart}: the new worker to fetch the home page", fetching)
+            assert worker.process is not None
+            os.kill(worker.process.pid, signal.SIGTERM)
+            worker.process.wait(timeout=90)
+            worker.stop()
+        faults.worker("evidence", **SOFT_SHUTDOWN)
+        final = _exactly_once(faults, scan_id)
+    step = final.steps[StepName.EVIDENCE]
+    assert step.deliveries == ROLLING_RESTARTS + 1 and step.error_code is None
+    handed_back = [
+        e for e in faults.events(scan_id) if e.message == "evidence handed back by a stopping worker"
+    ]
+    assert len(handed_back) == ROLLING_RESTARTS
+
+
+DATABASE_OUTAGE_SECONDS = 60
+
+
+def test_a_database_that_refuses_connections_for_a_minute_mid_scan_does_not_fail_it(faults: Faults) -> None:
+    upstream_port = int(TEST_DATABASE_URL.rsplit(":", 1)[1].split("/", 1)[0])
+    proxy = CuttableProxy(upstream_port)
+    proxied_url = TEST_DATABASE_URL.replace(f":{upstream_port}/", f":{proxy.port}/")
+    try:
+        faults.worker("evidence", DATABASE_URL=proxied_url)
+        faults.worker("reports", DATABASE_URL=proxied_url)
+        with LoopbackSite(home_delay_seconds=2) as site:
+            scan_id = faults.submit(site.url)
+            faults.wait_for("the evidence step to fetch the home page", lambda: "/" in site.requests)
+            proxy.cut()
+            time.sleep(DATABASE_OUTAGE_SECONDS)
+            proxy.restore()
+            final = _exactly_once(faults, scan_id)
+    finally:
+        proxy.close()
+    assert proxy.refused > 0, "nothing tried the database during the outage"
+    assert final.steps[StepName.EVIDENCE].error_code is None
+
+
+# The production defaults: lease 120 s, reaper tick 30 s, and (with Redis) a 5-minute queue timeout.
+DEFAULT_TIMINGS = {"TECHSCANIQ_STEP_LEASE_SECONDS": "120", "TECHSCANIQ_REAPER_INTERVAL_SECONDS": "30"}
+FORGETFUL_REDIS_WAIT_SECONDS = 600
+
+
+def _forget_everything(server: RedisServer) -> None:
+    """Crash Redis and restart it with nothing on disk, as a Redis without persistence comes back."""
+    server.stop(signal.SIGKILL)
+    for path in server.directory.iterdir():
+        if path.name != "redis.log":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    server.start()
+
+
+@pytest.mark.timeout(FORGETFUL_REDIS_WAIT_SECONDS + 120)
+def test_a_redis_that_keeps_nothing_restarting_loses_no_scan_with_the_default_settings(
+    faults: Faults,
+) -> None:
+    faults.worker("evidence", **DEFAULT_TIMINGS)
+    faults.worker("reports", **DEFAULT_TIMINGS)
+    with LoopbackSite(home_delay_seconds=3) as site:
+        scan_ids = [faults.submit(site.url) for _ in range(4)]
+        faults.wait_for(
+            "one scan to run while three wait",
+            lambda: (
+                [faults.step(s, StepName.EVIDENCE).status for s in scan_ids].count(StepStatus.ACTIVE) == 1
+            ),
+        )
+        waiting = [s for s in scan_ids if faults.step(s, StepName.EVIDENCE).status == StepStatus.WAITING]
+        _forget_everything(faults.redis)
+        queued = b"".join(redis.Redis.from_url(faults.redis.url).lrange("evidence", 0, -1))
+        assert len(waiting) == 3 and not [
+            s for s in waiting if s.encode() in queued
+        ]  # their messages are gone
+        faults.wait_for(
+            "every scan to finish",
+            lambda: all(faults.scan(s).status.is_final for s in scan_ids),
+            timeout=FORGETFUL_REDIS_WAIT_SECONDS,
+        )
+        for scan_id in scan_ids:
+            _exactly_once(faults, scan_id)
