@@ -3,65 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import redis
-from flask.testing import FlaskClient
 
 from techscaniq.app import create_app
-from techscaniq.config import Settings
-from techscaniq.storage import repo
-from techscaniq.storage.db import session_scope
-from tests.support.databases import Database, settings_for
+from tests.support.api import ACME_SUBMISSION, ApiClient, make_api_client, queued, scan_count
+from tests.support.databases import Database
 from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.integration
 
 
-class ApiClient(FlaskClient):
-    """The API's test client, with the settings its app was built from and the session's Redis."""
-
-    settings: Settings
-    redis: redis.Redis
-
-    def waiting(self, queue: str) -> int:
-        """Messages waiting on one queue."""
-        # redis-py's sync client answers an int; its annotation also covers the async client.
-        return int(cast(int, self.redis.llen(queue)))
-
-
 @pytest.fixture
-def api(database: Database, redis_server: RedisServer) -> Iterator[ApiClient]:
+def api(database: Database, redis_server: RedisServer) -> ApiClient:
     """The API against a fresh database and the session's Redis (no workers, so queued messages stay put)."""
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
-    # Production defaults: no network is widened, so loopback and odd ports are refused.
-    settings = settings_for(database, TECHSCANIQ_ALLOW_NETWORKS="")
-    with session_scope(settings) as session:
-        _, key = repo.create_api_key(session, "Firm", label=None, is_admin=False)
-    app = create_app(settings)
-    app.test_client_class = ApiClient
-    test_client = app.test_client()
-    assert isinstance(test_client, ApiClient)
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    test_client.settings = settings
-    test_client.redis = client
-    yield test_client
+    return make_api_client(database, redis_server)
 
-
-def _scan_count(api: ApiClient) -> int:
-    with session_scope(api.settings, write=False) as session:
-        return repo.list_scans(session, org_id=None, page=1, per_page=1)[1]
-
-
-def _queued(api: ApiClient) -> int:
-    return api.waiting("evidence") + api.waiting("reports")
-
-
-GOOD = {"company_name": "Acme", "website_url": "https://acme-analytics.com/"}
 
 BAD_BODIES = [
     ({"website_url": "https://acme-analytics.com/"}, "company_name", "validation_error"),
@@ -100,10 +60,10 @@ BAD_BODIES = [
         "website_url",
         "ssrf_blocked_address",
     ),
-    ({**GOOD, "primary_criteria": "get-rich-quick"}, "primary_criteria", "validation_error"),
-    ({**GOOD, "thesis_tags": ["blockchain"]}, "thesis_tags", "validation_error"),
-    ({**GOOD, "metadata": ["not", "an", "object"]}, "metadata", "validation_error"),
-    ({**GOOD, "company_name": "x" * 301}, "company_name", "validation_error"),
+    ({**ACME_SUBMISSION, "primary_criteria": "get-rich-quick"}, "primary_criteria", "validation_error"),
+    ({**ACME_SUBMISSION, "thesis_tags": ["blockchain"]}, "thesis_tags", "validation_error"),
+    ({**ACME_SUBMISSION, "metadata": ["not", "an", "object"]}, "metadata", "validation_error"),
+    ({**ACME_SUBMISSION, "company_name": "x" * 301}, "company_name", "validation_error"),
 ]
 
 
@@ -119,7 +79,7 @@ def test_bad_fields_are_named_and_change_nothing(
     if code:
         assert payload["error"]["code"] == code
     assert payload["error"]["message"]
-    assert _scan_count(api) == 0 and _queued(api) == 0
+    assert scan_count(api) == 0 and queued(api) == 0
 
 
 @pytest.mark.parametrize(
@@ -129,7 +89,7 @@ def test_bad_fields_are_named_and_change_nothing(
         ("", "application/json", 400, "invalid_json"),
         ("[1, 2]", "application/json", 400, "invalid_json"),
         (
-            json.dumps({**GOOD, "company_description": "x" * 70_000}),
+            json.dumps({**ACME_SUBMISSION, "company_description": "x" * 70_000}),
             "application/json",
             413,
             "payload_too_large",
@@ -142,16 +102,16 @@ def test_bodies_that_are_not_a_json_object(
     response = api.post("/api/scans", data=data, content_type=content_type)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
-    assert _scan_count(api) == 0 and _queued(api) == 0
+    assert scan_count(api) == 0 and queued(api) == 0
 
 
 def test_missing_or_wrong_key_is_401(api: ApiClient) -> None:
     for headers in ({"Authorization": ""}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
-        response = api.post("/api/scans", json=GOOD, headers=headers)
+        response = api.post("/api/scans", json=ACME_SUBMISSION, headers=headers)
         assert response.status_code == 401
         assert response.get_json()["error"]["code"] in {"unauthorized", "invalid_api_key"}
         assert api.get("/api/scans", headers=headers).status_code == 401
-    assert _scan_count(api) == 0 and _queued(api) == 0
+    assert scan_count(api) == 0 and queued(api) == 0
 
 
 def test_unknown_ids_are_404(api: ApiClient) -> None:
@@ -180,11 +140,11 @@ def test_pagination_limits(api: ApiClient) -> None:
 
 def test_a_good_submission_is_stored_and_queued(api: ApiClient) -> None:
     response = api.post(
-        "/api/scans", json={**GOOD, "thesis_tags": ["api-driven"], "metadata": {"deal": "Orion"}}
+        "/api/scans", json={**ACME_SUBMISSION, "thesis_tags": ["api-driven"], "metadata": {"deal": "Orion"}}
     )
     assert response.status_code == 201
     scan_id = response.get_json()["scanRequestId"]
-    assert _scan_count(api) == 1 and api.waiting("evidence") == 1
+    assert scan_count(api) == 1 and api.waiting("evidence") == 1
     detail = api.get(f"/api/scans/{scan_id}").get_json()
     assert detail["status"] == "pending" and detail["thesis"] == "digital-transformation"
     assert detail["thesis_tags"] == ["api-driven"] and detail["metadata"] == {"deal": "Orion"}
@@ -202,18 +162,18 @@ def test_a_good_submission_is_stored_and_queued(api: ApiClient) -> None:
 def test_broker_down_at_submit_is_503_and_leaves_nothing(api: ApiClient, redis_server: RedisServer) -> None:
     redis_server.stop()
     try:
-        response = api.post("/api/scans", json=GOOD)
+        response = api.post("/api/scans", json=ACME_SUBMISSION)
         assert response.status_code == 503
         assert response.get_json()["error"]["code"] == "broker_unavailable"
-        assert _scan_count(api) == 0
+        assert scan_count(api) == 0
         ready = api.get("/api/ready")
         assert ready.status_code == 503 and ready.get_json()["checks"]["broker"] == "down"
     finally:
         redis_server.start()
     # Redis is back: the same API process submits again without a restart.
-    response = api.post("/api/scans", json=GOOD)
+    response = api.post("/api/scans", json=ACME_SUBMISSION)
     assert response.status_code == 201
-    assert _scan_count(api) == 1
+    assert scan_count(api) == 1
     assert api.get("/api/ready").status_code == 200
 
 
@@ -224,14 +184,14 @@ def test_the_app_sends_its_messages_to_the_broker_its_settings_name(
     try:
         elsewhere = create_app(api.settings.with_overrides(redis_url=other.url)).test_client()
         elsewhere.environ_base["HTTP_AUTHORIZATION"] = api.environ_base["HTTP_AUTHORIZATION"]
-        assert elsewhere.post("/api/scans", json=GOOD).status_code == 201
+        assert elsewhere.post("/api/scans", json=ACME_SUBMISSION).status_code == 201
         assert int(cast(int, redis.Redis.from_url(other.url).llen("evidence"))) == 1
-        assert _queued(api) == 0
+        assert queued(api) == 0
     finally:
         create_app(api.settings)
         other.stop()
     # An app built for the session's broker sends there again.
-    assert api.post("/api/scans", json=GOOD).status_code == 201
+    assert api.post("/api/scans", json=ACME_SUBMISSION).status_code == 201
     assert api.waiting("evidence") == 1
 
 

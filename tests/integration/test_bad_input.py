@@ -7,9 +7,17 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_api_input import GOOD, _queued, _scan_count, api  # noqa: F401 - the fixture
+from tests.support.api import ACME_SUBMISSION, ApiClient, make_api_client, queued, scan_count
+from tests.support.databases import Database
+from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def api(database: Database, redis_server: RedisServer) -> ApiClient:
+    """The API against a fresh database and the session's Redis (no workers, so queued messages stay put)."""
+    return make_api_client(database, redis_server)
 
 
 def _nested(depth: int) -> str:
@@ -17,14 +25,14 @@ def _nested(depth: int) -> str:
     return '{"k": ' * depth + '"leaf"' + "}" * depth
 
 
-def _assert_refused(api: Any, response: Any, field: str) -> None:  # noqa: F811
+def _assert_refused(api: ApiClient, response: Any, field: str) -> None:
     payload = response.get_json()
     assert response.status_code == 400, (response.status_code, response.get_data()[:300])
     assert payload["error"]["code"] == "validation_error" and field in payload["error"]["fields"], payload
-    assert _scan_count(api) == 0 and _queued(api) == 0
+    assert scan_count(api) == 0 and queued(api) == 0
 
 
-def test_a_body_nested_thirty_thousand_deep_is_a_400(api: Any) -> None:  # noqa: F811
+def test_a_body_nested_thirty_thousand_deep_is_a_400(api: ApiClient) -> None:
     response = api.post("/api/scans", data="[" * 30_000, content_type="application/json")
     _assert_refused(api, response, "body")
     deep_field = '{"company_name": "Acme", "metadata": ' + "[" * 30_000 + "]" * 30_000 + "}"
@@ -33,30 +41,32 @@ def test_a_body_nested_thirty_thousand_deep_is_a_400(api: Any) -> None:  # noqa:
 
 
 @pytest.mark.parametrize("depth", [9, 980])
-def test_metadata_deeper_than_eight_levels_is_named(api: Any, depth: int) -> None:  # noqa: F811
-    body = json.dumps({**GOOD, "metadata": "NESTED"}).replace('"NESTED"', _nested(depth))
+def test_metadata_deeper_than_eight_levels_is_named(api: ApiClient, depth: int) -> None:
+    body = json.dumps({**ACME_SUBMISSION, "metadata": "NESTED"}).replace('"NESTED"', _nested(depth))
     _assert_refused(api, api.post("/api/scans", data=body, content_type="application/json"), "metadata")
 
 
-def test_metadata_eight_levels_deep_is_accepted(api: Any) -> None:  # noqa: F811
-    body = json.dumps({**GOOD, "metadata": "NESTED"}).replace('"NESTED"', _nested(8))
+def test_metadata_eight_levels_deep_is_accepted(api: ApiClient) -> None:
+    body = json.dumps({**ACME_SUBMISSION, "metadata": "NESTED"}).replace('"NESTED"', _nested(8))
     response = api.post("/api/scans", data=body, content_type="application/json")
     assert response.status_code == 201, response.get_json()
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 @pytest.mark.parametrize("field", ["metadata", "investment_thesis_data"])
-def test_non_finite_numbers_are_refused_by_name(api: Any, literal: str, field: str) -> None:  # noqa: F811
-    body = json.dumps({**GOOD, field: {"x": "PLACEHOLDER"}}).replace('"PLACEHOLDER"', literal)
+def test_non_finite_numbers_are_refused_by_name(api: ApiClient, literal: str, field: str) -> None:
+    body = json.dumps({**ACME_SUBMISSION, field: {"x": "PLACEHOLDER"}}).replace('"PLACEHOLDER"', literal)
     response = api.post("/api/scans", data=body, content_type="application/json")
     _assert_refused(api, response, field)
     assert "finite" in response.get_json()["error"]["fields"][field]
 
 
 @pytest.mark.parametrize("name", ["Acme\u202egnp.exe", "Ac\u200bme", "\u2066Acme\u2069", "Acme\ufeff"])
-def test_names_with_bidi_overrides_or_zero_width_characters_are_refused(api: Any, name: str) -> None:  # noqa: F811
-    _assert_refused(api, api.post("/api/scans", json={**GOOD, "company_name": name}), "company_name")
-    body = {**GOOD, "organization_name": name}
+def test_names_with_bidi_overrides_or_zero_width_characters_are_refused(api: ApiClient, name: str) -> None:
+    _assert_refused(
+        api, api.post("/api/scans", json={**ACME_SUBMISSION, "company_name": name}), "company_name"
+    )
+    body = {**ACME_SUBMISSION, "organization_name": name}
     _assert_refused(api, api.post("/api/scans", json=body), "organization_name")
 
 
@@ -81,7 +91,7 @@ ID_ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "route"), ID_ROUTES)
-def test_every_route_taking_an_id_answers_a_bad_id_with_404(api: Any, method: str, route: str) -> None:  # noqa: F811
+def test_every_route_taking_an_id_answers_a_bad_id_with_404(api: ApiClient, method: str, route: str) -> None:
     for bad in BAD_IDS:
         response = api.open(route.format(bad), method=method, json={"jobType": "both"})
         assert response.status_code == 404, (route, bad, response.status_code, response.get_data()[:200])

@@ -20,16 +20,9 @@ from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.base import CollectContext, CrawledPage, PageClass
 from techscaniq.evidence.collectors.dns_email import DnsEmailCollector
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
-from tests.support.collectors import load_site_zone, make_scan
+from tests.support.collectors import TEST_ALLOW_NETWORKS, load_site_zone, make_dns_context
 
 pytestmark = pytest.mark.integration
-
-TEST_ALLOW_NETWORKS = ("127.0.0.0/24",)
-
-
-def make_context(fetcher: GuardedFetcher, settings: Settings, root_url: str, apex: str) -> CollectContext:
-    scan = make_scan(root_url, scan_id="scan-dns")
-    return CollectContext(scan, settings, fetcher, root_url, apex)
 
 
 def load_zone(fixture_dns: LoopbackDNSServer, server: SiteServer) -> None:
@@ -67,7 +60,7 @@ def demo_context(demo: tuple[SiteServer, str], fixture_dns: LoopbackDNSServer) -
         allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(fixture_dns.address,)
     )
     with GuardedFetcher(settings, ca_bundle=bundle) as fetcher:
-        yield make_context(fetcher, settings, server.site.url("www"), server.site.domain)
+        yield make_dns_context(fetcher, settings, server.site.url("www"), server.site.domain)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +163,9 @@ def test_a_domain_without_records_gives_not_observed_items(
         allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(fixture_dns.address,)
     )
     with GuardedFetcher(settings) as fetcher:
-        context = make_context(fetcher, settings, "https://www.absent-company.test/", "absent-company.test")
+        context = make_dns_context(
+            fetcher, settings, "https://www.absent-company.test/", "absent-company.test"
+        )
         items = list(DnsEmailCollector().finish(context))
     for type_ in (
         EvidenceType.SPF,
@@ -192,7 +187,7 @@ def test_a_silent_resolver_still_completes_with_error_items(demo: tuple[SiteServ
         address = f"127.0.0.1:{silent.getsockname()[1]}"
         settings = Settings().with_overrides(allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(address,))
         with GuardedFetcher(settings) as fetcher:
-            context = make_context(fetcher, settings, demo[0].site.url("www"), demo[0].site.domain)
+            context = make_dns_context(fetcher, settings, demo[0].site.url("www"), demo[0].site.domain)
             items = list(DnsEmailCollector(dns_timeout_seconds=0.3).finish(context))
     finally:
         silent.close()
@@ -214,7 +209,7 @@ def test_state_is_small_and_json_safe() -> None:
     collector = DnsEmailCollector()
     settings = Settings()
     with GuardedFetcher(settings) as fetcher:
-        context = make_context(fetcher, settings, "https://www.example-co.test/", "example-co.test")
+        context = make_dns_context(fetcher, settings, "https://www.example-co.test/", "example-co.test")
         for i in range(40):
             list(collector.on_page(page_at(f"https://h{i}.example-co.test/"), context))
     state = json.loads(json.dumps(collector.state()))

@@ -11,7 +11,7 @@ from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.domain import EvidenceType
 from techscaniq.evidence.collectors.dns_email import REDACTED_ADDRESS, DnsEmailCollector, redact_addresses
 from techscaniq.evidence.fetch import GuardedFetcher
-from tests.integration.test_collectors_dns_email import TEST_ALLOW_NETWORKS, make_context
+from tests.support.collectors import TEST_ALLOW_NETWORKS, make_dns_context
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def test_internal_records_of_a_split_horizon_resolver_are_redacted(fixture_dns: 
     )
     with GuardedFetcher(settings) as fetcher:
         items = list(
-            DnsEmailCollector().finish(make_context(fetcher, settings, f"https://www.{apex}/", apex))
+            DnsEmailCollector().finish(make_dns_context(fetcher, settings, f"https://www.{apex}/", apex))
         )
     records = [i for i in items if i.type is EvidenceType.DNS_RECORDS]
     text = json.dumps([[i.title, i.summary, i.data] for i in records])

@@ -6,132 +6,30 @@ import http.client
 import json
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from techscaniq.api.events import RETRY_MILLISECONDS
-from techscaniq.config import Settings
-from techscaniq.domain import EventKind, StepName
+from techscaniq.domain import EventKind
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from tests.e2e.server import LiveServer, ui_app
+from tests.support.api import auth_headers
 from tests.support.databases import Database, settings_for
+from tests.support.events import SOCKET_TIMEOUT_SECONDS, Message, StreamReader, parse_stream, seed_scan
 from tests.support.sites import LoopbackSite
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
-SOCKET_TIMEOUT_SECONDS = 15
 SCAN_TIMEOUT_SECONDS = 90
-
-
-@dataclass
-class Message:
-    """One parsed SSE block: fields and comment lines."""
-
-    id: str | None = None
-    event: str | None = None
-    data: str = ""
-    retry: str | None = None
-    comments: list[str] = field(default_factory=list)
-
-    def payload(self) -> Any:
-        """The data field as JSON."""
-        return json.loads(self.data)
-
-
-def parse_stream(text: str) -> list[Message]:
-    """Split a whole SSE body into messages."""
-    messages = []
-    for block in text.split("\n\n"):
-        if block.strip():
-            messages.append(_parse_block(block.splitlines()))
-    return messages
-
-
-def _parse_block(lines: list[str]) -> Message:
-    message = Message()
-    for line in lines:
-        if line.startswith(":"):
-            message.comments.append(line[1:].strip())
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            message.data += value
-        elif name in {"id", "event", "retry"}:
-            setattr(message, name, value)
-    return message
-
-
-class StreamReader:
-    """An open SSE response read message by message over a real socket."""
-
-    def __init__(self, port: int, path: str, headers: dict[str, str]) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=SOCKET_TIMEOUT_SECONDS)
-        self.connection.request("GET", path, headers=headers)
-        self.response = self.connection.getresponse()
-
-    def next(self) -> Message | None:
-        """The next message, or None when the server ended the stream."""
-        lines: list[str] = []
-        while True:
-            raw = self.response.readline()
-            if not raw:
-                return _parse_block(lines) if lines else None
-            line = raw.decode().rstrip("\r\n")
-            if line == "" and lines:
-                return _parse_block(lines)
-            if line:
-                lines.append(line)
-
-    def close(self) -> None:
-        """Drop the connection."""
-        self.connection.close()
-
-
-def _bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _seed_scan(settings: Settings, org_name: str) -> tuple[str, str]:
-    """A scan of a fresh key's organisation with four logged events; returns (scan id, key secret)."""
-    with session_scope(settings) as db:
-        key, secret = repo.create_api_key(db, org_name, label="events", is_admin=False)
-        scan_id = f"scan-{org_name.lower().replace(' ', '-')}"
-        repo.create_scan(
-            db,
-            scan_id=scan_id,
-            org_id=key.org_id,
-            created_by_key_id=key.id,
-            company_name="Acme <Analytics>",
-            website_url="https://acme.example/",
-            primary_criteria="digital-transformation",
-            thesis={"name": "Digital Transformation"},
-            thesis_tags=[],
-            requestor_name=None,
-            organization_name=None,
-            company_description=None,
-            metadata={},
-            task_ids={StepName.EVIDENCE: f"{scan_id}-e", StepName.REPORT: f"{scan_id}-r"},
-        )
-        repo.append_event(
-            db, scan_id, EventKind.STEP, "evidence started", step=StepName.EVIDENCE, data={"status": "active"}
-        )
-        repo.append_event(db, scan_id, EventKind.PROGRESS, "crawling", step=StepName.EVIDENCE, progress=20,
-                          data={"itemsCollected": 3, "pagesFetched": 2, "phase": "crawling"})  # fmt: skip
-        repo.append_event(db, scan_id, EventKind.EVIDENCE, "Home page answered HTTP 200", step=StepName.EVIDENCE,
-                          data={"id": "e1", "type": "http_response", "category": "pages", "source": "https://acme.example/"})  # fmt: skip
-        repo.append_event(db, scan_id, EventKind.WARNING, "robots.txt timed out", step=StepName.EVIDENCE)
-    return scan_id, secret
 
 
 @pytest.fixture
 def seeded(database: Database) -> tuple[Any, str, str]:
     """A short-stream app over a database with one scan (org A) and its key."""
     settings = settings_for(database)
-    scan_id, key = _seed_scan(settings, "Org A")
+    scan_id, key = seed_scan(settings, "Org A")
     app = ui_app(settings.with_overrides(sse_stream_seconds=1.0, sse_heartbeat_seconds=0.2))
     return app, scan_id, key
 
@@ -141,7 +39,7 @@ def test_replay_from_last_event_id_with_retry_heartbeat_and_a_bounded_stream(
 ) -> None:
     app, scan_id, key = seeded
     client = app.test_client()
-    response = client.get(f"/api/scans/{scan_id}/events", headers={**_bearer(key), "Last-Event-ID": "2"})
+    response = client.get(f"/api/scans/{scan_id}/events", headers={**auth_headers(key), "Last-Event-ID": "2"})
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     assert "no-cache" in response.headers["Cache-Control"]
@@ -160,7 +58,7 @@ def test_replay_from_last_event_id_with_retry_heartbeat_and_a_bounded_stream(
     )  # the stream ends by itself; the client reconnects
 
     replay = parse_stream(
-        client.get(f"/api/scans/{scan_id}/events?last_event_id=0", headers=_bearer(key)).get_data(
+        client.get(f"/api/scans/{scan_id}/events?last_event_id=0", headers=auth_headers(key)).get_data(
             as_text=True
         )
     )
@@ -168,7 +66,7 @@ def test_replay_from_last_event_id_with_retry_heartbeat_and_a_bounded_stream(
     assert replay[2].payload()["data"]["pagesFetched"] == 2
     # The header (what a reconnecting browser sends) wins over the query string the page first opened with.
     both = client.get(
-        f"/api/scans/{scan_id}/events?last_event_id=1", headers={**_bearer(key), "Last-Event-ID": "3"}
+        f"/api/scans/{scan_id}/events?last_event_id=1", headers={**auth_headers(key), "Last-Event-ID": "3"}
     )
     assert [m.id for m in parse_stream(both.get_data(as_text=True)) if m.event] == ["4"]
 
@@ -181,7 +79,7 @@ def test_the_stream_ends_after_done(seeded: tuple[Any, str, str]) -> None:
         )
         repo.append_event(db, scan_id, EventKind.WARNING, "written after done")
     body = app.test_client().get(
-        f"/api/scans/{scan_id}/events", headers={**_bearer(key), "Last-Event-ID": "4"}
+        f"/api/scans/{scan_id}/events", headers={**auth_headers(key), "Last-Event-ID": "4"}
     )
     messages = parse_stream(body.get_data(as_text=True))
     events = [m for m in messages if m.event]
@@ -193,18 +91,18 @@ def test_the_stream_ends_after_done(seeded: tuple[Any, str, str]) -> None:
 def test_org_isolation_and_input_errors(seeded: tuple[Any, str, str], database: Database) -> None:
     app, scan_id, _ = seeded
     settings = settings_for(database)
-    _, other_key = _seed_scan(settings, "Org B")
+    _, other_key = seed_scan(settings, "Org B")
     with session_scope(settings) as db:
         _, admin_key = repo.create_api_key(db, "Operators", label="admin", is_admin=True)
     client = app.test_client()
-    foreign = client.get(f"/api/scans/{scan_id}/events", headers=_bearer(other_key))
+    foreign = client.get(f"/api/scans/{scan_id}/events", headers=auth_headers(other_key))
     assert foreign.status_code == 404
     assert foreign.get_json()["error"]["code"] == "not_found"
     assert client.get(f"/api/scans/{scan_id}/events").status_code == 401
-    assert client.get("/api/scans/no-such-scan/events", headers=_bearer(admin_key)).status_code == 404
-    bad = client.get(f"/api/scans/{scan_id}/events?last_event_id=abc", headers=_bearer(admin_key))
+    assert client.get("/api/scans/no-such-scan/events", headers=auth_headers(admin_key)).status_code == 404
+    bad = client.get(f"/api/scans/{scan_id}/events?last_event_id=abc", headers=auth_headers(admin_key))
     assert bad.status_code == 400 and "last_event_id" in bad.get_json()["error"]["fields"]
-    admin = client.get(f"/api/scans/{scan_id}/events", headers=_bearer(admin_key))
+    admin = client.get(f"/api/scans/{scan_id}/events", headers=auth_headers(admin_key))
     assert (
         admin.status_code == 200
         and len([m for m in parse_stream(admin.get_data(as_text=True)) if m.event]) == 4
@@ -259,7 +157,7 @@ def _post_scan(port: int, key: str, url: str) -> str:
         {"company_name": "Acme Analytics", "website_url": url, "primary_criteria": "buy-and-build"}
     )
     connection.request(
-        "POST", "/api/scans", body=body, headers={**_bearer(key), "Content-Type": "application/json"}
+        "POST", "/api/scans", body=body, headers={**auth_headers(key), "Content-Type": "application/json"}
     )
     response = connection.getresponse()
     payload = json.loads(response.read())
@@ -275,7 +173,7 @@ def test_open_streams_do_not_hold_up_submissions_and_a_live_scan_streams_to_done
     with LoopbackSite(home_delay_seconds=1.0) as site, LiveServer(app) as server:
         first = _post_scan(server.port, stack.admin_key, site.url)
         streams = [
-            StreamReader(server.port, f"/api/scans/{first}/events", _bearer(stack.admin_key))
+            StreamReader(server.port, f"/api/scans/{first}/events", auth_headers(stack.admin_key))
             for _ in range(3)
         ]
         try:

@@ -18,11 +18,11 @@ from techscaniq.domain import ScanStatus, StepName, StepStatus
 from techscaniq.storage import repo, report_files
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import scans
-from tests.integration.test_ops_webhooks import Receiver, _ended_scan
-from tests.integration.test_report_render import _stored_report
-from tests.integration.test_security import GOOD, finished_scan, make_api
+from tests.support.api import ORION_SUBMISSION, make_api
 from tests.support.databases import Database, settings_for
 from tests.support.processes import RedisServer
+from tests.support.stored_scans import finished_scan, stored_report
+from tests.support.webhooks import Receiver, ended_scan
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +47,17 @@ def test_retries_count_against_the_submission_rate_limit(
 ) -> None:
     api = make_api(database, redis_server, TECHSCANIQ_SUBMIT_RATE="2/day")
     scan_id = finished_scan(api.settings, "Firm A")["scan_id"]
-    assert api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a)).status_code == 201
+    assert (
+        api.client.post("/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_a)).status_code == 201
+    )
     retry = {"jobType": "both"}
     first = api.client.post(f"/api/scans/{scan_id}/retry", json=retry, headers=api.as_key(api.key_a))
     assert first.status_code == 202, first.get_json()
     limited = api.client.post(f"/api/scans/{scan_id}/retry", json=retry, headers=api.as_key(api.key_a))
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
-    assert api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a)).status_code == 429
+    assert (
+        api.client.post("/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_a)).status_code == 429
+    )
 
 
 def test_secrets_in_callback_urls_stay_out_of_delivery_records_and_logs(
@@ -64,9 +68,9 @@ def test_secrets_in_callback_urls_stay_out_of_delivery_records_and_logs(
     try:
         secret_path = "/services/T0SECRET/B0SECRET/XOXSECRETTOKEN?sig=SIGSECRET&x=1"
         receiver.script[secret_path] = [(500, {}, b"no"), (204, {}, b"")]
-        answered = _ended_scan(settings, receiver.url(secret_path))  # type: ignore[arg-type]
+        answered = ended_scan(settings, receiver.url(secret_path))  # type: ignore[arg-type]
         # A port nobody listens on: the fetch error itself would name the URL.
-        refused = _ended_scan(settings, f"http://127.0.0.1:9{secret_path}")  # type: ignore[arg-type]
+        refused = ended_scan(settings, f"http://127.0.0.1:9{secret_path}")  # type: ignore[arg-type]
         # INFO and up: what the app logs (urllib3's own DEBUG request lines are off unless asked for).
         with caplog.at_level(logging.INFO):
             for scan_id in (answered, refused):
@@ -111,7 +115,7 @@ def test_an_unexpected_worker_error_reaches_the_tenant_as_a_code_and_a_reference
 
 
 def _finished_report(api: Any) -> tuple[str, str]:
-    report_id = _stored_report(api.settings, "Firm A", "Northwind Ledger")
+    report_id = stored_report(api.settings, "Firm A", "Northwind Ledger")
     with session_scope(api.settings) as session:
         scan_id = repo.get_report(session, report_id).scan_id
         for step in StepName:

@@ -3,77 +3,21 @@
 from __future__ import annotations
 
 import json
-import threading
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from techscaniq import webhooks
 from techscaniq.config import Settings
-from techscaniq.domain import ScanStatus, StepName, StepStatus
+from techscaniq.domain import ScanStatus
 from techscaniq.evidence.fetch import CALLBACK_RESPONSE_MAX_BYTES, GuardedFetcher
 from techscaniq.storage import repo, webhook_repo
 from techscaniq.storage.db import migrate, session_scope
 from tests.support.databases import Database, settings_for
+from tests.support.webhooks import Receiver, ended_scan
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Received:
-    """One POST the receiver got."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A loopback webhook receiver answering each path with a scripted list of (status, extra headers, body)."""
-
-    script: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
-    received: list[Received] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                receiver.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
-                answers = receiver.script.get(self.path) or [(204, {}, b"")]
-                status, headers, payload = answers.pop(0) if len(answers) > 1 else answers[0]
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        """The receiver's URL for a path."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -81,30 +25,6 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
-
-
-def _ended_scan(
-    settings: Settings, callback_url: str | None, status: ScanStatus = ScanStatus.COMPLETED
-) -> str:
-    scan_id = str(uuid.uuid4())
-    with session_scope(settings) as session:
-        org_id = repo.get_or_create_org(session, "Hooked Capital")
-        repo.create_scan(
-            session, scan_id=scan_id, org_id=org_id, created_by_key_id=None, company_name="Acme Analytics",
-            website_url="https://acme-analytics.com/", primary_criteria="digital-transformation", thesis={},
-            thesis_tags=[], requestor_name=None, organization_name="Hooked Capital", company_description=None,
-            metadata={}, task_ids={step: f"{scan_id}.{step}.1" for step in StepName}, callback_url=callback_url,
-        )  # fmt: skip
-        for step in StepName:
-            final = StepStatus.COMPLETED if status == ScanStatus.COMPLETED else StepStatus.FAILED
-            repo.finish_step(session, scan_id, step, final)
-        error = (
-            {"error_code": "fetch_timeout", "error_message": "the site timed out"}
-            if status == ScanStatus.FAILED
-            else {}
-        )
-        repo.set_scan_status(session, scan_id, status, **error)
-    return scan_id
 
 
 def _org_secret(settings: Settings, scan_id: str) -> str:
@@ -128,7 +48,7 @@ def test_signatures_verify_only_the_signed_body_with_the_right_secret_in_time() 
 def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiver: Receiver) -> None:
     settings: Settings = settings_for(database)
     receiver.script["/hook"] = [(500, {}, b"try later"), (200, {"Content-Type": "application/json"}, b"{}")]
-    scan_id = _ended_scan(settings, receiver.url("/hook"))
+    scan_id = ended_scan(settings, receiver.url("/hook"))
     waits: list[float] = []
     outcome = webhooks.deliver_completion_webhook(settings, scan_id, sleep=waits.append)
 
@@ -174,7 +94,7 @@ def test_a_failed_scan_sends_its_error_and_gives_up_after_the_last_attempt(
 ) -> None:
     settings: Settings = settings_for(database)
     receiver.script["/down"] = [(503, {}, b"")]
-    scan_id = _ended_scan(settings, receiver.url("/down"), ScanStatus.FAILED)
+    scan_id = ended_scan(settings, receiver.url("/down"), ScanStatus.FAILED)
     outcome = webhooks.deliver_completion_webhook(settings, scan_id, max_attempts=3, sleep=lambda _: None)
     assert not outcome.delivered and len(outcome.attempts) == 3 == len(receiver.received)
     summary = json.loads(receiver.received[0].body)
@@ -187,8 +107,8 @@ def test_redirects_and_refusals_are_final(receiver: Receiver, tmp_path: Path) ->
     migrate(settings)
     receiver.script["/moved"] = [(302, {"Location": receiver.url("/elsewhere")}, b"")]
     receiver.script["/rejected"] = [(400, {}, b"bad signature")]
-    moved = _ended_scan(settings, receiver.url("/moved"))
-    rejected = _ended_scan(settings, receiver.url("/rejected"))
+    moved = ended_scan(settings, receiver.url("/moved"))
+    rejected = ended_scan(settings, receiver.url("/rejected"))
     for scan_id in (moved, rejected):
         outcome = webhooks.deliver_completion_webhook(settings, scan_id, sleep=lambda _: None)
         assert not outcome.delivered and len(outcome.attempts) == 1
@@ -199,13 +119,13 @@ def test_redirects_and_refusals_are_final(receiver: Receiver, tmp_path: Path) ->
 
     # Without the test allow-list, a loopback callback is refused before any connection is made.
     strict = settings.with_overrides(allow_networks=())
-    refused = _ended_scan(strict, receiver.url("/hook"))
+    refused = ended_scan(strict, receiver.url("/hook"))
     outcome = webhooks.deliver_completion_webhook(strict, refused, sleep=lambda _: None)
     assert not outcome.delivered and len(outcome.attempts) == 1
     assert outcome.attempts[0].status is None and (outcome.attempts[0].error or "").startswith("ssrf")
     assert len(receiver.received) == 2
 
-    skipped = _ended_scan(settings, None)
+    skipped = ended_scan(settings, None)
     assert webhooks.deliver_completion_webhook(settings, skipped).skipped == "no_callback_url"
 
 

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +17,6 @@ from pypdf import PdfReader
 
 from techscaniq.api.reports import pdf_cache_path, reports_api
 from techscaniq.app import create_app
-from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, StepName
 from techscaniq.report import audit, render
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
@@ -26,6 +24,7 @@ from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from tests.support.databases import Database, make_database, settings_for
 from tests.support.dns_fixtures import Tripwire
 from tests.support.report_samples import sample_evidence, sample_scan
+from tests.support.stored_scans import stored_report
 
 pytestmark = pytest.mark.integration
 
@@ -106,59 +105,6 @@ def test_the_tripwire_would_see_weasyprints_default_fetcher() -> None:
         wire.close()
 
 
-def _draft(item: Any) -> EvidenceDraft:
-    return EvidenceDraft(
-        type=EvidenceType(item.type),
-        category=EvidenceCategory(item.category),
-        title=item.title,
-        summary=item.summary,
-        data=item.data,
-        source_url=item.source_url,
-        collector=item.collector,
-        confidence=item.confidence,
-        dedup_key=item.dedup_key,
-    )
-
-
-def _stored_report(settings: Any, org: str, company: str) -> str:
-    scan = sample_scan(company=company)
-    with session_scope(settings) as session:
-        org_id = repo.get_or_create_org(session, org)
-        scan_id = str(uuid.uuid4())
-        repo.create_scan(
-            session,
-            scan_id=scan_id,
-            org_id=org_id,
-            created_by_key_id=None,
-            company_name=company,
-            website_url=scan.website_url,
-            primary_criteria=scan.primary_criteria,
-            thesis=scan.thesis,
-            thesis_tags=scan.thesis_tags,
-            requestor_name=None,
-            organization_name=org,
-            company_description=None,
-            metadata={},
-            task_ids={step: f"{scan_id}.{step}.1" for step in StepName},
-        )
-        repo.add_evidence(session, scan_id, [_draft(e) for e in sample_evidence(60)])
-    with session_scope(settings, write=False) as session:
-        stored_scan = repo.get_scan(session, scan_id)
-        evidence = repo.all_evidence(session, scan_id)
-    written = write_report(stored_scan, evidence)
-    with session_scope(settings) as session:
-        report = repo.save_report(
-            session,
-            scan_id,
-            content=written.content,
-            writer=written.writer,
-            score=written.score,
-            grade=written.grade,
-            report_citations=written.citations,
-        )
-    return report.id
-
-
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Any]:
     database: Database = make_database("sqlite", tmp_path)
@@ -179,7 +125,7 @@ def api(tmp_path: Path) -> Iterator[Any]:
 
 
 def test_markdown_and_html_endpoints(api: Any) -> None:
-    report_id = _stored_report(api.settings, "Firm", "Northwind <b>Ledger</b>")
+    report_id = stored_report(api.settings, "Firm", "Northwind <b>Ledger</b>")
     markdown = api.get(f"/api/reports/{report_id}.md")
     assert markdown.status_code == 200 and markdown.mimetype == "text/markdown"
     assert "Northwind &lt;b&gt;Ledger&lt;/b&gt;" in markdown.get_data(as_text=True)
@@ -195,7 +141,7 @@ def test_markdown_and_html_endpoints(api: Any) -> None:
 
 
 def test_reports_of_another_organisation_are_not_found(api: Any) -> None:
-    report_id = _stored_report(api.settings, "Firm", "Northwind Ledger")
+    report_id = stored_report(api.settings, "Firm", "Northwind Ledger")
     for suffix in ("md", "html", "pdf"):
         response = api.get(
             f"/api/reports/{report_id}.{suffix}", headers={"Authorization": f"Bearer {api.other_key}"}
@@ -206,7 +152,7 @@ def test_reports_of_another_organisation_are_not_found(api: Any) -> None:
 
 
 def test_pdf_is_rendered_once_and_served_from_the_cache(api: Any) -> None:
-    report_id = _stored_report(api.settings, "Firm", "Northwind Ledger")
+    report_id = stored_report(api.settings, "Firm", "Northwind Ledger")
     cache = pdf_cache_path(api.settings.data_dir, report_id)
     assert not cache.exists()
     first = api.get(f"/api/reports/{report_id}.pdf")

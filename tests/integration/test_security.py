@@ -12,91 +12,33 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 import requests
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from techscaniq import accounts, retention
-from techscaniq.app import create_app
-from techscaniq.config import Settings
 from techscaniq.domain import (
-    Citation,
-    EventKind,
-    EvidenceCategory,
-    EvidenceDraft,
-    EvidenceType,
     ScanStatus,
-    StepName,
-    StepStatus,
 )
 from techscaniq.scans import service
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import evidence_items, reports, scan_events, scans
-from tests.support.databases import Database, settings_for
+from tests.support.api import ORION_SUBMISSION, Api, make_api
+from tests.support.databases import Database
 from tests.support.http_servers import LoopbackHTTPServer, redirect
 from tests.support.processes import RedisServer
 from tests.support.sites import LoopbackSite
 from tests.support.stack import Stack
+from tests.support.stored_scans import finished_scan
 
 pytestmark = pytest.mark.integration
 
-GOOD = {"company_name": "Orion Ledger", "website_url": "https://orion-ledger.com/"}
 SCAN_TIMEOUT_SECONDS = 60
-
-
-@dataclass
-class Api:
-    """The API of one database and the session's Redis, without workers (queued messages stay put)."""
-
-    settings: Settings
-    client: Any
-    redis: redis.Redis
-    admin_key: str
-    key_a: str
-    key_b: str
-    key_a_id: str
-
-    def as_key(self, key: str) -> dict[str, str]:
-        """The Authorization header of a key."""
-        return {"Authorization": f"Bearer {key}"}
-
-    def queued(self) -> int:
-        """Messages waiting on both queues."""
-        return int(self.redis.llen("evidence")) + int(self.redis.llen("reports"))
-
-    def scan_count(self) -> int:
-        """Scans in the database, of every organisation."""
-        with session_scope(self.settings, write=False) as session:
-            return int(session.execute(select(func.count()).select_from(scans)).scalar_one())
-
-
-def _register_openapi(app: Any) -> Any:
-    # Until the lead registers the blueprint in create_app().
-    from techscaniq.api.openapi import openapi_api
-
-    if "openapi_api" not in app.blueprints:
-        app.register_blueprint(openapi_api)
-    return app
-
-
-def make_api(database: Database, redis_server: RedisServer, **overrides: str) -> Api:
-    """A fresh app with an admin key and one key in each of two organisations."""
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
-    settings: Settings = settings_for(database, **overrides)
-    with session_scope(settings) as session:
-        _, admin = repo.create_api_key(session, "Operator", label="admin", is_admin=True)
-        key_a_row, key_a = repo.create_api_key(session, "Firm A", label="analyst", is_admin=False)
-        _, key_b = repo.create_api_key(session, "Firm B", label="analyst", is_admin=False)
-    app = _register_openapi(create_app(settings))
-    return Api(settings, app.test_client(), client, admin, key_a, key_b, key_a_row.id)
 
 
 @pytest.fixture
@@ -105,97 +47,47 @@ def api(database: Database, redis_server: RedisServer) -> Iterator[Api]:
     yield make_api(database, redis_server)
 
 
-def finished_scan(
-    settings: Settings, org_name: str, *, status: ScanStatus = ScanStatus.COMPLETED
-) -> dict[str, str]:
-    """A finished scan with evidence, a report citing it and events, written through the repository."""
-    scan_id = str(uuid.uuid4())
-    with session_scope(settings) as session:
-        org_id = repo.get_or_create_org(session, org_name)
-        repo.create_scan(
-            session,
-            scan_id=scan_id,
-            org_id=org_id,
-            created_by_key_id=None,
-            company_name="Confidential Target",
-            website_url="https://target.example.com/",
-            primary_criteria="digital-transformation",
-            thesis={"slug": "digital-transformation", "name": "Digital transformation"},
-            thesis_tags=[],
-            requestor_name=None,
-            organization_name=org_name,
-            company_description=None,
-            metadata={},
-            task_ids={step: f"{scan_id}.{step}.1" for step in StepName},
-        )
-        stored = repo.add_evidence(
-            session,
-            scan_id,
-            [
-                EvidenceDraft(
-                    type=EvidenceType.PAGE,
-                    category=EvidenceCategory.PAGES,
-                    title="Home page",
-                    summary="A page.",
-                    data={},
-                    source_url="https://target.example.com/",
-                    collector="test",
-                    confidence=1.0,
-                    dedup_key="home",
-                )
-            ],
-        )
-        report = repo.save_report(
-            session,
-            scan_id,
-            content={"sections": []},
-            writer="test",
-            score=70,
-            grade="B",
-            report_citations=[Citation(1, "It has a home page", "overview", stored[0].id)],
-        )
-        repo.append_event(session, scan_id, EventKind.DONE, "done")
-        for step in StepName:
-            repo.finish_step(session, scan_id, step, StepStatus.COMPLETED)
-        repo.set_scan_status(session, scan_id, status)
-    return {"scan_id": scan_id, "report_id": report.id, "org_id": org_id}
-
-
 # --- idempotency --------------------------------------------------------------------------------------------
 
 
 def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(api: Api) -> None:
     headers = {**api.as_key(api.key_a), "Idempotency-Key": "deal-orion-1"}
-    first = api.client.post("/api/scans", json=GOOD, headers=headers)
+    first = api.client.post("/api/scans", json=ORION_SUBMISSION, headers=headers)
     assert first.status_code == 201, first.get_json()
-    again = api.client.post("/api/scans", json=GOOD, headers=headers)
+    again = api.client.post("/api/scans", json=ORION_SUBMISSION, headers=headers)
     assert again.status_code == 201
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.headers["Location"] == first.headers["Location"]
 
-    other_body = api.client.post("/api/scans", json={**GOOD, "company_name": "Other"}, headers=headers)
+    other_body = api.client.post(
+        "/api/scans", json={**ORION_SUBMISSION, "company_name": "Other"}, headers=headers
+    )
     assert other_body.status_code == 409
     assert other_body.get_json()["error"]["code"] == "idempotency_key_reused"
 
     # Keys belong to an organisation: firm B's identical key is a different request.
     other_org = api.client.post(
-        "/api/scans", json=GOOD, headers={**api.as_key(api.key_b), "Idempotency-Key": "deal-orion-1"}
+        "/api/scans",
+        json=ORION_SUBMISSION,
+        headers={**api.as_key(api.key_b), "Idempotency-Key": "deal-orion-1"},
     )
     assert other_org.status_code == 201
     assert other_org.get_json()["scanRequestId"] != first.get_json()["scanRequestId"]
     assert api.scan_count() == 2 and api.queued() == 2
 
-    bad_key = api.client.post("/api/scans", json=GOOD, headers={**headers, "Idempotency-Key": "x" * 256})
+    bad_key = api.client.post(
+        "/api/scans", json=ORION_SUBMISSION, headers={**headers, "Idempotency-Key": "x" * 256}
+    )
     assert bad_key.status_code == 400
     assert bad_key.get_json()["error"]["code"] == "invalid_idempotency_key"
 
 
 def test_an_invalid_body_does_not_use_up_the_key(api: Api) -> None:
     headers = {**api.as_key(api.key_a), "Idempotency-Key": "retry-after-typo"}
-    bad = api.client.post("/api/scans", json={**GOOD, "website_url": "ftp://x"}, headers=headers)
+    bad = api.client.post("/api/scans", json={**ORION_SUBMISSION, "website_url": "ftp://x"}, headers=headers)
     assert bad.status_code == 400
-    good = api.client.post("/api/scans", json=GOOD, headers=headers)
+    good = api.client.post("/api/scans", json=ORION_SUBMISSION, headers=headers)
     assert good.status_code == 201
     assert api.scan_count() == 1
 
@@ -223,7 +115,7 @@ def test_twenty_concurrent_identical_requests_create_one_scan_and_one_chain(
 
     def post(_: int) -> tuple[int, Any]:
         start.wait()
-        response = requests.post(f"{base}/api/scans", json=GOOD, headers=headers, timeout=30)
+        response = requests.post(f"{base}/api/scans", json=ORION_SUBMISSION, headers=headers, timeout=30)
         return response.status_code, response.json()
 
     with ThreadPoolExecutor(max_workers=20) as pool:
@@ -241,13 +133,18 @@ def test_twenty_concurrent_identical_requests_create_one_scan_and_one_chain(
 def test_submissions_are_rate_limited_per_key(database: Database, redis_server: RedisServer) -> None:
     api = make_api(database, redis_server, TECHSCANIQ_SUBMIT_RATE="3/day")
     for _ in range(3):
-        assert api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a)).status_code == 201
-    limited = api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a))
+        assert (
+            api.client.post("/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_a)).status_code
+            == 201
+        )
+    limited = api.client.post("/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_a))
     assert limited.status_code == 429
     assert limited.get_json()["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 86400
     # Another key of the same deployment is counted on its own.
-    assert api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_b)).status_code == 201
+    assert (
+        api.client.post("/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_b)).status_code == 201
+    )
     assert api.scan_count() == 4 and api.queued() == 4
 
 
@@ -367,7 +264,7 @@ def test_delete_removes_the_scan_with_evidence_reports_and_events(api: Api) -> N
 
 
 def test_a_running_scan_must_be_cancelled_before_delete(api: Api) -> None:
-    submitted = api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a))
+    submitted = api.client.post("/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_a))
     scan_id = submitted.get_json()["scanRequestId"]
     response = api.client.delete(f"/api/scans/{scan_id}", headers=api.as_key(api.key_a))
     assert response.status_code == 409
@@ -379,7 +276,9 @@ def test_retention_deletes_only_old_finished_scans(api: Api) -> None:
     old_done = finished_scan(api.settings, "Firm A")
     old_failed = finished_scan(api.settings, "Firm B", status=ScanStatus.FAILED)
     new_done = finished_scan(api.settings, "Firm A")
-    old_running = api.client.post("/api/scans", json=GOOD, headers=api.as_key(api.key_a)).get_json()
+    old_running = api.client.post(
+        "/api/scans", json=ORION_SUBMISSION, headers=api.as_key(api.key_a)
+    ).get_json()
     long_ago = repo.utcnow() - timedelta(days=40)
     with session_scope(api.settings) as session:
         session.execute(
@@ -412,13 +311,15 @@ def test_callback_url_is_checked_like_the_website_and_stored(api: Api) -> None:
         ("http://127.0.1.1/hook", "ssrf_blocked_address"),
         (42, "validation_error"),
     ):
-        response = api.client.post("/api/scans", json={**GOOD, "callback_url": bad}, headers=headers)
+        response = api.client.post(
+            "/api/scans", json={**ORION_SUBMISSION, "callback_url": bad}, headers=headers
+        )
         assert response.status_code == 400, bad
         assert response.get_json()["error"]["code"] == code
         assert "callback_url" in response.get_json()["error"]["fields"]
     created = api.client.post(
         "/api/scans",
-        json={**GOOD, "callback_url": "https://hooks.orion-ledger.com/scan-done"},
+        json={**ORION_SUBMISSION, "callback_url": "https://hooks.orion-ledger.com/scan-done"},
         headers=headers,
     )
     assert created.status_code == 201
@@ -429,7 +330,7 @@ def test_callback_url_is_checked_like_the_website_and_stored(api: Api) -> None:
 
 def test_unknown_fields_are_named(api: Api) -> None:
     response = api.client.post(
-        "/api/scans", json={**GOOD, "compnay_name": "typo"}, headers=api.as_key(api.key_a)
+        "/api/scans", json={**ORION_SUBMISSION, "compnay_name": "typo"}, headers=api.as_key(api.key_a)
     )
     assert response.status_code == 400
     fields = response.get_json()["error"]["fields"]
@@ -487,7 +388,10 @@ def test_secrets_never_reach_the_logs(
     try:
         for key in (secret, api.key_a, "tsq_wrong-" + secret[-8:]):
             requests.post(
-                f"{base}/api/scans", json=GOOD, headers={"Authorization": f"Bearer {key}"}, timeout=10
+                f"{base}/api/scans",
+                json=ORION_SUBMISSION,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10,
             )
             requests.get(f"{base}/api/scans", headers={"Authorization": f"Bearer {key}"}, timeout=10)
     finally:

@@ -11,8 +11,9 @@ import pytest
 
 from techscaniq.config import Settings
 from tests.e2e.server import LiveServer, ui_app
-from tests.integration.test_events import SOCKET_TIMEOUT_SECONDS, StreamReader, _bearer, _seed_scan
+from tests.support.api import auth_headers
 from tests.support.databases import Database, settings_for
+from tests.support.events import SOCKET_TIMEOUT_SECONDS, StreamReader, seed_scan
 
 pytestmark = pytest.mark.integration
 CAP = 3
@@ -21,7 +22,7 @@ CAP = 3
 def _get(port: int, path: str, key: str) -> tuple[int, Any]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=SOCKET_TIMEOUT_SECONDS)
     try:
-        connection.request("GET", path, headers=_bearer(key))
+        connection.request("GET", path, headers=auth_headers(key))
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"null")
     finally:
@@ -35,13 +36,13 @@ def _hang_up(stream: StreamReader) -> None:
 
 def test_the_stream_past_the_cap_gets_429_and_other_routes_still_answer(database: Database) -> None:
     settings: Settings = settings_for(database, TECHSCANIQ_EVENT_STREAMS_PER_KEY=str(CAP))  # type: ignore[assignment]
-    scan_id, key = _seed_scan(settings, "Org A")
-    other_scan, other_key = _seed_scan(settings, "Org B")
+    scan_id, key = seed_scan(settings, "Org A")
+    other_scan, other_key = seed_scan(settings, "Org B")
     # Streams long enough to be open for the whole test.
     app = ui_app(settings, SSE_STREAM_SECONDS=60.0, SSE_HEARTBEAT_SECONDS=0.2)
     with LiveServer(app) as server:
         streams = [
-            StreamReader(server.port, f"/api/scans/{scan_id}/events", _bearer(key)) for _ in range(CAP)
+            StreamReader(server.port, f"/api/scans/{scan_id}/events", auth_headers(key)) for _ in range(CAP)
         ]
         try:
             for stream in streams:
@@ -52,21 +53,21 @@ def test_the_stream_past_the_cap_gets_429_and_other_routes_still_answer(database
             assert _get(server.port, f"/api/scans/{scan_id}/status", key)[0] == 200
             assert _get(server.port, "/api/scans", key)[0] == 200
             assert _get(server.port, "/api/health", key)[0] == 200
-            other = StreamReader(server.port, f"/api/scans/{other_scan}/events", _bearer(other_key))
+            other = StreamReader(server.port, f"/api/scans/{other_scan}/events", auth_headers(other_key))
             assert other.response.status == 200
             _hang_up(other)
         finally:
             for stream in streams:
                 _hang_up(stream)
         # A closed stream gives its slot back once the server notices the hang-up (at its next heartbeat).
-        again = StreamReader(server.port, f"/api/scans/{scan_id}/events", _bearer(key))
+        again = StreamReader(server.port, f"/api/scans/{scan_id}/events", auth_headers(key))
         try:
             for _ in range(100):
                 if again.response.status == 200:
                     break
                 _hang_up(again)
                 time.sleep(0.2)
-                again = StreamReader(server.port, f"/api/scans/{scan_id}/events", _bearer(key))
+                again = StreamReader(server.port, f"/api/scans/{scan_id}/events", auth_headers(key))
             assert again.response.status == 200
         finally:
             _hang_up(again)

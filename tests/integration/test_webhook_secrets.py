@@ -17,10 +17,10 @@ import pytest
 from techscaniq import webhooks
 from techscaniq.storage import repo, security_repo, webhook_secrets
 from techscaniq.storage.db import session_scope
-from tests.integration.test_ops_webhooks import Receiver, _ended_scan
-from tests.integration.test_security import Api, make_api
+from tests.support.api import Api, make_api
 from tests.support.databases import Database
 from tests.support.processes import RedisServer
+from tests.support.webhooks import Receiver, ended_scan
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def test_rotation_keeps_the_old_secret_signing_for_a_day(api: Api, receiver: Rec
     b_before = api.client.get("/api/webhooks/secret", headers=api.as_key(api.key_b)).get_json()["secret"]
     assert b_before not in (old, new)
 
-    scan_id = _ended_scan(api.settings, receiver.url("/hook"))
+    scan_id = ended_scan(api.settings, receiver.url("/hook"))
     with session_scope(api.settings) as session:
         scan_org = repo.get_scan(session, scan_id).org_id
         webhook_secrets.rotate_secret(session, scan_org)
@@ -91,7 +91,7 @@ def test_rotation_keeps_the_old_secret_signing_for_a_day(api: Api, receiver: Rec
 
 
 def test_the_readme_verification_example_verifies_a_delivery(api: Api, receiver: Receiver) -> None:
-    scan_id = _ended_scan(api.settings, receiver.url("/hook"))
+    scan_id = ended_scan(api.settings, receiver.url("/hook"))
     assert webhooks.deliver_completion_webhook(api.settings, scan_id, sleep=lambda _: None).delivered
     with session_scope(api.settings) as session:
         secret = webhook_secrets.current_secret(session, repo.get_scan(session, scan_id).org_id).secret

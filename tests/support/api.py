@@ -1,16 +1,29 @@
-"""Submitting and following scans through the API's Flask test client, as the flow, fault and operations tests do."""
+"""The API's Flask test client without workers (queued messages stay put), and submitting and following scans
+through it, as the input, security, flow, fault and operations tests do."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+import redis
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from techscaniq.app import create_app
+from techscaniq.config import Settings
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+from techscaniq.storage.tables import scans
+from tests.support.databases import Database, settings_for
+from tests.support.processes import RedisServer
 from tests.support.stack import Stack
 
 SCAN_TIMEOUT_SECONDS = 90
+ACME_SUBMISSION = {"company_name": "Acme", "website_url": "https://acme-analytics.com/"}
+ORION_SUBMISSION = {"company_name": "Orion Ledger", "website_url": "https://orion-ledger.com/"}
 
 
 def auth_headers(key: str) -> dict[str, str]:
@@ -64,3 +77,83 @@ def wait_until(
         f"scan {scan_id} not {wanted}: {current}\n--- evidence worker ---\n{stack.evidence_worker.log()[-4000:]}"
         f"\n--- report worker ---\n{stack.report_worker.log()[-2000:]}"
     )
+
+
+class ApiClient(FlaskClient):
+    """The API's test client, with the settings its app was built from and the session's Redis."""
+
+    settings: Settings
+    redis: redis.Redis
+
+    def waiting(self, queue: str) -> int:
+        """Messages waiting on one queue."""
+        # redis-py's sync client answers an int; its annotation also covers the async client.
+        return int(cast(int, self.redis.llen(queue)))
+
+
+def make_api_client(database: Database, redis_server: RedisServer) -> ApiClient:
+    """The API against the database and the flushed Redis with one organisation's key, refusing loopback sites."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    # Production defaults: no network is widened, so loopback and odd ports are refused.
+    settings = settings_for(database, TECHSCANIQ_ALLOW_NETWORKS="")
+    with session_scope(settings) as session:
+        _, key = repo.create_api_key(session, "Firm", label=None, is_admin=False)
+    app = create_app(settings)
+    app.test_client_class = ApiClient
+    test_client = app.test_client()
+    assert isinstance(test_client, ApiClient)
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    test_client.settings = settings
+    test_client.redis = client
+    return test_client
+
+
+def scan_count(api: ApiClient) -> int:
+    """Scans stored, of every organisation."""
+    with session_scope(api.settings, write=False) as session:
+        return repo.list_scans(session, org_id=None, page=1, per_page=1)[1]
+
+
+def queued(api: ApiClient) -> int:
+    """Messages waiting on both queues."""
+    return api.waiting("evidence") + api.waiting("reports")
+
+
+@dataclass
+class Api:
+    """The API of one database and the session's Redis, without workers (queued messages stay put)."""
+
+    settings: Settings
+    client: Any
+    redis: redis.Redis
+    admin_key: str
+    key_a: str
+    key_b: str
+    key_a_id: str
+
+    def as_key(self, key: str) -> dict[str, str]:
+        """The Authorization header of a key."""
+        return {"Authorization": f"Bearer {key}"}
+
+    def queued(self) -> int:
+        """Messages waiting on both queues."""
+        return int(cast(int, self.redis.llen("evidence"))) + int(cast(int, self.redis.llen("reports")))
+
+    def scan_count(self) -> int:
+        """Scans in the database, of every organisation."""
+        with session_scope(self.settings, write=False) as session:
+            return int(session.execute(select(func.count()).select_from(scans)).scalar_one())
+
+
+def make_api(database: Database, redis_server: RedisServer, **overrides: str) -> Api:
+    """A fresh app with an admin key and one key in each of two organisations."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    settings: Settings = settings_for(database, **overrides)
+    with session_scope(settings) as session:
+        _, admin = repo.create_api_key(session, "Operator", label="admin", is_admin=True)
+        key_a_row, key_a = repo.create_api_key(session, "Firm A", label="analyst", is_admin=False)
+        _, key_b = repo.create_api_key(session, "Firm B", label="analyst", is_admin=False)
+    app = create_app(settings)
+    return Api(settings, app.test_client(), client, admin, key_a, key_b, key_a_row.id)

@@ -52,6 +52,8 @@ def load_site_zone(dns_server: LoopbackDNSServer, site: Site) -> None:
 
 
 SITE_PORT = 8080
+# The loopback network the test fetchers may reach (production settings refuse it).
+TEST_ALLOW_NETWORKS = ("127.0.0.0/24",)
 
 
 @lru_cache(maxsize=1)
@@ -132,6 +134,12 @@ def make_context(site: Site, fetcher: GuardedFetcher) -> CollectContext:
         root_url=site.manifest["home"],
         registrable_domain=site.domain,
     )
+
+
+def make_dns_context(fetcher: GuardedFetcher, settings: Settings, root_url: str, apex: str) -> CollectContext:
+    """A collect context for a scan of root_url whose registrable domain is `apex`, as the DNS tests use."""
+    scan = make_scan(root_url, scan_id="scan-dns")
+    return CollectContext(scan, settings, fetcher, root_url, apex)
 
 
 def run(collector: Collector, pages: Sequence[CrawledPage], context: CollectContext) -> list[EvidenceDraft]:
