@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from techscaniq.evidence.fingerprints import FingerprintMatcher, PageSignals, SiteSignals
+from tests.support.fingerprint_samples import load_samples, shipped_names_by_file
 
-SAMPLES_FILE = Path(__file__).parent / "fingerprint_samples" / "samples.json"
-SAMPLES: dict[str, dict[str, Any]] = json.loads(SAMPLES_FILE.read_text(encoding="utf-8"))
+SAMPLES: dict[str, dict[str, Any]] = load_samples()
 MATCHER = FingerprintMatcher.load()
 
 
@@ -29,9 +27,17 @@ def signals(sample: dict[str, Any]) -> tuple[PageSignals, SiteSignals]:
     return page, site
 
 
+def test_no_technology_is_defined_in_two_shipped_files() -> None:
+    seen: dict[str, str] = {}
+    for file_name, names in shipped_names_by_file().items():
+        for name in names:
+            assert name not in seen, f"{name} is defined in {seen.get(name)} and {file_name}"
+            seen[name] = file_name
+
+
 def test_every_shipped_technology_has_a_positive_and_a_negative_sample() -> None:
     assert sorted(MATCHER.technologies) == sorted(SAMPLES)
-    assert len(MATCHER.technologies) >= 860
+    assert len(MATCHER.technologies) >= 2000
     # The least a negative shows: prose naming the product and linking its website is no detection.
     assert [name for name, sample in SAMPLES.items() if not sample.get("negative")] == []
 

@@ -22,6 +22,7 @@ from techscaniq.evidence.fingerprints.matcher import (
     selector_literals,
     slugify,
 )
+from tests.support.fingerprint_samples import load_samples
 
 CATS = {"1": "CMS", "2": "Analytics", "3": "Programming languages", "4": "Databases"}
 
@@ -330,7 +331,7 @@ def test_prefilter_gives_the_same_result_as_without_it() -> None:
         if path.name != "categories.json":
             specs.update(json.loads(path.read_text(encoding="utf-8")))
     cats = {k: v["name"] for k, v in json.loads((data_dir / "categories.json").read_text()).items()}
-    samples = json.loads((Path(__file__).parent / "fingerprint_samples" / "samples.json").read_text())
+    samples = load_samples()
     html = "\n".join(s.get("html", "") for s in samples.values())
     headers = tuple((n, v) for s in samples.values() for n, v in s.get("headers", []))
     pages = [page(html.upper(), headers), page(html, headers)]
@@ -346,7 +347,7 @@ def test_the_candidate_index_skips_no_technology_a_sample_page_shows() -> None:
     # Page by page (a combined page would let one sample's literals admit another's technology).
     shipped = FingerprintMatcher.load()
     unfiltered = FingerprintMatcher(shipped.technologies.values(), prefilter=False)
-    samples = json.loads((Path(__file__).parent / "fingerprint_samples" / "samples.json").read_text())
+    samples = load_samples()
     checked = 0
     for sample in samples.values():
         for variant in [sample, *sample.get("extra", []), *sample.get("negative", [])]:
