@@ -35,6 +35,7 @@ from techscaniq.errors import (
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import ping, session_scope
 from techscaniq.webhooks import webhook_deliveries_for
+from techscaniq.workflow import service as workflow_service
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -206,6 +207,14 @@ def _create_scan(config: Settings, viewer: Viewer, submission: ScanRequest) -> t
             metadata=submission.metadata,
             task_ids=task_ids,
             callback_url=submission.callback_url,
+        )
+        # The analyst's workflow: the scan joins its company in the same transaction.
+        workflow_service.attach_new_scan(
+            session,
+            scan_id=scan_id,
+            org_id=viewer.org_id,
+            website_url=submission.website_url,
+            company_name=submission.company_name,
         )
     try:
         tasks.enqueue_steps(config, scan_id, task_ids)

@@ -222,3 +222,25 @@ webhook_deliveries = Table(
     Column("duration_ms", Integer),
     Index("ix_webhook_deliveries_scan", "scan_id"),
 )
+
+# --- the analyst's workflow (issue 18): companies, schedules, reviews ------------------------------------------
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("domain", String(253), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("org_id", "domain", name="uq_companies_org_domain"),
+)
+
+company_scans = Table(
+    "company_scans",
+    metadata,
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_id", String(36), ForeignKey("companies.id", ondelete="CASCADE"), nullable=False),
+    Column("scheduled", Boolean, nullable=False, default=False),
+    Index("ix_company_scans_company", "company_id"),
+)
