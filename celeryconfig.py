@@ -63,6 +63,7 @@ task_routes = {
     "techscaniq.generate_report": {"queue": "reports"},
     "techscaniq.mark_scan_failed": {"queue": "reports"},
     "techscaniq.deliver_webhook": {"queue": "reports"},
+    "techscaniq.submit_due_scans": {"queue": "reports"},
 }
 task_default_queue = "reports"
 task_create_missing_queues = True
@@ -90,3 +91,13 @@ def _verified_tls(url: str) -> dict[str, object] | None:
 
 broker_use_ssl = _verified_tls(broker_url)
 redis_backend_use_ssl = _verified_tls(result_backend)
+
+# `celery -A techscaniq beat` ticks the re-scan schedules every minute; the task moves each due time on with a
+# conditional UPDATE, so two beats (or a repeated tick) still submit each due scan once.
+beat_schedule = {
+    "submit-due-scans": {
+        "task": "techscaniq.submit_due_scans",
+        "schedule": float(_settings.beat_tick_seconds),
+        "options": {"expires": max(1, _settings.beat_tick_seconds - 5)},
+    },
+}

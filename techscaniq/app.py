@@ -16,6 +16,7 @@ from techscaniq.api.flower import flower_proxy
 from techscaniq.api.metrics import metrics_api
 from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
+from techscaniq.api.reviews import reviews_api
 from techscaniq.api.scans import api
 from techscaniq.api.validation import MAX_BODY_BYTES
 from techscaniq.config import Settings
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The analyst's workflow (issue 18).
     app.register_blueprint(companies_api)
     app.register_blueprint(compare_api)
+    app.register_blueprint(reviews_api)
     app.register_blueprint(workflow_web)
     install_flask_logging(app)
     if settings.force_https:

@@ -9,7 +9,7 @@ from celery.signals import worker_init, worker_process_init, worker_ready, worke
 
 celery_app = Celery("techscaniq")
 celery_app.config_from_object("celeryconfig")
-celery_app.conf.imports = ("techscaniq.tasks",)
+celery_app.conf.imports = ("techscaniq.tasks", "techscaniq.workflow.tasks")
 
 
 def _install_logging() -> None:

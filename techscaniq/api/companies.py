@@ -8,9 +8,9 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
-from techscaniq.api.validation import pagination
+from techscaniq.api.validation import json_body, pagination
 from techscaniq.errors import NotFoundError, ValidationError
-from techscaniq.workflow import service
+from techscaniq.workflow import schedules, service
 
 companies_api = Blueprint("companies_api", __name__, url_prefix="/api")
 
@@ -52,3 +52,25 @@ def get_company(company_id: str) -> ResponseReturnValue:
     viewer = current_viewer()
     body = service.company_detail(settings(), checked_id(company_id, "company"), org_id=viewer.scope_org_id)
     return jsonify(body)
+
+
+@companies_api.put("/companies/<company_id>/schedule")
+def put_schedule(company_id: str) -> ResponseReturnValue:
+    """Re-scan the company every `every_days` days (1-365), optionally under `thesis`."""
+    viewer = current_viewer()
+    body = schedules.put_schedule(
+        settings(),
+        checked_id(company_id, "company"),
+        json_body(request),
+        org_id=viewer.scope_org_id,
+        key_id=viewer.key_id,
+    )
+    return jsonify(body)
+
+
+@companies_api.delete("/companies/<company_id>/schedule")
+def delete_schedule(company_id: str) -> ResponseReturnValue:
+    """Stop re-scanning the company (204)."""
+    viewer = current_viewer()
+    schedules.delete_schedule(settings(), checked_id(company_id, "company"), org_id=viewer.scope_org_id)
+    return "", 204

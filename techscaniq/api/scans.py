@@ -187,7 +187,9 @@ def submit_scan() -> ResponseReturnValue:
     return jsonify(payload), status, headers
 
 
-def _create_scan(config: Settings, viewer: Viewer, submission: ScanRequest) -> tuple[int, dict[str, Any]]:
+def _create_scan(
+    config: Settings, viewer: Viewer, submission: ScanRequest, *, scheduled: bool = False
+) -> tuple[int, dict[str, Any]]:
     scan_id = str(uuid.uuid4())
     task_ids = {step: tasks.task_id_for(scan_id, step, 1) for step in pipeline.STEP_ORDER}
     with session_scope(config) as session:
@@ -215,6 +217,7 @@ def _create_scan(config: Settings, viewer: Viewer, submission: ScanRequest) -> t
             org_id=viewer.org_id,
             website_url=submission.website_url,
             company_name=submission.company_name,
+            scheduled=scheduled,
         )
     try:
         tasks.enqueue_steps(config, scan_id, task_ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from techscaniq.api.validation import MAX_PER_PAGE
+from techscaniq.theses import list_theses
 
 JSON = "application/json"
 ID_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$"}
@@ -184,6 +185,77 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS["ReviewRequest"] = {
+    "type": "object",
+    "required": ["target", "verdict"],
+    "additionalProperties": False,
+    "properties": {
+        "target": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["finding_id"],
+                    "additionalProperties": False,
+                    "properties": {"finding_id": {"type": "string", "minLength": 1, "maxLength": 200}},
+                },
+                {
+                    "type": "object",
+                    "required": ["criterion_id"],
+                    "additionalProperties": False,
+                    "properties": {"criterion_id": {"type": "string", "minLength": 1, "maxLength": 200}},
+                },
+            ]
+        },
+        "verdict": {"type": "string", "enum": ["confirmed", "disputed", "note"]},
+        "comment": {
+            "type": "string",
+            "maxLength": 2000,
+            "description": "Required for disputed, note and a score",
+        },
+        "score": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Criterion only: an override",
+        },
+    },
+}
+SCHEMAS["Review"] = {
+    "type": "object",
+    "required": ["id", "report_id", "target", "verdict", "comment", "score", "reviewer", "createdAt"],
+    "properties": {
+        "id": {"type": "string"},
+        "report_id": {"type": "string"},
+        "target": {"type": "object"},
+        "verdict": {"type": "string"},
+        "comment": NULLABLE_STRING,
+        "score": NULLABLE_INT,
+        "reviewer": NULLABLE_STRING,
+        "key_id": NULLABLE_STRING,
+        "createdAt": TIMESTAMP,
+    },
+}
+SCHEMAS["ReviewList"] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": _ref("Review")}},
+}
+SCHEMAS["Publication"] = {
+    "type": "object",
+    "required": ["id", "scan_id", "version", "published_from", "score", "grade", "original", "changes"],
+    "properties": {
+        "id": {"type": "string"},
+        "scan_id": {"type": "string"},
+        "version": {"type": "integer"},
+        "published_from": {"type": "string"},
+        "score": NULLABLE_INT,
+        "grade": NULLABLE_STRING,
+        "original": {"type": "object"},
+        "changes": {"type": "array", "items": {"type": "object"}},
+        "createdAt": TIMESTAMP,
+    },
+}
+
 AUTH = {"401": _error("Missing, unknown or revoked API key")}
 NOT_FOUND = {"404": _error("Unknown id, or another organisation's")}
 BAD_INPUT = {"400": _error("Invalid input; error.fields names each bad field")}
@@ -238,5 +310,91 @@ PATHS: dict[str, Any] = {
             ],
             "responses": {"200": _json(_ref("Comparison"), "The comparison"), **BAD_INPUT, **AUTH},
         }
+    },
+}
+REPORT_ID = {"name": "report_id", "in": "path", "required": True, "schema": ID_SCHEMA}
+PATHS["/api/reports/{report_id}/reviews"] = {
+    "parameters": [REPORT_ID],
+    "post": {
+        "operationId": "addReview",
+        "summary": "Confirm, dispute or note a finding or a criterion (a criterion's score may be overridden)",
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ReviewRequest")}}},
+        "responses": {
+            "201": _json(_ref("Review"), "The review"),
+            **BAD_INPUT,
+            **AUTH,
+            **NOT_FOUND,
+            "413": _error("Body larger than 64 KiB"),
+        },
+    },
+    "get": {
+        "operationId": "listReviews",
+        "summary": "The reviews of a report version, oldest first",
+        "responses": {"200": _json(_ref("ReviewList"), "Reviews"), **AUTH, **NOT_FOUND},
+    },
+}
+PATHS["/api/reports/{report_id}/publish"] = {
+    "parameters": [REPORT_ID],
+    "post": {
+        "operationId": "publishReport",
+        "summary": "A new report version with the reviews applied; the reviewed version stays readable",
+        "responses": {
+            "201": _json(_ref("Publication"), "The new version"),
+            **AUTH,
+            **NOT_FOUND,
+            "409": _error("no_reviews: the version has no reviews to publish"),
+        },
+    },
+}
+
+SCHEMAS["ScheduleRequest"] = {
+    "type": "object",
+    "required": ["every_days"],
+    "additionalProperties": False,
+    "properties": {
+        "every_days": {"type": "integer", "minimum": 1, "maximum": 365},
+        "thesis": {
+            "type": "string",
+            "enum": [t.slug for t in list_theses()],
+            "description": "A stock thesis slug (default: the newest scan's)",
+        },
+    },
+}
+SCHEMAS["Schedule"] = {
+    "type": "object",
+    "required": ["company_id", "schedule"],
+    "properties": {
+        "company_id": {"type": "string"},
+        "schedule": {
+            "type": "object",
+            "required": ["every_days", "thesis", "next_due_at"],
+            "properties": {
+                "every_days": {"type": "integer"},
+                "thesis": NULLABLE_STRING,
+                "next_due_at": TIMESTAMP,
+                "last_scan_id": NULLABLE_STRING,
+                "last_error": NULLABLE_STRING,
+            },
+        },
+    },
+}
+PATHS["/api/companies/{company_id}/schedule"] = {
+    "parameters": [{"name": "company_id", "in": "path", "required": True, "schema": ID_SCHEMA}],
+    "put": {
+        "operationId": "putSchedule",
+        "summary": "Re-scan the company every N days on Celery beat (submitted as the calling key)",
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ScheduleRequest")}}},
+        "responses": {
+            "200": _json(_ref("Schedule"), "The schedule"),
+            **BAD_INPUT,
+            **AUTH,
+            **NOT_FOUND,
+            "413": _error("Body larger than 64 KiB"),
+        },
+    },
+    "delete": {
+        "operationId": "deleteSchedule",
+        "summary": "Stop re-scanning the company",
+        "responses": {"204": {"description": "Stopped"}, **AUTH, **NOT_FOUND},
     },
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -283,6 +284,7 @@ class _Builder:
                 impact=str(finding.impact),
                 severity=str(finding.severity),
                 points=finding.points,
+                id=finding_id(finding),
             )
         return dict(self.finding_statements[key])
 
@@ -871,6 +873,13 @@ class _Builder:
         citations = self.book.finish(content)
         total = self.card.total
         return BuiltReport(content=content, citations=citations, score=total.score, grade=total.grade)
+
+
+def finding_id(finding: Finding) -> str:
+    """A finding's id, the same in every version and in a scan of the same site: its rule, plus its item's hash."""
+    if not finding.rule.per_item:
+        return finding.rule.id
+    return f"{finding.rule.id}:{hashlib.sha256(finding.observation.encode()).hexdigest()[:10]}"
 
 
 def _first(value: Any) -> Any:

@@ -133,3 +133,56 @@ def compare() -> ResponseReturnValue:
     scan_ids = service.parse_scan_ids(raw)
     body = service.compare_scans(auth.settings(), scan_ids, org_id=viewer.scope_org_id)
     return render_template("compare.html", cmp=body)
+
+
+@workflow_web.get("/reports/<report_id>/review")
+def review_page(report_id: str) -> ResponseReturnValue:
+    """Confirm, dispute or note each finding, override criterion scores, and publish a new version."""
+    viewer = _viewer()
+    if isinstance(viewer, Response):
+        return viewer
+    sheet = service.review_sheet(auth.settings(), report_id[:100], org_id=viewer.scope_org_id)
+    return render_template("review.html", sheet=sheet, error=request.args.get("error"))
+
+
+@workflow_web.post("/reports/<report_id>/review")
+def review_submit(report_id: str) -> ResponseReturnValue:
+    """One review from the review page's form (CSRF-checked); back to the page."""
+    viewer = _viewer()
+    if isinstance(viewer, Response):
+        return viewer
+    auth.check_csrf(request)
+    form = request.form
+    target = {f"{form.get('kind', '')}_id": form.get("target", "")}
+    body: dict[str, Any] = {"target": target, "verdict": form.get("verdict", "")}
+    if form.get("comment", "").strip():
+        body["comment"] = form["comment"]
+    if form.get("score", "").strip():
+        try:
+            body["score"] = int(form["score"])
+        except ValueError:
+            body["score"] = form["score"]
+    try:
+        service.add_review(
+            auth.settings(), report_id[:100], body, org_id=viewer.scope_org_id, key_id=viewer.key_id
+        )
+    except TechScanError as error:
+        if error.http_status != 400:
+            raise
+        return redirect(
+            url_for("workflow_web.review_page", report_id=report_id, error=error.message), code=303
+        )
+    return redirect(url_for("workflow_web.review_page", report_id=report_id) + "#reviews", code=303)
+
+
+@workflow_web.post("/reports/<report_id>/publish")
+def publish_submit(report_id: str) -> ResponseReturnValue:
+    """Publish the reviewed version (CSRF-checked) and open the new one."""
+    viewer = _viewer()
+    if isinstance(viewer, Response):
+        return viewer
+    auth.check_csrf(request)
+    body = service.publish_report(
+        auth.settings(), report_id[:100], org_id=viewer.scope_org_id, key_id=viewer.key_id
+    )
+    return redirect(url_for("web.report_page", report_id=body["id"]), code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,10 +12,12 @@ from techscaniq.config import Settings
 from techscaniq.domain import ScanStatus
 from techscaniq.errors import ConflictError, NotFoundError, ValidationError
 from techscaniq.storage import companies as company_store
-from techscaniq.storage import repo
+from techscaniq.storage import repo, security_repo
+from techscaniq.storage import reviews as review_store
 from techscaniq.storage.db import session_scope
 from techscaniq.workflow import compare as compare_module
 from techscaniq.workflow import diff as diff_module
+from techscaniq.workflow import judgement
 from techscaniq.workflow.snapshot import Snapshot, snapshot
 
 
@@ -115,6 +118,9 @@ def company_detail(config: Settings, company_id: str, *, org_id: str | None) -> 
         for s in scans
     ]
     body["score_history"] = sorted(history.values(), key=lambda h: str(h["thesis"]))
+    from techscaniq.workflow.schedules import get_schedule
+
+    body["schedule"] = get_schedule(config, company_id)
     return body
 
 
@@ -193,3 +199,212 @@ def compare_scans(config: Settings, scan_ids: Sequence[str], *, org_id: str | No
                     error.message, fields={"scans": f"scan {scan_id} is not completed"}
                 ) from error
     return compare_module.compare(snaps)
+
+
+# --- the analyst's judgement --------------------------------------------------------------------------------
+
+REVIEW_COMMENT_MAX_CHARS = 2000
+
+
+def _review_json(review: review_store.Review) -> dict[str, Any]:
+    target = {"finding_id" if review.target_kind == "finding" else "criterion_id": review.target_id}
+    return {
+        "id": review.id,
+        "report_id": review.report_id,
+        "target": target,
+        "verdict": review.verdict,
+        "comment": review.comment,
+        "score": review.score,
+        "reviewer": review.key_label,
+        "key_id": review.key_id,
+        "createdAt": _iso(review.created_at),
+    }
+
+
+def _parse_review(body: dict[str, Any]) -> tuple[str, str, str, str | None, int | None]:
+    """(target kind, target id, verdict, comment, score) from a review body; ValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    target = body.get("target")
+    kind = target_id = ""
+    if not isinstance(target, dict) or len(target) != 1 or not ({"finding_id", "criterion_id"} & set(target)):
+        errors["target"] = 'one of {"finding_id": …} or {"criterion_id": …}'
+    else:
+        ((key, value),) = target.items()
+        kind = "finding" if key == "finding_id" else "criterion"
+        if not isinstance(value, str) or not 0 < len(value) <= 200:
+            errors["target"] = f"{key} must be a non-empty string of at most 200 characters"
+        else:
+            target_id = value
+    verdict = body.get("verdict")
+    if verdict not in judgement.VERDICTS:
+        errors["verdict"] = "confirmed, disputed or note"
+    comment = body.get("comment")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > REVIEW_COMMENT_MAX_CHARS):
+        errors["comment"] = f"a string of at most {REVIEW_COMMENT_MAX_CHARS} characters"
+        comment = None
+    comment = comment.strip() if isinstance(comment, str) and comment.strip() else None
+    score = body.get("score")
+    if score is not None:
+        if kind == "finding":
+            errors["score"] = "only a criterion's score can be overridden"
+        elif isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+            errors["score"] = "a whole number from 0 to 100"
+    if comment is None and (verdict in ("disputed", "note") or score is not None):
+        errors["comment"] = "say why: a dispute, a note and a score override need a comment"
+    unknown = set(body) - {"target", "verdict", "comment", "score"}
+    if unknown:
+        errors[sorted(unknown)[0]] = "unknown field"
+    if errors:
+        raise ValidationError(next(iter(errors.values())), fields=errors)
+    return kind, target_id, str(verdict), comment, score
+
+
+def add_review(
+    config: Settings, report_id: str, body: dict[str, Any], *, org_id: str | None, key_id: str | None
+) -> dict[str, Any]:
+    """Record a review of one finding or criterion of a report version (audited)."""
+    with session_scope(config, write=False) as session:
+        repo.get_report(session, report_id, org_id=org_id)  # an unknown report is 404 whatever the body
+    kind, target_id, verdict, comment, score = _parse_review(body)
+    with session_scope(config) as session:
+        report = repo.get_report(session, report_id, org_id=org_id)
+        known = (
+            judgement.finding_ids(report.content)
+            if kind == "finding"
+            else judgement.criterion_ids(report.content)
+        )
+        if target_id not in known:
+            raise ValidationError(
+                f"this report has no {kind} {target_id!r}", fields={"target": f"unknown {kind} id"}
+            )
+        scan = repo.get_scan(session, report.scan_id)
+        review = review_store.add_review(
+            session,
+            report_id=report_id,
+            scan_id=report.scan_id,
+            key_id=key_id,
+            target_kind=kind,
+            target_id=target_id,
+            verdict=verdict,
+            comment=comment,
+            score=score,
+        )
+        security_repo.record_audit(
+            session,
+            action="report.review",
+            org_id=scan.org_id,
+            key_id=key_id,
+            scan_id=report.scan_id,
+            report_id=report_id,
+            detail={
+                "review_id": review.id,
+                "target_kind": kind,
+                "target_id": target_id,
+                "verdict": verdict,
+                "score": score,
+            },
+        )
+    return _review_json(review)
+
+
+def list_reviews(config: Settings, report_id: str, *, org_id: str | None) -> dict[str, Any]:
+    """A report version's reviews, oldest first."""
+    with session_scope(config, write=False) as session:
+        repo.get_report(session, report_id, org_id=org_id)
+        found = review_store.list_reviews(session, report_id)
+    return {"items": [_review_json(r) for r in found]}
+
+
+def publish_report(
+    config: Settings, report_id: str, *, org_id: str | None, key_id: str | None
+) -> dict[str, Any]:
+    """Write a new report version with the reviews of `report_id` applied; the reviewed version stays as it was."""
+    with session_scope(config) as session:
+        report = repo.get_report(session, report_id, org_id=org_id)
+        reviews = review_store.list_reviews(session, report_id)
+        if not reviews:
+            raise ConflictError("this report version has no reviews to publish", code="no_reviews")
+        scan = repo.get_scan(session, report.scan_id)
+        source = {
+            "published_from_report_id": report.id,
+            "published_from_version": report.version,
+            "published_by": review_store.key_label(session, key_id),
+            "published_at": datetime.now(UTC).isoformat(),
+        }
+        result = judgement.publish(report.content, reviews, source=source)
+        new = repo.save_report(
+            session,
+            report.scan_id,
+            content=result.content,
+            writer=f"{report.writer}+analyst",
+            score=result.score,
+            grade=result.grade,
+            report_citations=report.citations,
+        )
+        security_repo.record_audit(
+            session,
+            action="report.publish",
+            org_id=scan.org_id,
+            key_id=key_id,
+            scan_id=report.scan_id,
+            report_id=new.id,
+            detail={
+                "from_report_id": report.id,
+                "from_version": report.version,
+                "version": new.version,
+                "changes": len(result.changes),
+                "reviews": len(reviews),
+            },
+        )
+    return {
+        "id": new.id,
+        "scan_id": new.scan_id,
+        "version": new.version,
+        "published_from": report.id,
+        "score": new.score,
+        "grade": new.grade,
+        "original": {"score": report.score, "grade": report.grade},
+        "changes": result.changes,
+        "createdAt": _iso(new.created_at),
+    }
+
+
+def review_sheet(config: Settings, report_id: str, *, org_id: str | None) -> dict[str, Any]:
+    """What the review page shows: the version, its findings and criteria, and their newest reviews."""
+    with session_scope(config, write=False) as session:
+        report = repo.get_report(session, report_id, org_id=org_id)
+        found = review_store.list_reviews(session, report_id)
+    latest = {(r.target_kind, r.target_id): _review_json(r) for r in found}
+    findings: dict[str, dict[str, Any]] = {}
+    for node in judgement.finding_nodes(report.content):
+        findings.setdefault(
+            str(node["id"]),
+            {
+                "id": str(node["id"]),
+                "text": node.get("text"),
+                "name": node.get("rule_name"),
+                "impact": node.get("impact"),
+                "review": latest.get(("finding", str(node["id"]))),
+            },
+        )
+    criteria = [
+        {
+            "id": str(c.get("id")),
+            "name": c.get("name"),
+            "score": c.get("score"),
+            "weight": c.get("weight"),
+            "review": latest.get(("criterion", str(c.get("id")))),
+        }
+        for c in (report.content.get("scores") or {}).get("criteria") or ()
+    ]
+    return {
+        "report_id": report.id,
+        "scan_id": report.scan_id,
+        "version": report.version,
+        "score": report.score,
+        "grade": report.grade,
+        "findings": list(findings.values()),
+        "criteria": criteria,
+        "reviews": [_review_json(r) for r in found],
+        "judgement": report.content.get("analyst_judgement"),
+    }

@@ -145,7 +145,7 @@ def _findings(content: Mapping[str, Any]) -> dict[str, Cited]:
     for ref in _finding_refs(content):
         if ref.get("disputed"):
             continue
-        key = str(ref.get("rule") or ref.get("text"))
+        key = str(ref.get("id") or ref.get("rule") or ref.get("text"))
         earlier = found.get(key)
         body = {
             "id": ref.get("id", key),
@@ -163,8 +163,10 @@ def _findings(content: Mapping[str, Any]) -> dict[str, Cited]:
 def _risks(content: Mapping[str, Any]) -> dict[str, Cited]:
     found: dict[str, Cited] = {}
     for risk in content.get("risk_register") or ():
-        key = str(risk.get("title"))
         description = risk.get("description") or {}
+        if isinstance(description, Mapping) and description.get("disputed"):
+            continue
+        key = str((description.get("id") if isinstance(description, Mapping) else None) or risk.get("title"))
         body = {
             "title": risk.get("title"),
             "text": description.get("text") if isinstance(description, Mapping) else None,

@@ -1,4 +1,4 @@
-"""companies: every scan belongs to the company of its registrable domain within its organisation
+"""companies (every scan belongs to the company of its registrable domain), report reviews, re-scan schedules
 
 Revision ID: 0005
 Revises: 0002
@@ -49,6 +49,53 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("company_scans", schema=None) as batch_op:
         batch_op.create_index("ix_company_scans_company", ["company_id"], unique=False)
+    op.create_table(
+        "report_reviews",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("report_id", sa.String(length=36), nullable=False),
+        sa.Column("scan_id", sa.String(length=36), nullable=False),
+        sa.Column("key_id", sa.String(length=36), nullable=True),
+        sa.Column("key_label", sa.String(length=200), nullable=True),
+        sa.Column("target_kind", sa.String(length=20), nullable=False),
+        sa.Column("target_id", sa.String(length=200), nullable=False),
+        sa.Column("verdict", sa.String(length=20), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_report_reviews_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scan_id"], ["scans.id"], name=op.f("fk_report_reviews_scan_id_scans"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_reviews")),
+    )
+    with op.batch_alter_table("report_reviews", schema=None) as batch_op:
+        batch_op.create_index("ix_report_reviews_report", ["report_id"], unique=False)
+    op.create_table(
+        "company_schedules",
+        sa.Column("company_id", sa.String(length=36), nullable=False),
+        sa.Column("every_days", sa.Integer(), nullable=False),
+        sa.Column("thesis", sa.String(length=100), nullable=True),
+        sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_key_id", sa.String(length=36), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_scan_id", sa.String(length=36), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_company_schedules_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("company_id", name=op.f("pk_company_schedules")),
+    )
+    with op.batch_alter_table("company_schedules", schema=None) as batch_op:
+        batch_op.create_index("ix_company_schedules_due", ["next_due_at"], unique=False)
     _assign_existing_scans()
 
 
@@ -96,6 +143,12 @@ def _assign_existing_scans() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("company_schedules", schema=None) as batch_op:
+        batch_op.drop_index("ix_company_schedules_due")
+    op.drop_table("company_schedules")
+    with op.batch_alter_table("report_reviews", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_reviews_report")
+    op.drop_table("report_reviews")
     with op.batch_alter_table("company_scans", schema=None) as batch_op:
         batch_op.drop_index("ix_company_scans_company")
     op.drop_table("company_scans")
