@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("fingerprints", "report", "api", "dispatch", "crawl", "memory", "e2e", "burst")
+BENCHMARKS = ("fingerprints", "report", "api", "dispatch", "crawl", "memory", "e2e", "burst", "workflow")
 ROOT = Path(__file__).resolve().parent.parent
 
 

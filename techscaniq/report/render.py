@@ -98,6 +98,15 @@ def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
     return [*lines, ""]
 
 
+def _what_changed_markdown(report: Mapping[str, Any]) -> list[str]:
+    """The analyst's workflow: "What changed since <date>" when the report carries it."""
+    if not report.get("what_changed"):
+        return []
+    from techscaniq.workflow.text import diff_markdown
+
+    return [diff_markdown(dict(report["what_changed"]), heading="##")]
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The report as Markdown; every cited statement ends in footnote markers that resolve to evidence."""
     h = report["header"]
@@ -112,6 +121,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"{readable_time(h['dates']['evidence_to'])}",
         f"- Writer: {md_escape(writer_label(h))}; method version {h['method_version']}",
         "",
+        *_what_changed_markdown(report),
         "## 1. Executive summary",
         "",
         md_escape(es["fit"]),

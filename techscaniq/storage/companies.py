@@ -11,9 +11,9 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from techscaniq.domain import ScanStatus
+from techscaniq.domain import Evidence, Report, ScanStatus
 from techscaniq.errors import NotFoundError
-from techscaniq.storage.tables import companies, company_scans, reports, scans
+from techscaniq.storage.tables import companies, company_scans, evidence_items, reports, scans
 from techscaniq.workflow.domains import company_domain
 
 
@@ -268,3 +268,36 @@ def previous_completed_scan_id(session: Session, scan_id: str) -> str | None:
         .limit(1)
     ).scalar()
     return str(value) if value else None
+
+
+def evidence_of_types(session: Session, scan_id: str, types: tuple[str, ...]) -> list[Evidence]:
+    """A scan's evidence items of these types only (what a diff or a comparison reads)."""
+    rows = session.execute(
+        select(
+            evidence_items.c.id, evidence_items.c.type, evidence_items.c.title, evidence_items.c.data,
+            evidence_items.c.source_url, evidence_items.c.collected_at,
+        )
+        .where(evidence_items.c.scan_id == scan_id, evidence_items.c.type.in_(types))
+        .order_by(evidence_items.c.type, evidence_items.c.dedup_key)
+    ).all()  # fmt: skip
+    return [
+        Evidence(
+            id=row.id, scan_id=scan_id, type=row.type, category="", title=row.title, summary="", data=row.data,
+            source_url=row.source_url, collector="", confidence=1.0, dedup_key="",
+            collected_at=_aware(row.collected_at) or _now(),
+        )
+        for row in rows
+    ]  # fmt: skip
+
+
+def latest_report_content(session: Session, scan_id: str) -> Report | None:
+    """The newest report version without its citation rows (a diff reads scores, findings and risks only)."""
+    row = session.execute(
+        select(reports).where(reports.c.scan_id == scan_id).order_by(reports.c.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Report(
+        id=row.id, scan_id=row.scan_id, version=row.version, content=row.content, writer=row.writer,
+        created_at=_aware(row.created_at) or _now(), score=row.score, grade=row.grade,
+    )  # fmt: skip

@@ -20,7 +20,7 @@ KNOWN_KEYS = frozenset(
         "evidence_count", "assessment", "score", "grade", "executive_summary", "summary", "recommendation",
         "scores", "criteria", "categories", "confidence", "coverage_confidence", "findings_by_area",
         "sections", "thesis_deep_dive", "risk_register", "risks", "roadmap", "data_gaps", "coverage",
-        "evidence_appendix", "references", "metadata", "analyst_judgement",
+        "evidence_appendix", "references", "metadata", "analyst_judgement", "what_changed",
     }
 )  # fmt: skip
 

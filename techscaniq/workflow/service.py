@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from techscaniq.config import Settings
-from techscaniq.domain import ScanStatus
+from techscaniq.domain import Evidence, Report, Scan, ScanStatus
 from techscaniq.errors import ConflictError, NotFoundError, ValidationError
 from techscaniq.storage import companies as company_store
 from techscaniq.storage import repo, security_repo
@@ -18,7 +19,9 @@ from techscaniq.storage.db import session_scope
 from techscaniq.workflow import compare as compare_module
 from techscaniq.workflow import diff as diff_module
 from techscaniq.workflow import judgement
-from techscaniq.workflow.snapshot import Snapshot, snapshot
+from techscaniq.workflow.snapshot import SNAPSHOT_TYPES, Snapshot, snapshot
+
+log = logging.getLogger(__name__)
 
 
 def _iso(value: Any) -> str | None:
@@ -131,9 +134,8 @@ def _completed_snapshot(session: Session, scan_id: str, *, org_id: str | None) -
             f"scan {scan_id} is {scan.status}; only completed scans can be compared",
             code="scan_not_completed",
         )
-    return snapshot(
-        scan, repo.all_evidence(session, scan_id), repo.latest_report(session, scan_id)
-    ), scan.org_id
+    evidence = company_store.evidence_of_types(session, scan_id, SNAPSHOT_TYPES)
+    return snapshot(scan, evidence, company_store.latest_report_content(session, scan_id)), scan.org_id
 
 
 def scan_diff(
@@ -408,3 +410,32 @@ def review_sheet(config: Settings, report_id: str, *, org_id: str | None) -> dic
         "reviews": [_review_json(r) for r in found],
         "judgement": report.content.get("analyst_judgement"),
     }
+
+
+def _as_stored(node: Any) -> Any:
+    """The diff as a report section: `evidence_ids` become `evidence` (they name two scans' items, not this one's)."""
+    if isinstance(node, dict):
+        return {("evidence" if k == "evidence_ids" else k): _as_stored(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_as_stored(v) for v in node]
+    return node
+
+
+def what_changed_section(
+    config: Settings, scan: Scan, evidence: Sequence[Evidence], content: dict[str, Any]
+) -> dict[str, Any]:
+    """`{"what_changed": …}` for a report being built when its company has an earlier completed scan, else `{}`."""
+    try:
+        with session_scope(config, write=False) as session:
+            if company_store.company_id_of_scan(session, scan.id) is None:
+                return {}
+            earlier = company_store.previous_completed_scan_id(session, scan.id)
+            if earlier is None:
+                return {}
+            old, _ = _completed_snapshot(session, earlier, org_id=scan.org_id)
+        draft = Report(id="", scan_id=scan.id, version=0, content=content, writer="", created_at=datetime.now(UTC),
+                       score=None, grade=None)  # fmt: skip
+        return {"what_changed": _as_stored(diff_module.diff(old, snapshot(scan, evidence, draft)))}
+    except Exception:  # the section is an extra: a report never fails for it
+        log.exception("what-changed section of scan %s skipped", scan.id)
+        return {}

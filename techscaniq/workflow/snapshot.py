@@ -15,6 +15,8 @@ from typing import Any
 
 from techscaniq.domain import Evidence, Report, Scan
 
+# The evidence types a snapshot reads.
+SNAPSHOT_TYPES = ("technology", "security_header", "observatory_score")
 # Per-response values inside header values (CSP nonces) are not a change of policy.
 NONCE = re.compile(r"'nonce-[^']*'")
 

@@ -14,6 +14,12 @@ def _ids(ids: list[str]) -> str:
     return f" [evidence {', '.join(ids)}]" if ids else ""
 
 
+def _sides(entry: dict[str, Any]) -> dict[str, list[str]]:
+    """The evidence ids of both sides (`evidence_ids` in the API, `evidence` in a stored report section)."""
+    sides = entry.get("evidence_ids") or entry.get("evidence") or {}
+    return {"from": list(sides.get("from") or ()), "to": list(sides.get("to") or ())}
+
+
 def diff_markdown(diff: dict[str, Any], *, heading: str = "##") -> str:
     """The diff as Markdown: a heading, the headline figures and one line per change with its evidence ids."""
     since = (diff.get("against_completed_at") or "")[:10] or "the previous scan"
@@ -29,26 +35,26 @@ def diff_markdown(diff: dict[str, Any], *, heading: str = "##") -> str:
     tech = diff["technologies"]
     for item in tech["added"]:
         version = f" {item['version']}" if item["version"] else ""
-        lines.append(f"- Technology added: {item['name']}{version}{_ids(item['evidence_ids']['to'])}")
+        lines.append(f"- Technology added: {item['name']}{version}{_ids(_sides(item)['to'])}")
     for item in tech["removed"]:
         version = f" {item['version']}" if item["version"] else ""
-        lines.append(f"- Technology removed: {item['name']}{version}{_ids(item['evidence_ids']['from'])}")
+        lines.append(f"- Technology removed: {item['name']}{version}{_ids(_sides(item)['from'])}")
     for item in tech["version_changed"]:
-        lines.append(f"- Version changed: {item['name']} {_arrow(item)}{_ids(item['evidence_ids']['to'])}")
+        lines.append(f"- Version changed: {item['name']} {_arrow(item)}{_ids(_sides(item)['to'])}")
     for header in diff["security"]["changed_headers"]:
         before = header["from"]["presence"] if header["from"] else "not checked"
         after = header["to"]["presence"] if header["to"] else "not checked"
-        ids = header["evidence_ids"]["to"] or header["evidence_ids"]["from"]
+        ids = _sides(header)["to"] or _sides(header)["from"]
         lines.append(f"- Header {header['header']} on {header['host']}: {before} → {after}{_ids(ids)}")
     for kind in ("findings", "risks"):
         label = kind[:-1].capitalize()
         for item in diff[kind]["new"]:
             lines.append(
-                f"- New {label.lower()}: {item.get('text') or item.get('title')}{_ids(item['evidence_ids']['to'])}"
+                f"- New {label.lower()}: {item.get('text') or item.get('title')}{_ids(_sides(item)['to'])}"
             )
         for item in diff[kind]["resolved"]:
             lines.append(
-                f"- Resolved {label.lower()}: {item.get('text') or item.get('title')}{_ids(item['evidence_ids']['from'])}"
+                f"- Resolved {label.lower()}: {item.get('text') or item.get('title')}{_ids(_sides(item)['from'])}"
             )
     for criterion in diff["scores"]["criteria"]:
         lines.append(f"- Criterion {criterion['name']}: {_arrow(criterion)}")

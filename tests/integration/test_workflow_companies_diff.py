@@ -227,3 +227,21 @@ def test_cli_prints_the_diff_and_the_comparison(
     assert main(["compare", scanned.before, scanned.after, scanned.other_thesis]) == 0
     out = capsys.readouterr().out
     assert "| Total |" in out and "| jQuery |" in out
+
+
+def test_the_report_of_a_rescan_says_what_changed_in_every_format(stack: Stack, scanned: Scanned) -> None:
+    report = _get(stack, f"/api/scans/{scanned.after}/report", scanned.key).get_json()
+    section = report["content"]["what_changed"]
+    assert section["against_scan_id"] == scanned.before
+    assert [t["name"] for t in section["technologies"]["added"]] == ["Bootstrap"]
+    assert section["technologies"]["added"][0]["evidence"]["to"]
+    first = _get(stack, f"/api/scans/{scanned.before}/report", scanned.key).get_json()
+    assert "what_changed" not in first["content"]
+    markdown = _get(stack, f"/api/reports/{report['id']}.md", scanned.key).get_data(as_text=True)
+    assert "## What changed since" in markdown and "Technology added: Bootstrap 5.3.2" in markdown
+    html = _get(stack, f"/api/reports/{report['id']}.html", scanned.key).get_data(as_text=True)
+    assert 'id="what-changed"' in html and "Technology removed: jQuery 3.7.1" in html
+    page = _get(stack, f"/reports/{report['id']}", scanned.key).get_data(as_text=True)
+    assert 'id="what-changed"' in page and "Added: Bootstrap 5.3.2" in page
+    same = _get(stack, f"/api/scans/{scanned.again}/report", scanned.key).get_json()
+    assert same["content"]["what_changed"]["summary"]["changed"] is False

@@ -140,7 +140,7 @@ def _finding_nodes(node: Any) -> Iterator[dict[str, Any]]:
         if "rule" in node and "id" in node and "text" in node:
             yield node
         for key, value in node.items():
-            if key not in ("references", "analyst_judgement"):
+            if key not in ("references", "analyst_judgement", "what_changed"):
                 yield from _finding_nodes(value)
     elif isinstance(node, list):
         for value in node:
