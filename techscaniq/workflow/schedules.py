@@ -124,8 +124,15 @@ def submit_due_scans(config: Settings, *, now: datetime | None = None) -> Tick:
             message = (
                 error.message if isinstance(error, TechScanError) else f"{type(error).__name__}: {error}"
             )
+            # A passing failure (broker or database down, rate limit) hands the due time back for the next tick;
+            # nothing was created, so the due time still yields one scan.
+            passing = isinstance(error, TechScanError) and (
+                error.retryable or error.http_status in (429, 503)
+            )
             log.warning("scheduled scan of company %s not submitted: %s", schedule.company_id, message)
             with session_scope(config) as session:
+                if passing:
+                    schedule_store.give_back_due_time(session, schedule, now=moment)
                 schedule_store.record_outcome(session, schedule.company_id, scan_id=None, error=message)
             continue
         submitted.append(scan_id)

@@ -19,6 +19,7 @@ from techscaniq.storage import repo
 from techscaniq.storage import schedules as schedule_store
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import companies, company_scans
+from techscaniq.workflow.schedules import submit_due_scans
 from tests.conftest import Database, Stack, settings_for
 from tests.integration.test_ops_webhooks import Receiver
 from tests.integration.test_scan_flow import wait_until
@@ -158,3 +159,16 @@ def test_a_due_time_seen_by_two_tickers_is_claimed_by_one(database: Database) ->
         assert schedule_store.due_schedules(session, now) == []
     # Ten days overdue on a three-day rhythm owes one scan, and the next is due within one period.
     assert after is not None and now < after.next_due_at <= now + timedelta(days=3)
+
+    # A claim whose submission failed for a passing reason is handed back: the same due time is due again.
+    with session_scope(settings) as session:  # type: ignore[arg-type]
+        assert schedule_store.give_back_due_time(session, seen[0][0], now=now)
+    with session_scope(settings) as session:  # type: ignore[arg-type]
+        again = schedule_store.due_schedules(session, now)
+        assert [s.next_due_at for s in again] == [seen[0][0].next_due_at]
+    # A schedule whose key is gone records why, and its due time is spent (a person must set it again).
+    tick = submit_due_scans(settings, now=now)  # type: ignore[arg-type]
+    assert (tick.submitted, tick.failed) == ([], 1)
+    with session_scope(settings, write=False) as session:  # type: ignore[arg-type]
+        spent = schedule_store.get_schedule(session, "company-y")
+    assert spent is not None and spent.next_due_at > now and "revoked or gone" in (spent.last_error or "")
