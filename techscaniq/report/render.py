@@ -99,12 +99,18 @@ def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
 
 
 def _what_changed_markdown(report: Mapping[str, Any]) -> list[str]:
-    """The analyst's workflow: "What changed since <date>" when the report carries it."""
-    if not report.get("what_changed"):
-        return []
-    from techscaniq.workflow.text import diff_markdown
+    """The analyst's workflow: the judgement notice of a published version, and "What changed since <date>"."""
+    out: list[str] = []
+    judgement = report.get("analyst_judgement")
+    if judgement:
+        from techscaniq.workflow.text import judgement_markdown
 
-    return [diff_markdown(dict(report["what_changed"]), heading="##")]
+        out.append(judgement_markdown(dict(judgement)))
+    if report.get("what_changed"):
+        from techscaniq.workflow.text import diff_markdown
+
+        out.append(diff_markdown(dict(report["what_changed"]), heading="##"))
+    return out
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:

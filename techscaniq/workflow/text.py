@@ -94,3 +94,25 @@ def compare_text(body: dict[str, Any]) -> str:
             cells = ["—" if c is None else (c["version"] or "yes") for c in tech["cells"]]
             out += f"| {tech['category']} | {tech['name']} | " + " | ".join(cells) + " |\n"
     return out
+
+
+def judgement_markdown(judgement: dict[str, Any]) -> str:
+    """The published version's notice, and each change beside the machine's original."""
+    lines = [f"> **{judgement.get('statement', 'This version contains analyst judgement.')}**", ""]
+    changes = judgement.get("changes") or []
+    if changes:
+        lines += ["| Item | Machine | Published | Reviewer | When | Reason |", "|---|---|---|---|---|---|"]
+        for change in changes:
+            cells = [
+                f"{change.get('kind')} {change.get('name') or change.get('id')}",
+                "not scored" if change.get("original") is None else str(change.get("original")),
+                "not scored" if change.get("published") is None else str(change.get("published")),
+                change.get("by") or "—",
+                (change.get("at") or "—")[:16].replace("T", " "),
+                change.get("reason") or change.get("verdict") or "",
+            ]
+            lines.append(
+                "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"

@@ -133,6 +133,11 @@ def test_review_then_publish_changes_the_scores_beside_the_originals(
     assert [e["action"] for e in reviewed_actions].count("report.review") == 2
     page = _get(stack, f"/reports/{body['id']}", reviewed.key).get_data(as_text=True)
     assert 'id="analyst-judgement"' in page and "contains analyst judgement" in page
+    markdown = _get(stack, f"/api/reports/{body['id']}.md", reviewed.key).get_data(as_text=True)
+    assert "contains analyst judgement" in markdown.split("## 1. Executive summary")[0]
+    assert "Data room shows more." in markdown
+    html = _get(stack, f"/api/reports/{body['id']}.html", reviewed.key).get_data(as_text=True)
+    assert html.index("contains analyst judgement") < html.index('id="summary"')
 
 
 def _finding_nodes(node: Any) -> Iterator[dict[str, Any]]:
