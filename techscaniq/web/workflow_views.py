@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 
 from techscaniq.api import auth
 from techscaniq.errors import TechScanError
-from techscaniq.workflow import service
+from techscaniq.theses import list_theses
+from techscaniq.workflow import schedules, service
 
 workflow_web = Blueprint("workflow_web", __name__)
 
@@ -109,7 +110,13 @@ def company(company_id: str) -> ResponseReturnValue:
     if isinstance(viewer, Response):
         return viewer
     body = service.company_detail(auth.settings(), company_id[:100], org_id=viewer.scope_org_id)
-    return render_template("company.html", company=body, chart=score_chart(body["score_history"]))
+    return render_template(
+        "company.html",
+        company=body,
+        chart=score_chart(body["score_history"]),
+        theses=[t.slug for t in list_theses()],
+        error=request.args.get("error"),
+    )
 
 
 @workflow_web.get("/scans/<scan_id>/changes")
@@ -186,3 +193,30 @@ def publish_submit(report_id: str) -> ResponseReturnValue:
         auth.settings(), report_id[:100], org_id=viewer.scope_org_id, key_id=viewer.key_id
     )
     return redirect(url_for("web.report_page", report_id=body["id"]), code=303)
+
+
+@workflow_web.post("/companies/<company_id>/schedule")
+def schedule_submit(company_id: str) -> ResponseReturnValue:
+    """Set (or, with `stop`, remove) the company's re-scan schedule from its page (CSRF-checked)."""
+    viewer = _viewer()
+    if isinstance(viewer, Response):
+        return viewer
+    auth.check_csrf(request)
+    config = auth.settings()
+    if request.form.get("stop"):
+        schedules.delete_schedule(config, company_id[:100], org_id=viewer.scope_org_id)
+    else:
+        raw = request.form.get("every_days", "").strip()
+        body: dict[str, Any] = {"every_days": int(raw) if raw.isdigit() else raw}
+        if request.form.get("thesis"):
+            body["thesis"] = request.form["thesis"]
+        try:
+            schedules.put_schedule(
+                config, company_id[:100], body, org_id=viewer.scope_org_id, key_id=viewer.key_id
+            )
+        except TechScanError as error:
+            if error.http_status != 400:
+                raise
+            target = url_for("workflow_web.company", company_id=company_id, error=error.message)
+            return redirect(target + "#schedule", code=303)
+    return redirect(url_for("workflow_web.company", company_id=company_id) + "#schedule", code=303)

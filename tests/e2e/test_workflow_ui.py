@@ -52,8 +52,15 @@ def test_company_page_changes_and_compare(page: Any, live: Live, watched: tuple[
     page.wait_for_url(re.compile(r".*/companies/[^/]+$"))
     assert page.locator("#score-history circle").count() == 2
     assert page.locator("#company-scans tbody tr").count() == 2
+    page.fill("#every_days", "14")
+    page.click("#schedule-save")
+    page.wait_for_url(re.compile(r".*/companies/[^/]+#schedule$"))
+    assert "Re-scanned every 14 days" in page.inner_text("#schedule")
     check_accessibility(page)
     shot(page, live, "workflow-01-company")
+    page.click("#schedule-stop")
+    page.wait_for_url(re.compile(r".*/companies/[^/]+#schedule$"))
+    assert "Not scheduled" in page.inner_text("#schedule")
     page.locator("#company-scans a", has_text="What changed").first.click()
     page.wait_for_url(re.compile(rf".*/scans/{scans[1]}/changes$"))
     assert page.is_visible("#no-changes")
