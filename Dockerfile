@@ -9,14 +9,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000
 
 # Pango and HarfBuzz are what WeasyPrint needs to render PDF reports; DejaVu gives it a font.
+# Chromium is the browser the render phase drives (Playwright never downloads one).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+       chromium \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/techscaniq
 COPY pyproject.toml README.md celeryconfig.py Procfile ./
 COPY techscaniq ./techscaniq
-RUN pip install . && rm -rf build techscaniq.egg-info
+RUN pip install .[render] && rm -rf build techscaniq.egg-info
 
 RUN useradd --system --create-home --uid 10001 --home-dir /home/techscaniq techscaniq \
     && mkdir -p "$TECHSCANIQ_DATA_DIR" \

@@ -91,6 +91,7 @@ def run_ours(
         "TECHSCANIQ_CRAWL_MAX_PAGES": "100000",
         "TECHSCANIQ_CRAWL_LIFT_POLITENESS": "true",
         "LOG_LEVEL": "WARNING",
+        "TECHSCANIQ_BROWSER": "off",  # the crawl alone; bench/render.py measures rendering
         **(extra_env or {}),
     }
     subprocess.run(

@@ -1,6 +1,6 @@
 """Benchmark report generation and rendering; writes bench/results/report.md.
 
-Run: .venv/bin/python bench/report.py
+Run from the repository root: .venv/bin/python -m bench.report
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from techscaniq.report import render
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
+from tests.support.report_samples import sample_evidence, sample_scan
 
 RESULTS = Path(__file__).resolve().parent / "results" / "report.md"
 SIZES = (300, 3000)
@@ -53,7 +53,7 @@ def main() -> None:
         "# Report generation benchmark",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}. Sample company evidence "
-        "(`techscaniq.report.samples`), padded with crawled-page items. Median of "
+        "(`tests/support/report_samples.py`), padded with crawled-page items. Median of "
         f"{REPEATS} runs ({PDF_REPEATS} for PDF). Target: generation under 2 s for 300 items.",
         "",
         "| evidence items | citation rows | generate (deterministic) | Markdown | HTML | PDF | PDF pages |",

@@ -8,9 +8,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy so that importing a submodule (errors, config) does not import Celery.
+    # Lazy so that importing a submodule (errors, config) does not import Celery. `celery -A techscaniq` asks for
+    # this attribute: the worker's app, configured from the environment.
     if name == "celery":
-        from techscaniq.celery_app import celery_app
+        from techscaniq.worker import worker_app
 
-        return celery_app
+        return worker_app()
     raise AttributeError(name)

@@ -13,12 +13,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from techscaniq.api.companies import companies_api
 from techscaniq.api.compare import compare_api
 from techscaniq.api.flower import flower_proxy
+from techscaniq.api.laptop_mode import install_laptop_guard
 from techscaniq.api.metrics import metrics_api
 from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
 from techscaniq.api.reviews import reviews_api
 from techscaniq.api.scans import api
-from techscaniq.api.validation import MAX_BODY_BYTES
+from techscaniq.api.validation import MAX_BODY_BYTES, install_id_check
+from techscaniq.api.webhook_secrets import webhook_secrets_api
+from techscaniq.broker import celery_init_app
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.logs import configure_logging, install_flask_logging
@@ -36,16 +39,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app; importing and creating it connects to nothing."""
     settings = settings or Settings.from_env()
     configure_logging(settings, "api")
+    # The API's producer: where submissions, retries and cancels send their messages.
+    celery_init_app(settings)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config["TECHSCANIQ_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["JSON_SORT_KEYS"] = False
     if settings.cors_origins:
         CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}})
     if settings.allow_networks:
         log.warning(
             "TECHSCANIQ_ALLOW_NETWORKS=%s: scans may reach these networks", ",".join(settings.allow_networks)
         )
+    install_id_check(app)
+    install_laptop_guard(app, settings)
     app.register_blueprint(api)
     app.register_blueprint(reports_api)
     app.register_blueprint(web)
@@ -53,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(flower_proxy)
     app.register_blueprint(metrics_api)
     app.register_blueprint(openapi_api)
+    app.register_blueprint(webhook_secrets_api)
     # The analyst's workflow (issue 18).
     app.register_blueprint(companies_api)
     app.register_blueprint(compare_api)

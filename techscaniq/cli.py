@@ -11,15 +11,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from techscaniq.cli_webhooks import add_webhooks_commands
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
-
-WORKER_QUEUES = ("evidence", "reports")
 
 
 def _settings() -> Settings:
@@ -109,44 +107,31 @@ def run_scan_in_process(
     output: str | None,
     metadata: dict[str, object] | None = None,
 ) -> int:
-    """Create a scan and run both pipeline steps in this process; returns the exit code."""
-    from techscaniq import pipeline, tasks, theses
+    """Create a scan (validated as the API validates a submission) and run both pipeline steps in this process."""
+    from techscaniq import pipeline
     from techscaniq.domain import StepName
     from techscaniq.errors import ValidationError
-    from techscaniq.evidence.addresses import normalize_and_check_url
+    from techscaniq.scans import service
     from techscaniq.storage import repo
     from techscaniq.storage.db import migrate, session_scope
 
+    body = {
+        # Named after the normalised URL when no company is given (below).
+        "company_name": company or "unnamed",
+        "website_url": url,
+        "primary_criteria": criteria,
+        "organization_name": org,
+        "metadata": {"source": "cli", **(metadata or {})},
+    }
     try:
-        checked_url = normalize_and_check_url(url, settings.allow_networks).url
-        thesis = theses.resolve_thesis(criteria, None, None)
+        service.validate_submission(settings, body)
     except ValidationError as error:
-        raise SystemExit(f"techscaniq: {error.message} {error.fields or ''}".rstrip()) from error
-    except TechScanError as error:
-        raise SystemExit(f"techscaniq: refused {url}: {error.message} ({error.code})") from error
+        raise SystemExit(_validation_message(url, error)) from error
     migrate(settings)
-    scan_id = str(uuid.uuid4())
-    with session_scope(settings) as session:
-        org_id = repo.get_or_create_org(session, org or repo.DEFAULT_ORG_NAME)
-        repo.create_scan(
-            session,
-            scan_id=scan_id,
-            org_id=org_id,
-            created_by_key_id=None,
-            company_name=company or checked_url,
-            website_url=checked_url,
-            primary_criteria=thesis.slug,
-            thesis=thesis.to_dict(),
-            thesis_tags=list(thesis.focus_areas),
-            requestor_name=None,
-            organization_name=org,
-            company_description=None,
-            metadata={"source": "cli", **(metadata or {})},
-            task_ids={
-                step: tasks.task_id_for(scan_id, step, 1, suffix=".cli") for step in pipeline.STEP_ORDER
-            },
-        )
-    print(f"scan {scan_id}: {company or checked_url} ({checked_url}) against '{thesis.name}'")
+    scan_id, submission = service.create_local_scan(settings, body, org_name=org, named_after_url=not company)
+    print(
+        f"scan {scan_id}: {submission.company_name} ({submission.website_url}) against '{submission.thesis.name}'"
+    )
     owner = f"cli:{socket.gethostname()}:{os.getpid()}"
     for step, function in ((StepName.EVIDENCE, pipeline.collect), (StepName.REPORT, pipeline.report)):
         try:
@@ -172,6 +157,14 @@ def run_scan_in_process(
     print(f"collected {items} evidence items; report {stored.id} (version {stored.version})")
     print(f"API: GET /api/reports/{stored.id}")
     return 0
+
+
+def _validation_message(url: str, error: TechScanError) -> str:
+    """The line the CLI exits with for a refused submission: the same code and field messages as the API's."""
+    fields = error.fields or {}
+    if error.code != "validation_error" and "website_url" in fields:
+        return f"techscaniq: refused {url}: {fields['website_url']} ({error.code})"
+    return f"techscaniq: {error.code}: {error.message} {fields or ''}".rstrip()
 
 
 def write_report_files(content: dict[str, Any], stem: Path) -> list[Path]:
@@ -259,7 +252,9 @@ def _start_private_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str] 
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the API and, unless --api-only, a worker for each queue (on an embedded broker without Redis)."""
+    """Run the API (under gunicorn where it can run) and, unless --api-only, a worker for each queue (on an
+    embedded broker without Redis)."""
+    from techscaniq.broker import EVIDENCE_QUEUE, QUEUES
     from techscaniq.storage import repo
     from techscaniq.storage.db import migrate, session_scope
 
@@ -286,27 +281,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("first run: created an admin API key (shown once, keep it):")
             print(f"  {secret}")
     if not args.api_only:
-        for queue in WORKER_QUEUES:
+        for queue in QUEUES:
             concurrency = (
-                settings.evidence_concurrency if queue == "evidence" else settings.report_concurrency
+                settings.evidence_concurrency if queue == EVIDENCE_QUEUE else settings.report_concurrency
             )
             command = [
                 sys.executable, "-m", "celery", "-A", "techscaniq", "--quiet", "worker", "-Q", queue,
                 "-c", str(concurrency), "-n", f"{queue}@%h", "--loglevel", settings.log_level,
             ]  # fmt: skip
             children.append(subprocess.Popen(command, env=env))
+    web = _start_gunicorn(args.host, settings.port, env)
+    if web is not None:
+        children.append(web)
     print(f"techscaniq API on http://{args.host}:{settings.port}/  (health: /api/health)", flush=True)
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    status = 0
     try:
-        from werkzeug.serving import run_simple
+        if web is not None:
+            status = web.wait()
+        else:
+            from werkzeug.serving import run_simple
 
-        from techscaniq.app import create_app
+            from techscaniq.app import create_app
 
-        run_simple(args.host, settings.port, create_app(settings), threaded=True, use_reloader=False)
+            run_simple(args.host, settings.port, create_app(settings), threaded=True, use_reloader=False)
     except KeyboardInterrupt:
         pass
     finally:
@@ -317,7 +319,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 child.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 child.kill()
-    return 0
+    return status
+
+
+# The Procfile's web line, less the bind: one gunicorn worker with threads, JSON logs (gunicorn_config.py).
+GUNICORN_FLAGS = ("-k", "gthread", "--threads", "8", "--timeout", "60", "--graceful-timeout", "30")
+
+
+def _start_gunicorn(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+    """Run the API under gunicorn as the Procfile does; None where gunicorn cannot run (e.g. Windows)."""
+    import importlib.util
+
+    if importlib.util.find_spec("gunicorn") is None or sys.platform == "win32":
+        return None
+    command = [
+        sys.executable, "-m", "gunicorn", "techscaniq.app:create_app()",
+        "--config", "python:techscaniq.gunicorn_config", "--bind", f"{host}:{port}", *GUNICORN_FLAGS,
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -359,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=cmd_keys_revoke)
 
     commands.add_parser("status", help="running scans and queue depths").set_defaults(func=cmd_status)
+    add_webhooks_commands(commands)
 
     demo = commands.add_parser("demo", help="scan the bundled fictional company on loopback (no internet)")
     demo.add_argument("--pages", type=int, default=320, help="size of the demo site")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,6 @@ class Settings:
     )
     evidence_concurrency: int = 3
     report_concurrency: int = 2
-    max_body_bytes: int = 64 * 1024
     flower_url: str = "http://127.0.0.1:5555"
     flower_basic_auth: str = ""
     submit_rate: str = "60/minute"
@@ -102,6 +101,9 @@ class Settings:
     fingerprints_dir: str = ""
     llm_provider: str = ""
     llm_model: str = ""
+    llm_timeout_seconds: float = 60.0
+    llm_max_attempts: int = 3
+    llm_backoff_seconds: float = 2.0
     anthropic_api_key: str = ""
     openai_api_key: str = ""
     openai_base_url: str = ""
@@ -110,8 +112,14 @@ class Settings:
     crawl_max_seconds: int = 1800
     crawl_lift_politeness: bool = False
     main_text_pages_per_class: int = 20
+    browser: str = "auto"  # auto | off | required (evidence/render/)
+    render_pages: int = 12
+    chromium_path: str = ""
     force_https: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    sse_stream_seconds: float = 25.0
+    sse_heartbeat_seconds: float = 15.0
+    event_streams_per_key: int = 4
+    laptop_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -159,6 +167,9 @@ class Settings:
             fingerprints_dir=env.get("TECHSCANIQ_FINGERPRINTS_DIR", ""),
             llm_provider=env.get("TECHSCANIQ_LLM", "").strip().lower(),
             llm_model=env.get("TECHSCANIQ_LLM_MODEL", ""),
+            llm_timeout_seconds=_float(env, "TECHSCANIQ_LLM_TIMEOUT_SECONDS", 60.0),
+            llm_max_attempts=_int(env, "TECHSCANIQ_LLM_MAX_ATTEMPTS", 3),
+            llm_backoff_seconds=_float(env, "TECHSCANIQ_LLM_BACKOFF_SECONDS", 2.0),
             anthropic_api_key=env.get("ANTHROPIC_API_KEY", ""),
             openai_api_key=env.get("OPENAI_API_KEY", ""),
             openai_base_url=env.get("OPENAI_BASE_URL", ""),
@@ -167,7 +178,14 @@ class Settings:
             crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
             crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
             main_text_pages_per_class=_int(env, "TECHSCANIQ_MAIN_TEXT_PAGES_PER_CLASS", 20),
+            browser=env.get("TECHSCANIQ_BROWSER", "auto").strip().lower() or "auto",
+            render_pages=_int(env, "TECHSCANIQ_RENDER_PAGES", 12),
+            chromium_path=env.get("TECHSCANIQ_CHROMIUM_PATH", "").strip(),
             force_https=_bool(env, "TECHSCANIQ_FORCE_HTTPS", False),
+            sse_stream_seconds=_float(env, "TECHSCANIQ_SSE_STREAM_SECONDS", 25.0),
+            sse_heartbeat_seconds=_float(env, "TECHSCANIQ_SSE_HEARTBEAT_SECONDS", 15.0),
+            event_streams_per_key=_int(env, "TECHSCANIQ_EVENT_STREAMS_PER_KEY", 4),
+            laptop_hosts=tuple(h.lower() for h in _list(env, "TECHSCANIQ_LAPTOP_HOSTS")),
         )
         settings.check()
         return settings
@@ -188,10 +206,23 @@ class Settings:
             parse_rate(self.submit_rate)
         except ValueError as error:
             raise ValueError(f"TECHSCANIQ_SUBMIT_RATE: {error}") from error
+        if self.event_streams_per_key < 1:
+            raise ValueError("TECHSCANIQ_EVENT_STREAMS_PER_KEY must be at least 1")
         if self.worker_soft_shutdown_seconds < 0:
             raise ValueError("TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS must not be negative")
         if self.step_queue_timeout_seconds < 1:
             raise ValueError("TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS must be at least 1")
+        if self.browser not in {"auto", "off", "required"}:
+            raise ValueError(f"TECHSCANIQ_BROWSER must be 'auto', 'off' or 'required', got {self.browser!r}")
+        if self.render_pages < 0:
+            raise ValueError("TECHSCANIQ_RENDER_PAGES must not be negative")
+        if self.llm_max_attempts < 1:
+            raise ValueError("TECHSCANIQ_LLM_MAX_ATTEMPTS must be at least 1")
+        if min(self.llm_timeout_seconds, self.sse_stream_seconds, self.sse_heartbeat_seconds) <= 0:
+            raise ValueError(
+                "TECHSCANIQ_LLM_TIMEOUT_SECONDS, TECHSCANIQ_SSE_STREAM_SECONDS and "
+                "TECHSCANIQ_SSE_HEARTBEAT_SECONDS must be above 0"
+            )
         if self.llm_provider not in {"", "anthropic", "openai"}:
             raise ValueError(f"TECHSCANIQ_LLM must be 'anthropic' or 'openai', got {self.llm_provider!r}")
         if self.visibility_timeout_seconds <= longest_hard_limit:

@@ -46,7 +46,7 @@ class StepName(StrEnum):
 
 
 class EvidenceCategory(StrEnum):
-    """Where an evidence item belongs (evidence-catalog.md)."""
+    """Where an evidence item belongs (docs/evidence.md)."""
 
     PAGES = "pages"
     TECHNOLOGY = "technology"
@@ -72,10 +72,15 @@ class EvidenceType(StrEnum):
     LINK_SUMMARY = "link_summary"
     CRAWL_SUMMARY = "crawl_summary"
     FETCH_FAILURE = "fetch_failure"
+    BOT_PROTECTION = "bot_protection"
+    RENDERED_PAGE = "rendered_page"
+    SCREENSHOT = "screenshot"
+    RENDER_SUMMARY = "render_summary"
     # technology
     TECHNOLOGY = "technology"
     SERVER_DISCLOSURE = "server_disclosure"
     HOSTING = "hosting"
+    GENERATOR = "generator"
     # security
     OBSERVATORY_SCORE = "observatory_score"
     OBSERVATORY_TEST = "observatory_test"

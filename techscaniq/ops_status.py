@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
+from techscaniq.broker import KOMBU_UNACKED_KEY, QUEUES, celery_init_app, queue_keys, redis_client
 from techscaniq.config import Settings
 from techscaniq.domain import ScanStatus, StepName
+from techscaniq.storage.ops_repo import StepCounters
 
-QUEUES = ("evidence", "reports")
-# kombu's Redis transport keeps messages with a priority in "<queue>\x06\x16<step>" lists.
-KOMBU_PRIORITY_SEPARATOR = "\x06\x16"
-KOMBU_PRIORITY_STEPS = (3, 6, 9)
-KOMBU_UNACKED_KEY = "unacked"
 REDIS_TIMEOUT_SECONDS = 3.0
 INSPECT_TIMEOUT_SECONDS = 2.0
 RUNNING_SCANS_SHOWN = 50
@@ -53,12 +50,41 @@ class OpsStatus:
     problems: list[str] = field(default_factory=list)
 
 
-def _redis_client(settings: Settings) -> Any:
-    import redis
+@dataclass(frozen=True)
+class StoredCounts:
+    """What the metrics endpoint reads from the database at scrape time, in one transaction."""
 
-    return redis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
-    )
+    scans: dict[str, int]
+    steps: dict[tuple[str, ...], int]
+    durations: dict[str, list[float]]
+    evidence: dict[str, int]
+    counters: dict[str, StepCounters]
+    failures: dict[str, int]
+    deliveries: dict[str, int]
+
+
+def stored_counts(settings: Settings) -> StoredCounts:
+    """Scans, steps, durations, evidence, retries, failures and webhook deliveries as counted now."""
+    from techscaniq.storage import ops_repo, webhook_repo
+    from techscaniq.storage.db import session_scope
+
+    with session_scope(settings, write=False) as session:
+        return StoredCounts(
+            scans=ops_repo.scans_by_status(session),
+            steps=ops_repo.steps_by_status(session),
+            durations=ops_repo.finished_step_durations(session),
+            evidence=ops_repo.evidence_by_category(session),
+            counters=ops_repo.step_counters(session),
+            failures=ops_repo.failures_by_code(session),
+            deliveries=webhook_repo.delivery_counts(session),
+        )
+
+
+def ping_database(settings: Settings) -> None:
+    """Raise when the database cannot answer a trivial query now."""
+    from techscaniq.storage.db import ping
+
+    ping(settings)
 
 
 def queue_depths(settings: Settings) -> dict[str, int | None]:
@@ -66,17 +92,16 @@ def queue_depths(settings: Settings) -> dict[str, int | None]:
     if not settings.redis_url:
         return {queue: None for queue in QUEUES}
     try:
-        client = _redis_client(settings)
+        client = redis_client(settings.redis_url, timeout_seconds=REDIS_TIMEOUT_SECONDS)
         with client.pipeline(transaction=False) as pipe:
             for queue in QUEUES:
-                pipe.llen(queue)
-                for step in KOMBU_PRIORITY_STEPS:
-                    pipe.llen(f"{queue}{KOMBU_PRIORITY_SEPARATOR}{step}")
+                for key in queue_keys(queue):
+                    pipe.llen(key)
             lengths = pipe.execute()
         client.close()
     except Exception:  # noqa: BLE001 - an unreachable broker is reported as unknown depths
         return {queue: None for queue in QUEUES}
-    per_queue = 1 + len(KOMBU_PRIORITY_STEPS)
+    per_queue = len(queue_keys(QUEUES[0]))
     return {queue: int(sum(lengths[i * per_queue : (i + 1) * per_queue])) for i, queue in enumerate(QUEUES)}
 
 
@@ -85,19 +110,18 @@ def unacked_count(settings: Settings) -> int | None:
     if not settings.redis_url:
         return None
     try:
-        client = _redis_client(settings)
-        count = int(client.hlen(KOMBU_UNACKED_KEY))
+        client = redis_client(settings.redis_url, timeout_seconds=REDIS_TIMEOUT_SECONDS)
+        # redis-py's sync client returns an int; its annotation also covers the async client.
+        count = int(cast(int, client.hlen(KOMBU_UNACKED_KEY)))
         client.close()
     except Exception:  # noqa: BLE001 - unknown rather than an error
         return None
     return count
 
 
-def live_workers(timeout_seconds: float = INSPECT_TIMEOUT_SECONDS) -> list[WorkerInfo]:
+def live_workers(settings: Settings, timeout_seconds: float = INSPECT_TIMEOUT_SECONDS) -> list[WorkerInfo]:
     """Every worker that answers a broadcast within the timeout; raises when the broker cannot broadcast."""
-    from techscaniq.celery_app import celery_app
-
-    inspect = celery_app.control.inspect(timeout=timeout_seconds)
+    inspect = celery_init_app(settings).control.inspect(timeout=timeout_seconds)
     pings = inspect.ping() or {}
     if not pings:
         return []
@@ -161,7 +185,7 @@ def collect_status(
         status.problems.append("no Redis configured: queue depths and workers are known only with Redis")
     if settings.redis_url:
         try:
-            status.workers = live_workers(inspect_timeout_seconds)
+            status.workers = live_workers(settings, inspect_timeout_seconds)
         except Exception as error:  # noqa: BLE001 - shown, not raised
             status.problems.append(f"workers could not be asked: {type(error).__name__}")
     try:

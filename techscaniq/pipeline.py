@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -233,6 +234,12 @@ def _fail(settings: Settings, scan_id: str, step: StepName, code: str, message: 
         repo.fail_step_and_scan(session, scan_id, step, code, message, later_steps=_later(step))
 
 
+def internal_error_message() -> tuple[str, str]:
+    """The stable code and plain message of an unexpected failure, with a fresh reference for the log."""
+    reference = uuid.uuid4().hex[:12]
+    return "internal_error", f"an unexpected error stopped this step (reference {reference})"
+
+
 def fail_scan(
     settings: Settings, scan_id: str, step: StepName, error: BaseException, *, only_unfinished: bool = False
 ) -> None:
@@ -244,9 +251,12 @@ def fail_scan(
             return
     if isinstance(error, TechScanError):
         code, message = error.code, error.message
+        log.error("scan %s failed in %s: %s %s", scan_id, step, code, message)
     else:
-        code, message = "internal_error", f"{type(error).__name__}: {error}"
-    log.error("scan %s failed in %s: %s %s", scan_id, step, code, message)
+        # The exception's text can hold SQL and its parameters: it goes to the log under a reference the
+        # tenant sees, never to the tenant.
+        code, message = internal_error_message()
+        log.error("scan %s failed in %s: %s", scan_id, step, message, exc_info=error)
     _fail(settings, scan_id, step, code, message[:2000])
     deliver_completion_webhook(settings, scan_id)
 

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
+from techscaniq import pipeline, tasks
+from techscaniq.broker import KOMBU_UNACKED_KEY, QUEUES, queue_keys, redis_client
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, StepName
 from techscaniq.errors import TechScanError
-from techscaniq.ops_status import KOMBU_PRIORITY_SEPARATOR, KOMBU_PRIORITY_STEPS, KOMBU_UNACKED_KEY, QUEUES
 from techscaniq.retention import delete_expired_scans
 from techscaniq.storage import ops_repo, repo
 from techscaniq.storage.db import session_scope
+from techscaniq.webhooks import deliver_completion_webhook
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,6 @@ _thread: threading.Thread | None = None
 
 def reap_once(settings: Settings, *, dispatch: bool = True) -> list[tuple[str, StepName, str]]:
     """One pass: returns (scan_id, step, action) for every expired step it handled."""
-    from techscaniq import pipeline, tasks
-
     handled: list[tuple[str, StepName, str]] = []
     with session_scope(settings, write=False) as session:
         expired = repo.expired_steps(session)
@@ -93,22 +93,13 @@ def broker_task_ids(settings: Settings) -> set[str] | None:
     """
     if not settings.redis_url:
         return None
-    import redis
-
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
-        socket_timeout=BROKER_TIMEOUT_SECONDS,
-    )
+    client = redis_client(settings.redis_url, timeout_seconds=BROKER_TIMEOUT_SECONDS)
     found: set[str] = set()
     try:
         # Queues first, then unacked, the way a delivery moves a message. One that slips through anyway (popped
         # but not yet recorded as unacked) costs a spare copy at most: the step's claim lets only one copy run.
         for queue in QUEUES:
-            for key in (
-                queue,
-                *(f"{queue}{KOMBU_PRIORITY_SEPARATOR}{step}" for step in KOMBU_PRIORITY_STEPS),
-            ):
+            for key in queue_keys(queue):
                 start = 0
                 # redis-py's sync client returns a list; its annotation also covers the async client.
                 while chunk := cast(list[bytes], client.lrange(key, start, start + BROKER_SCAN_CHUNK - 1)):
@@ -134,9 +125,6 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
     A step whose task id is still in the broker waits on (a long queue is no fault). One found nowhere is sent
     again under a new task id; once it was sent max_step_deliveries times, it fails with code `lost`.
     """
-    from techscaniq import pipeline, tasks
-    from techscaniq.webhooks import deliver_completion_webhook
-
     cutoff = repo.utcnow() - timedelta(seconds=settings.step_queue_timeout_seconds)
     with session_scope(settings, write=False) as session:
         waiting = ops_repo.steps_waiting_for_a_message(

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from techscaniq.config import Settings
-from techscaniq.storage import repo, security_repo
+from techscaniq.storage import repo, report_files, security_repo
 from techscaniq.storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,12 @@ def delete_expired_scans(settings: Settings, *, now: datetime | None = None) -> 
     cutoff = (now or repo.utcnow()) - timedelta(days=settings.retention_days)
     deleted: list[str] = []
     for _ in range(RETENTION_MAX_BATCHES_PER_PASS):
+        report_ids: list[str] = []
         with session_scope(settings) as session:
             batch = security_repo.scans_created_before(session, cutoff, limit=RETENTION_BATCH_SIZE)
             for scan_id in batch:
                 org_id = repo.get_scan(session, scan_id).org_id
+                report_ids += report_files.report_ids_of_scan(session, scan_id)
                 security_repo.delete_finished_scan(session, scan_id)
                 security_repo.record_audit(
                     session,
@@ -38,6 +40,7 @@ def delete_expired_scans(settings: Settings, *, now: datetime | None = None) -> 
                     detail={"retention_days": settings.retention_days},
                 )
             security_repo.delete_expired_idempotency_keys(session, now=now)
+        report_files.remove_rendered_files(settings.data_dir, report_ids)
         deleted.extend(batch)
         if len(batch) < RETENTION_BATCH_SIZE:
             break

@@ -1,4 +1,4 @@
-"""The only Celery-aware module: thin tasks that call pipeline functions, and enqueue_scan() building the chain."""
+"""The only Celery-aware module: thin tasks that call pipeline functions, and enqueue_steps() building the chain."""
 
 from __future__ import annotations
 

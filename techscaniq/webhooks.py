@@ -1,7 +1,8 @@
 """Completion webhooks: when a scan ends, POST a signed summary to its callback_url through the guarded fetch.
 
-The signature is HMAC-SHA256 over "<timestamp>.<body>" with the organisation's secret, sent as
-`X-TechScanIQ-Signature: t=<unix seconds>,v1=<hex digest>`; receivers check it with `verify_signature`.
+The signature is HMAC-SHA256 over "<timestamp>.<delivery id>.<body>" with the organisation's secret, sent as
+`X-TechScanIQ-Signature: t=<unix seconds>,v2=<hex digest>`; for a day after a rotation the header carries a
+second `v2=` signed with the old secret, so a receiver holding either one verifies (`verify_signature`).
 Every attempt is recorded in webhook_deliveries; a delivery that succeeded is never sent again.
 """
 
@@ -16,12 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from techscaniq.config import Settings
 from techscaniq.domain import Report, Scan, ScanStatus
 from techscaniq.errors import NotFoundError
 from techscaniq.evidence.fetch import GuardedFetcher
-from techscaniq.storage import repo, webhook_repo
+from techscaniq.storage import repo, webhook_repo, webhook_secrets
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.webhook_repo import WebhookDelivery
 
@@ -49,20 +51,23 @@ class DeliveryOutcome:
     skipped: str | None = None
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The hex HMAC-SHA256 of "<timestamp>.<body>" under the secret."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: int, delivery_id: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of "<timestamp>.<delivery id>.<body>" under the secret."""
+    message = f"{timestamp}.{delivery_id}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    """The value of X-TechScanIQ-Signature for this body at this time."""
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+def signature_header(secrets: str | list[str], body: bytes, timestamp: int, delivery_id: str) -> str:
+    """The value of X-TechScanIQ-Signature: one v2 signature per secret still signing."""
+    signatures = [secrets] if isinstance(secrets, str) else secrets
+    return ",".join([f"t={timestamp}", *(f"v2={sign(s, timestamp, delivery_id, body)}" for s in signatures)])
 
 
 def verify_signature(
     secret: str,
     header: str,
     body: bytes,
+    delivery_id: str,
     *,
     now: float | None = None,
     tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS,
@@ -79,8 +84,8 @@ def verify_signature(
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance_seconds:
         return False
-    expected = sign(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", []))
+    expected = sign(secret, timestamp, delivery_id, body)
+    return any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v2", []))
 
 
 def completion_summary(scan: Scan, report: Report | None, items_collected: int) -> dict[str, Any]:
@@ -110,6 +115,28 @@ def backoff_seconds(attempt: int, base_seconds: float = BACKOFF_BASE_SECONDS) ->
     """The wait after a failed attempt: exponential with jitter, capped."""
     ceiling = min(BACKOFF_MAX_SECONDS, base_seconds * 2 ** (attempt - 1))
     return random.uniform(ceiling / 2, ceiling)
+
+
+def url_origin(url: str) -> str:
+    """Scheme and host (with a port, if any) of a URL: what delivery records and logs may hold of a callback."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme and host else "(invalid URL)"
+
+
+def scrub_url(text: str, url: str) -> str:
+    """The text with the callback URL's path, query and credentials removed (they may carry secrets)."""
+    parts = urlsplit(url)
+    origin = url_origin(url)
+    secrets_in_url = [url, parts.path + ("?" + parts.query if parts.query else ""), parts.query, parts.path]
+    if parts.username or parts.password:
+        secrets_in_url.append(parts.netloc)
+    for secret in sorted((s for s in secrets_in_url if s and s != "/"), key=len, reverse=True):
+        text = text.replace(secret, origin if secret == url else "/…")
+    return text
 
 
 def _attempt_error(status: int | None, error_code: str | None, error_message: str | None) -> str | None:
@@ -163,7 +190,7 @@ def _deliver(
             return DeliveryOutcome(skipped="already_delivered")
         report = repo.latest_report(session, scan_id) if scan.status == ScanStatus.COMPLETED else None
         items = repo.count_evidence(session, scan_id)
-        secret = webhook_repo.webhook_secret(session, scan.org_id)
+        secrets = webhook_secrets.signing_secrets(session, scan.org_id)
     url = scan.callback_url
     summary = completion_summary(scan, report, items)
     # The analyst's workflow: a scheduled scan's payload carries what changed since the previous scan.
@@ -172,22 +199,24 @@ def _deliver(
     summary.update(webhook_extra(settings, scan_id))
     body = json.dumps(summary, sort_keys=True, separators=(",", ":")).encode()
     ended = scan.finished_at.isoformat() if scan.finished_at else "unknown"
+    delivery_id = f"{scan_id}@{ended}"
     outcome = DeliveryOutcome()
     with GuardedFetcher(settings, max_retries=0) as fetcher:
         for number in range(1, max_attempts + 1):
             headers = {
-                SIGNATURE_HEADER: signature_header(secret, body, int(time.time())),
+                SIGNATURE_HEADER: signature_header(secrets, body, int(time.time()), delivery_id),
                 EVENT_HEADER: f"scan.{scan.status}",
-                DELIVERY_HEADER: f"{scan_id}@{ended}",
+                DELIVERY_HEADER: delivery_id,
             }
             result = fetcher.post_callback(url, body, headers)
             error = _attempt_error(result.status, result.error_code, result.error_message)
+            error = scrub_url(error, url) if error else None
             with session_scope(settings) as session:
                 attempt = webhook_repo.record_delivery(
                     session,
                     scan_id,
                     attempt=len(earlier) + number,
-                    url=url,
+                    url=url_origin(url),
                     status=result.status,
                     error=error,
                     duration_ms=int(result.timings.get("total_ms", 0.0)),

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Request, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
+from techscaniq import accounts
+from techscaniq.accounts import Viewer
 from techscaniq.config import Settings
-from techscaniq.domain import ApiKey
 from techscaniq.errors import AuthError, ForbiddenError
-from techscaniq.storage import repo
-from techscaniq.storage.db import session_scope
 
 SESSION_COOKIE_NAME = "techscaniq_session"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -25,21 +23,6 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SECRET_FILE_NAME = "session-secret"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The caller: an organisation (None for admins: they see everything) and the key used."""
-
-    org_id: str
-    org_name: str
-    key_id: str | None
-    is_admin: bool
-
-    @property
-    def scope_org_id(self) -> str | None:
-        """The organisation filter for queries: None lets admins see every organisation."""
-        return None if self.is_admin else self.org_id
 
 
 def settings() -> Settings:
@@ -93,18 +76,6 @@ def configure_sessions(app: Flask, config: Settings) -> None:
     )
 
 
-def _live_key(key_id: str) -> ApiKey | None:
-    with session_scope(settings(), write=False) as db:
-        for key in repo.list_api_keys(db):
-            if key.id == key_id and key.revoked_at is None:
-                return key
-    return None
-
-
-def _viewer_of(key: ApiKey) -> Viewer:
-    return Viewer(org_id=key.org_id, org_name=key.org_name, key_id=key.id, is_admin=key.is_admin)
-
-
 def csrf_token() -> str:
     """The session's CSRF token (created on first use); forms and the UI's fetch calls send it back."""
     token = session.get(SESSION_CSRF)
@@ -132,34 +103,30 @@ def current_viewer() -> Viewer:
         return viewer
     config = settings()
     header = request.headers.get("Authorization", "")
+    found: Viewer | None
     if config.auth_mode == "off":
-        with session_scope(config) as db:
-            org_id = repo.get_or_create_org(db, repo.DEFAULT_ORG_NAME)
-        viewer = Viewer(org_id=org_id, org_name=repo.DEFAULT_ORG_NAME, key_id=None, is_admin=True)
+        found = accounts.anonymous_admin(config)
     elif header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise AuthError("send an API key as 'Authorization: Bearer <key>'", code="unauthorized")
-        with session_scope(config, write=False) as db:
-            key = repo.find_api_key(db, secret.strip())
-        if key is None:
+        found = accounts.viewer_for_secret(config, secret)
+        if found is None:
             raise AuthError("the API key is unknown or revoked", code="invalid_api_key")
-        viewer = _viewer_of(key)
     else:
         key_id = session.get(SESSION_KEY_ID)
         if not isinstance(key_id, str) or not key_id:
             raise AuthError(
                 "send an API key as 'Authorization: Bearer <key>' or sign in", code="unauthorized"
             )
-        key = _live_key(key_id)
-        if key is None:
+        found = accounts.viewer_for_key_id(config, key_id)
+        if found is None:
             session.pop(SESSION_KEY_ID, None)
             raise AuthError("the API key of this session is unknown or revoked", code="invalid_api_key")
         if request.method not in SAFE_METHODS:
             check_csrf(request)
-        viewer = _viewer_of(key)
-    g.viewer = viewer
-    return viewer
+    g.viewer = found
+    return found
 
 
 def optional_viewer() -> Viewer | None:
@@ -172,16 +139,14 @@ def optional_viewer() -> Viewer | None:
 
 def sign_in(secret: str) -> Viewer:
     """Start a UI session for the key with this secret; AuthError when it is unknown or revoked."""
-    with session_scope(settings(), write=False) as db:
-        key = repo.find_api_key(db, secret.strip())
-    if key is None:
+    viewer = accounts.viewer_for_secret(settings(), secret)
+    if viewer is None:
         raise AuthError("this API key is unknown or revoked", code="invalid_api_key")
     # A fresh session (and CSRF token) on every sign-in: nothing from before survives it.
     session.clear()
     session.permanent = True
-    session[SESSION_KEY_ID] = key.id
+    session[SESSION_KEY_ID] = viewer.key_id
     csrf_token()
-    viewer = _viewer_of(key)
     g.viewer = viewer
     return viewer
 

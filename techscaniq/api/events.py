@@ -6,27 +6,22 @@ import json
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
+from techscaniq.api.streams import SLOTS, held
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, ScanEvent
 from techscaniq.errors import ValidationError
-from techscaniq.storage import repo
-from techscaniq.storage.db import session_scope
+from techscaniq.scans import service
 
 events_api = Blueprint("events_api", __name__, url_prefix="/api")
 
-# A stream ends well before gunicorn's worker timeout so no thread is held for long; the client reconnects.
-STREAM_SECONDS = 25.0
-HEARTBEAT_SECONDS = 15.0
+# How long a stream lasts and how often it sends a heartbeat are settings (TECHSCANIQ_SSE_*).
 POLL_SECONDS = 0.5
 RETRY_MILLISECONDS = 2000
 EVENTS_PER_POLL = 200
-# app.config keys that override the timings above (tests shorten them).
-STREAM_SECONDS_CONFIG = "SSE_STREAM_SECONDS"
-HEARTBEAT_SECONDS_CONFIG = "SSE_HEARTBEAT_SECONDS"
 
 
 def event_json(event: ScanEvent) -> dict[str, object]:
@@ -62,16 +57,6 @@ def _last_event_id() -> int:
     return value
 
 
-def _poll(config: Settings, scan_id: str, after_seq: int) -> tuple[list[ScanEvent], str | None]:
-    """New events after a sequence number; when there are none, the scan's status if it is final."""
-    with session_scope(config, write=False) as db:
-        events = repo.list_events(db, scan_id, after_seq=after_seq, limit=EVENTS_PER_POLL)
-        if events:
-            return events, None
-        scan = repo.get_scan(db, scan_id)
-    return [], str(scan.status) if scan.status.is_final else None
-
-
 def stream_events(
     config: Settings, scan_id: str, after_seq: int, *, stream_seconds: float, heartbeat_seconds: float
 ) -> Iterator[str]:
@@ -80,7 +65,7 @@ def stream_events(
     started = last_sent = time.monotonic()
     cursor = after_seq
     while True:
-        events, final_status = _poll(config, scan_id, cursor)
+        events, final_status = service.events_after(config, scan_id, cursor, EVENTS_PER_POLL)
         for event in events:
             cursor = event.seq
             yield format_event(event.seq, str(event.kind), event_json(event))
@@ -116,14 +101,16 @@ def scan_events(scan_id: str) -> ResponseReturnValue:
     viewer = current_viewer()
     config = settings()
     after_seq = _last_event_id()
-    with session_scope(config, write=False) as db:
-        repo.get_scan(db, scan_id, org_id=viewer.scope_org_id)
+    service.require_scan(config, viewer, scan_id)
+    release = SLOTS.acquire(viewer.key_id or f"org:{viewer.org_id}", config.event_streams_per_key)
     stream = stream_events(
         config,
         scan_id,
         after_seq,
-        stream_seconds=float(current_app.config.get(STREAM_SECONDS_CONFIG, STREAM_SECONDS)),
-        heartbeat_seconds=float(current_app.config.get(HEARTBEAT_SECONDS_CONFIG, HEARTBEAT_SECONDS)),
+        stream_seconds=config.sse_stream_seconds,
+        heartbeat_seconds=config.sse_heartbeat_seconds,
     )
     headers = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
-    return Response(stream, mimetype="text/event-stream", headers=headers)
+    response = Response(held(stream, release), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(release)
+    return response

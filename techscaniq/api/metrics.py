@@ -22,9 +22,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from techscaniq.api.auth import settings
 from techscaniq.api.flower import admin_auth_kind, unauthorized
 from techscaniq.config import Settings
-from techscaniq.ops_status import queue_depths, unacked_count
-from techscaniq.storage import ops_repo, webhook_repo
-from techscaniq.storage.db import session_scope
+from techscaniq.ops_status import queue_depths, stored_counts, unacked_count
 
 metrics_api = Blueprint("metrics_api", __name__)
 
@@ -50,14 +48,9 @@ class TechScanCollector:
 
     def collect(self) -> Iterator[Metric]:
         """The current values."""
-        with session_scope(self.config, write=False) as session:
-            scans = ops_repo.scans_by_status(session)
-            steps = ops_repo.steps_by_status(session)
-            durations = ops_repo.finished_step_durations(session)
-            evidence = ops_repo.evidence_by_category(session)
-            counters = ops_repo.step_counters(session)
-            failures = ops_repo.failures_by_code(session)
-            deliveries = webhook_repo.delivery_counts(session)
+        stored = stored_counts(self.config)
+        scans, steps, durations, evidence = stored.scans, stored.steps, stored.durations, stored.evidence
+        counters, failures, deliveries = stored.counters, stored.failures, stored.deliveries
         depths = queue_depths(self.config)
         unacked = unacked_count(self.config)
 

@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 
 from techscaniq import __version__
 from techscaniq.api import workflow_openapi
-from techscaniq.api.validation import MAX_IDEMPOTENCY_KEY_CHARS, MAX_PER_PAGE, TEXT_LIMITS
+from techscaniq.api.validation import MAX_IDEMPOTENCY_KEY_CHARS, MAX_PER_PAGE
 from techscaniq.domain import ScanStatus, StepStatus
 from techscaniq.evidence.addresses import MAX_URL_LENGTH_CHARS
+from techscaniq.scans.submission import TEXT_LIMITS
 from techscaniq.theses import THESES
 
 openapi_api = Blueprint("openapi_api", __name__, url_prefix="/api")
@@ -272,6 +273,19 @@ SCHEMAS: dict[str, Any] = {
             }
         },
     },
+    "WebhookSecret": {
+        "type": "object",
+        "required": ["secret", "created_at"],
+        "properties": {
+            "secret": {"type": "string", "pattern": "^whsec_[0-9a-f]+$"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "previous_valid_until": {
+                "type": "string",
+                "format": "date-time",
+                "description": "After a rotation: until when deliveries also carry a signature by the old secret",
+            },
+        },
+    },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
     "Readiness": {
         "type": "object",
@@ -514,6 +528,24 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("AuditPage"), "Entries, newest first"),
                 **BAD_INPUT,
                 **AUTH_ERRORS,
+            },
+        },
+    },
+    "/api/webhooks/secret": {
+        "get": {
+            "operationId": "getWebhookSecret",
+            "summary": "The caller's organisation's webhook signing secret (created on first use; audited)",
+            "responses": {"200": _json(_ref("WebhookSecret"), "The current secret"), **AUTH_ERRORS},
+        },
+    },
+    "/api/webhooks/secret/rotate": {
+        "post": {
+            "operationId": "rotateWebhookSecret",
+            "summary": "A new signing secret; for 24 hours deliveries carry signatures by both (audited)",
+            "responses": {
+                "200": _json(_ref("WebhookSecret"), "The new secret and when the old one stops signing"),
+                **AUTH_ERRORS,
+                "403": _error("A signed-in browser session without a valid CSRF token"),
             },
         },
     },

@@ -7,29 +7,28 @@ import re
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
-from techscaniq.api.scans import audit_report_access
 from techscaniq.domain import Report
 from techscaniq.errors import NotFoundError
 from techscaniq.report import render
-from techscaniq.storage import repo
-from techscaniq.storage.db import session_scope
+from techscaniq.report.files import PDF_CACHE_FOLDER, pdf_cache_path  # noqa: F401 - re-exported
+from techscaniq.scans import service
 
 reports_api = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
-PDF_CACHE_FOLDER = "pdf"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
-def _report(report_id: str) -> Report:
+def _export(report_id: str, file_format: str) -> Report:
+    """The report for an export route, with the export recorded in the audit log."""
     if not _SAFE_ID.match(report_id):
         raise NotFoundError(f"report {report_id} not found")
-    viewer = current_viewer()
-    with session_scope(settings(), write=False) as session:
-        return repo.get_report(session, report_id, org_id=viewer.scope_org_id)
+    return service.open_report(
+        settings(), current_viewer(), report_id, action="report.export", path=request.path, format=file_format
+    )
 
 
 def _filename(report: Report, suffix: str) -> str:
@@ -39,8 +38,7 @@ def _filename(report: Report, suffix: str) -> str:
 @reports_api.get("/<report_id>.md")
 def report_markdown(report_id: str) -> ResponseReturnValue:
     """The report as Markdown."""
-    report = _report(report_id)
-    audit_report_access(report, "report.export", format="md")
+    report = _export(report_id, "md")
     response = Response(render.render_markdown(report.content), mimetype="text/markdown")
     response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "md")}"'
     return response
@@ -49,17 +47,11 @@ def report_markdown(report_id: str) -> ResponseReturnValue:
 @reports_api.get("/<report_id>.html")
 def report_html(report_id: str) -> ResponseReturnValue:
     """The report as one self-contained HTML page; its CSP allows no script."""
-    report = _report(report_id)
-    audit_report_access(report, "report.export", format="html")
+    report = _export(report_id, "html")
     css = render.stylesheet()
     response = Response(render.render_html(report.content), mimetype="text/html")
     response.headers["Content-Security-Policy"] = render.content_security_policy(css)
     return response
-
-
-def pdf_cache_path(data_dir: Path, report_id: str) -> Path:
-    """Where a report's PDF is cached (reports are immutable versions, so the id is the key)."""
-    return data_dir / PDF_CACHE_FOLDER / f"{report_id}.pdf"
 
 
 def cached_pdf(data_dir: Path, report: Report) -> bytes:
@@ -83,8 +75,7 @@ def cached_pdf(data_dir: Path, report: Report) -> bytes:
 @reports_api.get("/<report_id>.pdf")
 def report_pdf(report_id: str) -> ResponseReturnValue:
     """The report as PDF; 503 pdf_unavailable (with what to install) when WeasyPrint cannot run here."""
-    report = _report(report_id)
-    audit_report_access(report, "report.export", format="pdf")
+    report = _export(report_id, "pdf")
     pdf = cached_pdf(settings().data_dir, report)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "pdf")}"'

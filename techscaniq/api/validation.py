@@ -1,59 +1,37 @@
-"""Validation of API input: every problem becomes a field error in one ValidationError."""
+"""Parsing of HTTP input (body, headers, paging); the scan submission rules are in scans/submission.py."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+import re
 from typing import Any
 
-from flask import Request
+from flask import Flask, Request
 
-from techscaniq import theses
-from techscaniq.errors import FetchRefused, ValidationError
-from techscaniq.evidence.addresses import normalize_and_check_url
+from techscaniq.errors import NotFoundError, ValidationError
+from techscaniq.scans.submission import MAX_METADATA_DEPTH
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50
-TEXT_LIMITS = {
-    "company_name": 300,
-    "requestor_name": 300,
-    "organization_name": 300,
-    "company_description": 5000,
-}
-MAX_METADATA_BYTES = 16 * 1024
 MAX_IDEMPOTENCY_KEY_CHARS = 255
-SCAN_REQUEST_FIELDS = (
-    "company_name",
-    "website_url",
-    "primary_criteria",
-    "investment_thesis_data",
-    "thesis_tags",
-    "requestor_name",
-    "organization_name",
-    "company_description",
-    "metadata",
-    "callback_url",
-)
+# Any field of a body but metadata; a custom thesis nests about four levels.
+MAX_FIELD_DEPTH = 16
+# Ids are UUIDs and task-style ids; anything else is unknown without asking the database (PostgreSQL refuses
+# NUL bytes in text with an error, not a miss).
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
-@dataclass(frozen=True)
-class ScanRequest:
-    """A validated scan submission."""
+class _NonFinite:
+    """Stands in for NaN, Infinity and -Infinity while parsing, so the field holding one can be named."""
 
-    company_name: str
-    website_url: str
-    thesis: theses.ResolvedThesis
-    thesis_tags: list[str]
-    requestor_name: str | None
-    organization_name: str | None
-    company_description: str | None
-    metadata: dict[str, Any]
-    callback_url: str | None = None
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; ValidationError for anything else."""
+    """The request's JSON object; ValidationError for anything else (too deep, non-finite numbers included)."""
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationError(
@@ -63,107 +41,99 @@ def json_body(request: Request) -> dict[str, Any]:
         )
     if not raw.strip():
         raise ValidationError("send a JSON object as the request body", code="invalid_json")
+    too_deep = _too_deep(raw.decode("utf-8", errors="replace"))
+    if too_deep:
+        field, limit = too_deep
+        message = f"{field} must not nest more than {limit} levels"
+        raise ValidationError(message, fields={field: message})
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_NonFinite)
+    except RecursionError as exc:
+        raise ValidationError(
+            "the request body is nested too deeply",
+            fields={"body": f"nested more than {MAX_FIELD_DEPTH} levels"},
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"the request body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(body, dict):
         raise ValidationError("the request body must be a JSON object", code="invalid_json")
+    errors: dict[str, str] = {}
+    for name, value in body.items():
+        limit = MAX_METADATA_DEPTH if name == "metadata" else MAX_FIELD_DEPTH
+        problem = _shape_problem(value, limit)
+        if problem:
+            errors[str(name)[:100]] = f"{str(name)[:100]} {problem}"
+    if errors:
+        first = next(iter(errors.values()))
+        raise ValidationError(
+            first if len(errors) == 1 else f"{len(errors)} fields are invalid", fields=errors
+        )
     return body
 
 
-def _text(body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool) -> str | None:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[name] = f"{name} is required"
-        return None
-    if not isinstance(value, str):
-        errors[name] = f"{name} must be a string"
-        return None
-    value = value.strip()
-    if any((ord(char) < 0x20 and char not in "\t\n\r") or ord(char) == 0x7F for char in value):
-        errors[name] = f"{name} must not contain control characters"
-        return None
-    limit = TEXT_LIMITS[name]
-    if len(value) > limit:
-        errors[name] = f"{name} must be at most {limit} characters"
-        return None
-    return value
+def _field_depth_limit(field: str | None) -> int:
+    return MAX_METADATA_DEPTH if field == "metadata" else MAX_FIELD_DEPTH
 
 
-def validate_scan_request(body: dict[str, Any]) -> ScanRequest:
-    """Check a POST /api/scans body; raises one ValidationError listing every bad field."""
-    errors: dict[str, str] = {}
-    code = "validation_error"
-    for unknown in sorted(set(body) - set(SCAN_REQUEST_FIELDS))[:10]:
-        errors[unknown] = f"unknown field; the fields are: {', '.join(SCAN_REQUEST_FIELDS)}"
-    company_name = _text(body, "company_name", errors, required=True)
-    requestor_name = _text(body, "requestor_name", errors, required=False)
-    organization_name = _text(body, "organization_name", errors, required=False)
-    company_description = _text(body, "company_description", errors, required=False)
-
-    website_url, url_code = _checked_url(body, "website_url", errors, required=True)
-    callback_url, callback_code = _checked_url(body, "callback_url", errors, required=False)
-    code = url_code or callback_code or code
-
-    metadata = body.get("metadata", {})
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        errors["metadata"] = "metadata must be a JSON object"
-        metadata = {}
-    elif len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-        errors["metadata"] = f"metadata must be at most {MAX_METADATA_BYTES // 1024} KiB"
-
-    resolved: theses.ResolvedThesis | None = None
-    try:
-        resolved = theses.resolve_thesis(
-            body.get("primary_criteria"), body.get("investment_thesis_data"), body.get("thesis_tags")
-        )
-    except ValidationError as invalid:
-        errors.update(invalid.fields or {"primary_criteria": invalid.message})
-
-    if errors or resolved is None:
-        first = next(iter(errors.values()), "invalid input")
-        message = first if len(errors) == 1 else f"{len(errors)} fields are invalid"
-        raise ValidationError(message, code=code if len(errors) == 1 else "validation_error", fields=errors)
-    return ScanRequest(
-        company_name=company_name or "",
-        website_url=website_url,
-        thesis=resolved,
-        thesis_tags=list(resolved.focus_areas),
-        requestor_name=requestor_name,
-        organization_name=organization_name,
-        company_description=company_description,
-        metadata=metadata,
-        callback_url=callback_url or None,
-    )
+def _too_deep(text: str) -> tuple[str, int] | None:
+    """(field, limit) when a top-level field nests deeper than its limit; checked before parsing, because the
+    parser itself recurses and gives up at a depth that depends on the caller's stack."""
+    depth = 0
+    in_string = escaped = False
+    last_string: list[str] = []
+    string_start = 0
+    field: str | None = None
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                last_string = [text[string_start:index]]
+            continue
+        if char == '"':
+            in_string, string_start = True, index + 1
+        elif char == ":" and depth == 1 and last_string:
+            field = last_string[0][:100]
+        elif char in "[{":
+            depth += 1
+            name = field if depth > 1 else None
+            limit = _field_depth_limit(name) + 1
+            if depth > limit:
+                return (name or "body"), limit - 1
+        elif char in "]}":
+            depth -= 1
+    return None
 
 
-def _checked_url(
-    body: dict[str, Any], name: str, errors: dict[str, str], *, required: bool
-) -> tuple[str, str | None]:
-    """The URL field normalised under the static SSRF rules, and the refusal code if one applied."""
-    raw = body.get(name)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            errors[name] = f"{name} is required"
-        return "", None
-    if not isinstance(raw, str):
-        errors[name] = f"{name} must be a string"
-        return "", None
-    try:
-        return normalize_and_check_url(raw.strip(), _allow_networks()).url, None
-    except FetchRefused as refused:
-        errors[name] = refused.message
-        return "", refused.code
+def _shape_problem(value: Any, max_depth: int) -> str | None:
+    """Why a parsed JSON value is refused: nested deeper than max_depth, or a non-finite number; else None."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, _NonFinite) or (isinstance(item, float) and not math.isfinite(item)):
+            literal = item.literal if isinstance(item, _NonFinite) else "an out-of-range number"
+            return f"must hold only finite numbers, not {literal}"
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                return f"must not nest more than {max_depth} levels"
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
-def _allow_networks() -> tuple[str, ...]:
-    from techscaniq.api.auth import settings
+def check_route_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Every id in a URL (any `*_id` variable) must look like one; otherwise it is unknown (404)."""
+    for name, value in (values or {}).items():
+        if name.endswith("_id") and isinstance(value, str) and not ID_PATTERN.match(value):
+            raise NotFoundError(f"{name.removesuffix('_id')} {value[:100]!r} not found")
 
-    return settings().allow_networks
+
+def install_id_check(app: Flask) -> None:
+    """Run check_route_ids before every route of every blueprint (API, event stream and web pages)."""
+    app.url_value_preprocessor(check_route_ids)
 
 
 def idempotency_key(request: Request) -> str | None:

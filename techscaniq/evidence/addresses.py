@@ -1,4 +1,4 @@
-"""URL rules and address classes of fetch-safety.md §2, §5-§7: pure checks that never touch the network."""
+"""URL rules and address classes of docs/fetch-safety.md §2, §5-§7: pure checks that never touch the network."""
 
 from __future__ import annotations
 
@@ -275,7 +275,7 @@ def normalize_and_check_url(
     allow_networks: Sequence[str] = (),
     allowed_ports: Sequence[int] = DEFAULT_ALLOWED_PORTS,
 ) -> CheckedUrl:
-    """Apply the static URL rules of fetch-safety.md §2 (no DNS); raise FetchRefused with the rule's code."""
+    """Apply the static URL rules of docs/fetch-safety.md §2 (no DNS); raise FetchRefused with the rule's code."""
     if not isinstance(url, str):
         raise _invalid("the URL must be text")
     url = url.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gc
 import importlib
@@ -23,7 +24,10 @@ from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import GuardedFetcher
-from techscaniq.evidence.urls import registrable_domain
+from techscaniq.evidence.host_budget import host_budget_for
+from techscaniq.evidence.render.browser import RenderedPage, renderer_for
+from techscaniq.evidence.render.phase import RenderCandidate, choose_pages, render_pages
+from techscaniq.evidence.urls import registrable_domain, url_host
 from techscaniq.progress import ProgressReporter
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
@@ -37,6 +41,8 @@ FINISH_ORDER = ("dns_email", "tls", "security")
 CONCURRENT_FINISH = frozenset(FINISH_ORDER)
 BEGIN_THREADS = 2
 REFUSAL_PREFIXES = ("ssrf_", "invalid_url")
+# Requests of a rendered page matched as script sources: the code it ran and the endpoints that code called.
+REQUEST_TYPES_MATCHED = frozenset({"script", "xhr", "fetch"})
 
 
 def load_collectors() -> dict[str, Any]:
@@ -47,15 +53,20 @@ def load_collectors() -> dict[str, Any]:
     return registered()
 
 
-def warm_up() -> None:
-    """Import the collectors and compile the fingerprints now, so a worker's first scan does not pay for it."""
+def warm_up(settings: Settings | None = None) -> None:
+    """Import the collectors and compile the fingerprints now, so a worker's first scan does not pay for it.
+
+    Raises FingerprintDataError (naming the file and pattern) when TECHSCANIQ_FINGERPRINTS_DIR holds a bad file.
+    """
     import extruct  # noqa: F401 - the parsers the collectors import lazily
     import trafilatura  # noqa: F401
 
+    from techscaniq.evidence.fingerprints.loader import configured_dirs
     from techscaniq.evidence.fingerprints.matcher import FingerprintMatcher
 
     load_collectors()
-    FingerprintMatcher.load()
+    settings = settings or Settings.from_env()
+    FingerprintMatcher.load(configured_dirs(settings.fingerprints_dir))
     # What the worker loaded lives as long as it does: the collector stops scanning it on every full
     # collection, and forked pool processes share its pages instead of copying them.
     gc.freeze()
@@ -140,6 +151,16 @@ def _call(name: str, run: CollectorRun, produce: Any, context: CollectContext) -
         return _failed(name, run, "collector_crashed", f"{type(error).__name__}: {error}", context)
     run.items += len(drafts)
     return drafts
+
+
+def _page_call(collector: Collector, page: CrawledPage, context: CollectContext) -> Any:
+    """The collector's call for this page; a challenge page goes only to collectors that ask for it."""
+    if not page.challenged:
+        return lambda: collector.on_page(page, context)
+    on_challenge = getattr(collector, "on_challenge_page", None)
+    if on_challenge is None:
+        return None  # a challenge page's markup says nothing about the company
+    return lambda: on_challenge(page, context)
 
 
 def _failed(
@@ -253,7 +274,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         ]
     collection.restore(saved_state.get("collectors", {}))
     with GuardedFetcher(settings) as fetcher:
-        host = _host(scan.website_url)
+        host = url_host(scan.website_url)
         # Refuse a forbidden or unresolvable site before any request; the crawl itself treats hosts softly.
         addresses = [host.strip("[]")] if _is_ip_literal(host) else fetcher.resolve(host)
         loopback_only = bool(settings.allow_networks) and all(
@@ -265,12 +286,21 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             settings=settings,
             fetcher=fetcher,
             root_url=root_url,
-            registrable_domain=registrable_domain(_host(root_url)),
+            registrable_domain=registrable_domain(url_host(root_url)),
             checkpoint=reporter.checkpoint,
         )
         limits = crawl_limits(settings, scan, loopback_only=loopback_only)
-        crawler = Crawler(fetcher, scan.website_url, limits, already_fetched=already)
+        crawler = Crawler(
+            fetcher,
+            scan.website_url,
+            limits,
+            already_fetched=already,
+            host_budget=host_budget_for(settings.redis_url),
+        )
         pages_done = len(already)
+        render_candidates = [
+            RenderCandidate(r.url, r.page_class, r.depth) for r in already if r.status == 200 and r.depth > 0
+        ]
 
         batch = _PageBatch(settings, scan.id, collection, context, reporter)
 
@@ -281,9 +311,13 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 context.root_url = page.url
             drafts: list[EvidenceDraft] = []
             for name, run in collection.active():
-                drafts.extend(_call(name, run, lambda r=run: r.collector.on_page(page, context), context))
+                produce = _page_call(run.collector, page, context)
+                if produce is not None:
+                    drafts.extend(_call(name, run, produce, context))
             batch.add(page, outlinks, drafts)
             pages_done += 1
+            if page.depth > 0 and page.status == 200 and page.is_html and not page.challenged:
+                render_candidates.append(RenderCandidate(page.url, page.page_class, page.depth))
 
         def on_progress(progress: CrawlProgress) -> None:
             planned = max(progress.pages_planned, progress.pages_fetched, 1)
@@ -306,6 +340,21 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             raise FetchError(f"{scan.website_url} could not be crawled: {failures}", code="site_unreachable")
         context.robots_txt = crawler.robots_txt
         root_url = context.root_url
+        if not saved_state.get("rendered"):
+            # Its own phase, stored with the collectors' checkpoint: a redelivery does not render again.
+            links: list[tuple[int, str]] = []
+            rendered = _render_phase(settings, context, collection, render_candidates, reporter, links)
+            _store(settings, scan.id, rendered, collection, root_url, reporter, rendered=True)
+            batch.rendered = True
+            if links:  # links that exist only in the rendered pages join the crawl, within its caps
+                try:
+                    summary = crawler.follow(
+                        links, on_page, checkpoint=batch.checkpoint, progress=on_progress
+                    )
+                except ScanCancelled:
+                    batch.flush()
+                    raise
+                batch.flush()
         reporter.update(CRAWL_PROGRESS_SHARE, phase="site-level checks", force=True)
         active = collection.active()
         reporter.checkpoint()
@@ -332,7 +381,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                 try:
                     reporter.checkpoint()
                 except ScanCancelled:
-                    _store(settings, scan.id, site_level, collection, root_url, reporter)  # keep what is done
+                    _store(settings, scan.id, site_level, collection, root_url, reporter, rendered=True)
                     raise
                 drafts = _call(name, run, lambda r=run: r.collector.finish(context), context)
             # In the fixed order whatever finished first, so the stored items are reproducible.
@@ -341,7 +390,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
             reporter.update(int(share), phase=f"site-level checks: {name}")
         # One transaction: a delivery that dies before it runs every finish() again (each is cheap and keyed).
         site_level += [_summary_item(summary, context), *_coverage_items(collection, context)]
-        _store(settings, scan.id, site_level, collection, root_url, reporter)
+        _store(settings, scan.id, site_level, collection, root_url, reporter, rendered=True)
         for name, run in collection.runs.items():
             if run.failed and run.error:
                 reporter.warning(
@@ -377,6 +426,7 @@ class _PageBatch:
         self.pages: list[tuple[CrawledPage, list[str]]] = []
         self.drafts: list[EvidenceDraft] = []
         self.last_flush = time.monotonic()
+        self.rendered = False  # the render phase's items are stored: the checkpoint must keep saying so
 
     def add(self, page: CrawledPage, outlinks: list[str], drafts: list[EvidenceDraft]) -> None:
         """Hold a page and its items; store the batch when it is big or old enough."""
@@ -419,7 +469,11 @@ class _PageBatch:
             repo.save_crawl_state(
                 session,
                 self.scan_id,
-                {"root_url": self.context.root_url, "collectors": self.collection.state()},
+                {
+                    "root_url": self.context.root_url,
+                    "collectors": self.collection.state(),
+                    "rendered": self.rendered,
+                },
             )
             self.reporter.evidence_added(session, stored, repo.count_evidence(session, self.scan_id))
         self.pages, self.drafts = [], []
@@ -433,12 +487,63 @@ def _store(
     collection: Collection,
     root_url: str,
     reporter: ProgressReporter,
+    *,
+    rendered: bool = False,
 ) -> None:
     with session_scope(settings) as session:
         stored = repo.add_evidence(session, scan_id, list(drafts))
-        repo.save_crawl_state(session, scan_id, {"root_url": root_url, "collectors": collection.state()})
+        state = {"root_url": root_url, "collectors": collection.state(), "rendered": rendered}
+        repo.save_crawl_state(session, scan_id, state)
         reporter.evidence_added(session, stored, repo.count_evidence(session, scan_id))
     reporter.print_evidence(stored)
+
+
+def _render_phase(
+    settings: Settings,
+    context: CollectContext,
+    collection: Collection,
+    candidates: list[RenderCandidate],
+    reporter: ProgressReporter,
+    links: list[tuple[int, str]],
+) -> list[EvidenceDraft]:
+    """Render the home page and the top pages by class (evidence/render/); the DOMs feed the technology collector."""
+    reporter.update(CRAWL_PROGRESS_SHARE, phase="rendering", force=True)
+    renderer = None
+    limit = _render_limit(settings, context.scan)
+    if settings.browser == "off" or settings.render_pages <= 0:
+        reason = "rendering is turned off (TECHSCANIQ_BROWSER=off or TECHSCANIQ_RENDER_PAGES=0)"
+    elif limit == 0:
+        reason = "this scan asked for no rendering (metadata.render.pages = 0)"
+    else:
+        renderer = renderer_for(settings)  # raises BrowserUnavailable when rendering is required
+        reason = "" if renderer is not None else "no Chromium was found, or it did not start"
+    technology = collection.runs.get("technology")
+
+    depths = {candidate.url: candidate.depth for candidate in candidates}
+
+    def on_rendered(page: RenderedPage) -> None:
+        links.extend((depths.get(page.url, 0), link) for link in page.links)
+        if technology is not None and not technology.failed:
+            matcher = getattr(technology.collector, "on_rendered_page", None)
+            if matcher is not None:
+                requested = [r.url for r in page.requests if r.resource_type in REQUEST_TYPES_MATCHED]
+                matcher(context, page.url, page.dom, page.cookies, requested)
+
+    def progress(done: int, total: int) -> None:
+        reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")
+
+    urls = choose_pages(candidates, context.root_url, limit)
+    return render_pages(context, renderer, urls, on_rendered, progress, reason)
+
+
+def _render_limit(settings: Settings, scan: Scan) -> int:
+    """Pages to render: the setting, narrowed (never widened) by the scan's `metadata.render.pages`."""
+    requested = scan.metadata.get("render")
+    limit = max(0, settings.render_pages)
+    if isinstance(requested, Mapping) and "pages" in requested:
+        with contextlib.suppress(TypeError, ValueError):  # a malformed override changes nothing
+            limit = max(0, min(limit, int(requested["pages"])))
+    return limit
 
 
 def _check_home(page: CrawledPage) -> None:
@@ -458,9 +563,3 @@ def _is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname or ""

@@ -1,4 +1,4 @@
-"""The polite, resumable, deterministic crawl of one company's web presence (evidence-catalog.md §2).
+"""The polite, resumable, deterministic crawl of one company's web presence (docs/evidence.md §2).
 
 Discovery runs in rounds. Round 0 is the home page, after robots.txt and the sitemaps were read; the probe
 paths follow. Each later round takes the frontier as it stood when the round began: the best priority group
@@ -21,8 +21,10 @@ from enum import StrEnum
 
 from selectolax.lexbor import LexborHTMLParser
 
+from techscaniq.evidence.bot_protection import NOT_PROTECTED, BotCheck, check_response
 from techscaniq.evidence.collectors.base import CrawledPage, PageClass
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind, parse_retry_after
+from techscaniq.evidence.host_budget import HostBudget
 from techscaniq.evidence.page_class import (
     BLOG_GROUP,
     GROUP_WEIGHT,
@@ -74,6 +76,8 @@ DEFAULT_BACKOFF_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 60.0
 # With a long Crawl-delay, one request at a time is what the site asked for.
 SERIAL_CRAWL_DELAY_SECONDS = 1.0
+# A host whose shared budget is spent (other scans hold its slots) is asked again after this long.
+BUDGET_RETRY_SECONDS = 0.05
 # How long a cancelled crawl waits for requests already on the wire before it gives them up.
 CANCEL_GRACE_SECONDS = 2.0
 BLOG_RESERVE_DIVISOR = 10
@@ -101,7 +105,7 @@ class CrawlPhase(StrEnum):
 
 @dataclass(frozen=True)
 class CrawlLimits:
-    """Per-scan caps and politeness (defaults from evidence-catalog.md §2)."""
+    """Per-scan caps and politeness (defaults from docs/evidence.md §2)."""
 
     max_pages: int = 200
     max_bytes: int = 100 * MIB
@@ -185,6 +189,7 @@ class _Work:
     candidate: _Candidate
     anchors: tuple[str, ...]
     future: Future[_Fetched | None] | None = None
+    budget_token: str | None = None
 
 
 @dataclass
@@ -195,6 +200,7 @@ class _Fetched:
     html: str = ""
     tree: LexborHTMLParser | None = None
     binary: bool = False
+    bot_check: BotCheck = NOT_PROTECTED
 
 
 @dataclass
@@ -265,12 +271,14 @@ class Crawler:
         limits: CrawlLimits,
         *,
         already_fetched: Sequence[FetchedPageRecord] = (),
+        host_budget: HostBudget | None = None,
     ) -> None:
         root = canonical_url(root_url)
         if root is None:
             raise ValueError(f"not an http(s) URL: {root_url!r}")
         self.fetcher = fetcher
         self.limits = limits
+        self.host_budget = host_budget or HostBudget()
         self.root_url = root
         self.home_url = root
         self.root_domain = registrable_domain(url_host(root))
@@ -324,6 +332,39 @@ class Crawler:
             else:
                 self._robots_skipped.append(home.url)
             self._add_probes(url_origin(home.url))
+            while not self._stop.is_set():
+                selected = self._select_round(checkpoint)
+                if not selected:
+                    break
+                self._run_round(selected, executor, in_flight, on_page, checkpoint, progress)
+        except BaseException:
+            self._stop.set()
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._await_in_flight(in_flight, CANCEL_GRACE_SECONDS)
+            raise
+        executor.shutdown(wait=True)
+        self._phase = CrawlPhase.DONE
+        self._report(progress, force=True)
+        return self._summary()
+
+    def follow(
+        self,
+        links: Iterable[tuple[int, str]],
+        on_page: Callable[[CrawledPage, list[str]], None],
+        *,
+        checkpoint: Callable[[], None],
+        progress: Callable[[CrawlProgress], None],
+    ) -> CrawlSummary:
+        """After run(): fetch links only a browser saw ((parent depth, URL)), in rounds, within the same caps."""
+        for depth, link in links:
+            url = canonical_url(link)
+            if url is not None and self._in_scope(url):
+                self._offer(url, depth=depth + 1, via="link")
+        executor = ThreadPoolExecutor(
+            max_workers=max(1, self.limits.scan_concurrency), thread_name_prefix="crawl"
+        )
+        in_flight: list[_Work] = []
+        try:
             while not self._stop.is_set():
                 selected = self._select_round(checkpoint)
                 if not selected:
@@ -400,7 +441,7 @@ class Crawler:
             self.home_url = canonical_url(origin + "/") or self.home_url
 
     def _add_probes(self, origin: str) -> None:
-        """The probe paths of evidence-catalog.md §2 not discovered by the sitemaps or the home page."""
+        """The probe paths of docs/evidence.md §2 not discovered by the sitemaps or the home page."""
         for path in PROBE_PATHS:
             url = canonical_url(origin + path)
             if url is not None and url not in self._frontier and url not in self._done:
@@ -546,6 +587,7 @@ class Crawler:
             for work in [w for w in in_flight if w.future in done]:
                 in_flight.remove(work)
                 self._host_in_flight[url_host(work.candidate.url)] -= 1
+                self.host_budget.release(url_host(work.candidate.url), work.budget_token)
                 fetched = work.future.result() if work.future is not None else None
                 if fetched is None:
                     continue
@@ -569,6 +611,11 @@ class Crawler:
             slots = 1 if delay >= SERIAL_CRAWL_DELAY_SECONDS else max(1, self.limits.per_host_concurrency)
             if self._host_in_flight[host] >= slots or self._host_next_start.get(host, 0.0) > now:
                 continue
+            # The same rules across every scan of this host (other workers included).
+            work.budget_token = self.host_budget.try_acquire(host, slots, delay)
+            if work.budget_token is None:
+                self._host_next_start[host] = now + BUDGET_RETRY_SECONDS
+                continue
             pending.remove(work)
             self._host_in_flight[host] += 1
             self._host_next_start[host] = now + delay
@@ -588,6 +635,9 @@ class Crawler:
                 fetched.html = result.text
                 # lexbor parses without holding the GIL: here it runs beside the page analysis.
                 fetched.tree = LexborHTMLParser(fetched.html)
+        if result.status is not None and not fetched.binary:
+            text = fetched.html or (result.text if result.body and _is_text(result.content_type) else "")
+            fetched.bot_check = check_response(result.status, result.headers, text)
         return fetched
 
     def _next_wake(self, pending: list[_Work]) -> float:
@@ -623,7 +673,7 @@ class Crawler:
         final = canonical_url(result.final_url) or candidate.url
         title: str | None = None
         links: list[tuple[str, str]] = []
-        if tree is not None:
+        if tree is not None and not fetched.bot_check.challenged:  # a challenge page's links are the vendor's
             title, links = extract_links(html, final, tree)
         page_class = classify(final, title, work.anchors)
         if page_class == PageClass.OTHER and final != candidate.url:
@@ -640,6 +690,7 @@ class Crawler:
             discovered_via=candidate.via,
             sitemap_lastmod=candidate.lastmod,
             tree=tree,
+            bot_check=fetched.bot_check,
         )
         on_page(page, outlinks)
         if candidate.depth == 0:
@@ -724,6 +775,10 @@ class Crawler:
             sampled_out=self._sampled_out,
             offsite_over_quota=self._offsite_over_quota,
         )
+
+
+def _is_text(content_type: str | None) -> bool:
+    return content_type is None or content_type.startswith("text/") or content_type in HTML_TYPES
 
 
 def _descending(text: str) -> tuple[int, ...]:

@@ -1,19 +1,16 @@
-"""The one guarded door to the network (fetch-safety.md §1-§4, §8).
+"""The one guarded door to the network (docs/fetch-safety.md §1-§4, §8).
 
 Every request made on behalf of a scanned site goes through `GuardedFetcher.fetch`: the URL rules, one DNS
 lookup through the configured resolver, a connection to the address that was checked, redirects followed
 here hop by hop, decoded-byte caps, a total deadline, bounded retries and a per-host circuit breaker.
 Problems with the network, sizes, time or SSRF rules come back as data on `FetchResult`, never as exceptions.
+Its parts: `fetch_pinning` (connections pinned to the checked address, the resolver) and `fetch_watchdog` (the
+thread that cuts requests still waiting for headers at their deadline); callers use `GuardedFetcher` only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
-import heapq
-import ipaddress
-import itertools
-import os
 import random
 import socket
 import threading
@@ -25,7 +22,7 @@ from enum import StrEnum
 from http.client import HTTPException, LineTooLong
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import dns.exception
 import dns.name
@@ -47,6 +44,13 @@ from techscaniq.evidence.addresses import (
     classify_address,
     normalize_and_check_url,
 )
+from techscaniq.evidence.fetch_pinning import (
+    GuardedConnectionMixin,
+    PinnedAddressAdapter,
+    PinnedRequest,
+    build_resolver,
+)
+from techscaniq.evidence.fetch_watchdog import request_deadline
 from techscaniq.evidence.urls import registrable_domain
 
 KIB = 1024
@@ -64,9 +68,6 @@ PROBE_RETRIES = 1
 MAX_RETRY_AFTER_SECONDS = 60.0
 CIRCUIT_FAILURE_THRESHOLD = 5
 READ_CHUNK_BYTES = 64 * KIB
-# Idle connections kept per host: as many as a crawl with politeness lifted has in flight, so none is
-# dropped and reopened (a polite crawl uses two; the pool only keeps what was opened).
-POOL_MAXSIZE = 16
 CALLBACK_DEADLINE_SECONDS = 15.0
 CALLBACK_RESPONSE_MAX_BYTES = 16 * KIB
 
@@ -123,7 +124,7 @@ class ResourceKind(StrEnum):
 
     @property
     def max_decoded_bytes(self) -> int:
-        """The cap on the decoded body (fetch-safety.md §4)."""
+        """The cap on the decoded body (docs/fetch-safety.md §4)."""
         return _LIMITS[self][0]
 
     @property
@@ -252,230 +253,6 @@ class _Failure(Exception):
         self.refused = refused  # the host answered with a refusal: nothing listens on that port
 
 
-# The deadline of the request running on this thread, read by the connection while it waits for headers.
-_request_deadline = threading.local()
-
-
-class _Watch:
-    """One request waiting for its response headers; exactly one of cancel() and fire() wins."""
-
-    def __init__(self, cut: Callable[[], None]) -> None:
-        self._cut = cut
-        self._lock = threading.Lock()
-        self._state = "waiting"
-
-    def cancel(self) -> bool:
-        """Stop watching; False when the deadline had already fired."""
-        with self._lock:
-            if self._state == "waiting":
-                self._state = "cancelled"
-                self._cut = _nothing  # the heap may hold the watch a while: let the connection go now
-            return self._state == "cancelled"
-
-    @property
-    def done(self) -> bool:
-        """True once cancelled or fired."""
-        return self._state != "waiting"
-
-    def fire(self) -> None:
-        """Cut the request's socket unless it was cancelled first."""
-        with self._lock:
-            if self._state != "waiting":
-                return
-            self._state = "fired"
-        self._cut()
-
-
-def _nothing() -> None:
-    return None
-
-
-class _HeaderWatchdog:
-    """One thread per process that cuts requests still waiting for headers at their deadline.
-
-    A timer thread per request cost a quarter of a fetch's CPU; this one sleeps until the nearest deadline.
-    """
-
-    def __init__(self) -> None:
-        self._wake = threading.Condition()
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._sequence = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, deadline: float, cut: Callable[[], None]) -> _Watch:
-        """Call cut() at the monotonic deadline unless the returned watch is cancelled first."""
-        watch = _Watch(cut)
-        with self._wake:
-            heapq.heappush(self._heap, (deadline, next(self._sequence), watch))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="fetch-watchdog", daemon=True)
-                self._thread.start()
-            elif self._heap[0][2] is watch:
-                self._wake.notify()  # the new deadline is the nearest one
-        return watch
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while self._heap and self._heap[0][2].done:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._wake.wait()
-                    continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(wait)
-                    continue
-                due = heapq.heappop(self._heap)[2]
-            due.fire()
-
-
-_watchdog = _HeaderWatchdog()
-
-
-def _reset_watchdog_after_fork() -> None:
-    global _watchdog
-    _watchdog = _HeaderWatchdog()  # the parent's thread and lock do not exist in a forked child
-
-
-os.register_at_fork(after_in_child=_reset_watchdog_after_fork)
-
-
-class _GuardedConnectionMixin:
-    """Times connect() and cuts a response whose headers arrive after the fetch's total deadline."""
-
-    sock: socket.socket | None
-    last_connect_seconds: float | None = None
-
-    def connect(self) -> None:
-        started = time.monotonic()
-        super().connect()  # type: ignore[misc]
-        self.last_connect_seconds = time.monotonic() - started
-
-    def getresponse(self) -> Any:
-        deadline = getattr(_request_deadline, "monotonic", None)
-        if deadline is None:
-            return super().getresponse()  # type: ignore[misc]
-        # A server trickling header bytes never trips the per-read timeout: the watchdog shuts the socket.
-        watch = _watchdog.watch(deadline, self._cut)
-        try:
-            response = super().getresponse()  # type: ignore[misc]
-        finally:
-            in_time = watch.cancel()
-        if not in_time:
-            # A cut socket reads as the end of the headers; what arrived is not a whole response.
-            response.close()
-            raise TimeoutError("the fetch deadline passed while waiting for the response headers")
-        return response
-
-    def _cut(self) -> None:
-        sock = self.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _GuardedHTTPConnection(_GuardedConnectionMixin, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_GuardedConnectionMixin, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _PinnedHTTPConnectionPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _PinnedHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class PinnedRequest(requests.PreparedRequest):
-    """A prepared request that carries the checked address it must be sent to."""
-
-    pinned_ip: str = ""
-
-
-class PinnedAddressAdapter(requests.adapters.HTTPAdapter):
-    """Connects to the request's checked IP; the Host header, SNI and certificate check keep the name."""
-
-    def __init__(self, ca_certs: str, pool_maxsize: int = POOL_MAXSIZE) -> None:
-        super().__init__(pool_maxsize=pool_maxsize, max_retries=0)
-        self._ca_certs = ca_certs
-        self._pool_maxsize = pool_maxsize
-        self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
-        self._pools_lock = threading.Lock()
-
-    def get_connection_with_tls_context(
-        self,
-        request: requests.PreparedRequest,
-        verify: bool | str | None,
-        proxies: Mapping[str, str] | None = None,
-        cert: Any = None,
-    ) -> urllib3.HTTPConnectionPool:
-        """The pool for (scheme, name, port, checked IP); refuses a request without a checked IP."""
-        ip = getattr(request, "pinned_ip", "")
-        if not ip:
-            raise FetchRefused("request without a checked address", code="ssrf_unpinned")
-        parts = urlsplit(request.url or "")
-        scheme, name = parts.scheme, parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
-        key = (scheme, name, port, ip)
-        with self._pools_lock:
-            pool = self._pools.get(key)
-            if pool is None:
-                pool = self._new_pool(scheme, name, port, ip)
-                self._pools[key] = pool
-            return pool
-
-    def _new_pool(self, scheme: str, name: str, port: int, ip: str) -> urllib3.HTTPConnectionPool:
-        if scheme == "https":
-            return _PinnedHTTPSConnectionPool(
-                host=ip,
-                port=port,
-                maxsize=self._pool_maxsize,
-                block=False,
-                cert_reqs="CERT_REQUIRED",
-                ca_certs=self._ca_certs,
-                server_hostname=name,
-                assert_hostname=name,
-            )
-        return _PinnedHTTPConnectionPool(host=ip, port=port, maxsize=self._pool_maxsize, block=False)
-
-    def close(self) -> None:
-        """Close every pinned pool."""
-        with self._pools_lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.close()
-        super().close()
-
-
-def parse_dns_server(entry: str) -> tuple[str, int]:
-    """Split a dns_servers entry: "ip", "ip:port", "[v6]:port" or a bare IPv6 address."""
-    entry = entry.strip()
-    if entry.startswith("["):
-        host, _, rest = entry[1:].partition("]")
-        port = int(rest[1:]) if rest.startswith(":") else 53
-    elif entry.count(":") == 1:
-        host, _, port_text = entry.partition(":")
-        port = int(port_text)
-    else:
-        host, port = entry, 53
-    ipaddress.ip_address(host)
-    return host, port
-
-
-def build_resolver(dns_servers: Sequence[str]) -> dns.resolver.Resolver:
-    """A dnspython resolver for the configured servers, else the process default resolver."""
-    if not dns_servers:
-        return dns.resolver.get_default_resolver()
-    resolver = dns.resolver.Resolver(configure=False)
-    resolver.nameservers = [dns.nameserver.Do53Nameserver(*parse_dns_server(entry)) for entry in dns_servers]
-    return resolver
-
-
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
     if value is None:
@@ -592,7 +369,7 @@ class GuardedFetcher:
         self._circuits = _HostCircuits(circuit_failure_threshold)
         self._adapter = PinnedAddressAdapter(self._verify)
         # The Session holds the hygiene settings; requests are sent through the adapter directly because
-        # Session.send reads the body of a 3xx even with allow_redirects=False (fetch-safety.md §4).
+        # Session.send reads the body of a 3xx even with allow_redirects=False (docs/fetch-safety.md §4).
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.proxies = {}
@@ -708,7 +485,7 @@ class GuardedFetcher:
                 min(self.connect_timeout_seconds, remaining),
                 min(self.read_timeout_seconds, remaining),
             )
-            _request_deadline.monotonic = clock.ends
+            request_deadline.monotonic = clock.ends
             try:
                 response = self._adapter.send(
                     request, stream=True, timeout=timeout, verify=self._verify, proxies={}
@@ -716,7 +493,7 @@ class GuardedFetcher:
             except requests.RequestException as exc:
                 raise self._failure(exc, clock) from exc
             finally:
-                _request_deadline.monotonic = None
+                request_deadline.monotonic = None
             result.timings["first_byte_ms"] = clock.elapsed_ms()
             result.status, result.ip = response.status_code, ip
             result.headers = _header_items(response.raw)
@@ -907,7 +684,7 @@ class GuardedFetcher:
             raise FetchRefused(f"the URL cannot be sent: {exc}", code="invalid_url") from exc
         request.pinned_ip = ip
         timeout = (min(self.connect_timeout_seconds, remaining), min(self.read_timeout_seconds, remaining))
-        _request_deadline.monotonic = clock.ends
+        request_deadline.monotonic = clock.ends
         try:
             response = self._adapter.send(
                 request, stream=True, timeout=timeout, verify=self._verify, proxies={}
@@ -915,10 +692,10 @@ class GuardedFetcher:
         except requests.RequestException as exc:
             raise self._failure(exc, clock) from exc
         finally:
-            _request_deadline.monotonic = None
+            request_deadline.monotonic = None
         result.timings["first_byte_ms"] = clock.elapsed_ms()
         connection = response.raw.connection
-        if isinstance(connection, _GuardedConnectionMixin) and connection.last_connect_seconds is not None:
+        if isinstance(connection, GuardedConnectionMixin) and connection.last_connect_seconds is not None:
             result.timings["connect_ms"] += connection.last_connect_seconds * 1000.0
             connection.last_connect_seconds = None  # a reused connection costs no connect time
         return response

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
-import tldextract
 from selectolax.lexbor import LexborHTMLParser
 
 from techscaniq.evidence.security_headers import (
@@ -28,6 +26,7 @@ from techscaniq.evidence.security_headers import (
     structured_token,
     truncate,
 )
+from techscaniq.evidence.urls import registrable_domain, url_host
 
 ALGORITHM_VERSION = 6
 BASE_SCORE = 100
@@ -448,11 +447,6 @@ def _is_https(url: str) -> bool:
     return parts is not None and parts.scheme.lower() == "https"
 
 
-def _host(url: str) -> str:
-    parts = split_url(url)
-    return (parts.hostname or "").lower() if parts else ""
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Content-Security-Policy
 
@@ -697,7 +691,7 @@ def _redirection_test(facts: ResponseFacts) -> TestResult:
     data = {"route": urls, "statuses": [step.status for step in chain]}
     if not all(step.certificate_verified for step in chain):
         return result_of(name, E.REDIRECTION_INVALID_CERT, **data)
-    if all(_host(url) in facts.preloaded_hosts for url in urls):
+    if all(url_host(url) in facts.preloaded_hosts for url in urls):
         return result_of(name, E.REDIRECTION_ALL_PRELOADED, **data)
     if len(urls) == 1:
         return result_of(name, E.REDIRECTION_MISSING, **data)
@@ -706,7 +700,7 @@ def _redirection_test(facts: ResponseFacts) -> TestResult:
     first_hop = urls[1]
     if not _is_https(first_hop):
         return result_of(name, E.REDIRECTION_NOT_TO_HTTPS_INITIALLY, **data)
-    if _host(first_hop) != _host(urls[0]):
+    if url_host(first_hop) != url_host(urls[0]):
         return result_of(name, E.REDIRECTION_OFF_HOST, **data)
     return result_of(name, E.REDIRECTION_TO_HTTPS, **data)
 
@@ -742,7 +736,7 @@ def _hsts_test(facts: ResponseFacts) -> TestResult:
     name = TestName.HSTS
     if not _is_https(facts.url):
         return result_of(name, E.HSTS_NO_HTTPS)
-    if _host(facts.url) in facts.preloaded_hosts:
+    if url_host(facts.url) in facts.preloaded_hosts:
         return result_of(name, E.HSTS_PRELOADED)
     if not facts.https_certificate_verified:
         return result_of(name, E.HSTS_INVALID_CERT)
@@ -768,17 +762,6 @@ _SRI_FOREIGN_WORST_LAST = (
 )
 
 
-@cache
-def _suffix_extractor() -> tldextract.TLDExtract:
-    # The bundled public-suffix snapshot only: never download the list.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-def registrable_domain(host: str) -> str:
-    """The registrable domain of `host` (the host itself for IP addresses and single labels)."""
-    return _suffix_extractor()(host).top_domain_under_public_suffix or host
-
-
 def _sri_test(facts: ResponseFacts, page: _Page) -> TestResult:
     name = TestName.SRI
     if not page.is_html:
@@ -787,7 +770,7 @@ def _sri_test(facts: ResponseFacts, page: _Page) -> TestResult:
         return result_of(name, E.HTML_NOT_PARSEABLE)
     if not page.scripts:
         return result_of(name, E.SRI_NO_SCRIPTS)
-    page_site = registrable_domain(_host(facts.url))
+    page_site = registrable_domain(url_host(facts.url))
     same_site_with_integrity = False
     foreign: dict[str, Expectation] = {}
     for script in page.scripts:
@@ -797,7 +780,7 @@ def _sri_test(facts: ResponseFacts, page: _Page) -> TestResult:
             continue  # a URL that cannot be parsed loads nothing
         if src.startswith("//"):
             foreign[src] = E.SRI_EXTERNAL_INSECURE if script.integrity else E.SRI_MISSING_EXTERNAL_INSECURE
-        elif parts.scheme.lower() in ("http", "https") and registrable_domain(_host(src)) != page_site:
+        elif parts.scheme.lower() in ("http", "https") and registrable_domain(url_host(src)) != page_site:
             secure = parts.scheme.lower() == "https"
             if script.integrity:
                 foreign[src] = E.SRI_EXTERNAL_SECURE if secure else E.SRI_EXTERNAL_INSECURE

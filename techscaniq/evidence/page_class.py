@@ -1,4 +1,4 @@
-"""Page classes by path, anchor text or title (evidence-catalog.md §3), and crawl priority by evidence value."""
+"""Page classes by path, anchor text or title (docs/evidence.md §3), and crawl priority by evidence value."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ HOSTED_CLASSES = (
     (DOCS_HOST_SUFFIXES, PageClass.DOCS),
 )
 
-# Crawl order of evidence-catalog.md §2 step 5: evidence-bearing classes first, blog and news last.
+# Crawl order of docs/evidence.md §2 step 5: evidence-bearing classes first, blog and news last.
 CLASS_RANK = {
     PageClass.HOME: 0,
     PageClass.PRICING: 1,

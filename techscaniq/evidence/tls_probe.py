@@ -1,4 +1,5 @@
-"""TLS handshake facts (security-scoring.md §5): versions offered, negotiated parameters, certificate, verification.
+"""TLS handshake facts (docs/evidence-security.md §5): versions offered, negotiated parameters, certificate,
+verification.
 
 Every connection comes from a `connect` callable (the guarded fetcher's `open_checked_connection`), so the probe
 never resolves or connects by itself. Failures are data on the returned facts, never exceptions.
@@ -320,7 +321,7 @@ def _signature_algorithm(cert: x509.Certificate) -> str:
 
 
 def expiry_severity(days_to_expiry: int) -> str:
-    """info, warning (< 30 days), high (< 7 days) or critical (expired), per security-scoring.md §5."""
+    """info, warning (< 30 days), high (< 7 days) or critical (expired), per docs/evidence-security.md §5."""
     if days_to_expiry < 0:
         return "critical"
     if days_to_expiry < EXPIRY_HIGH_DAYS:

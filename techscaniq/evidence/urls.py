@@ -1,4 +1,8 @@
-"""Canonical URLs, registrable domains and the crawl scope (evidence-catalog.md §2)."""
+"""URL helpers in one place: canonical URLs, hosts, origins, registrable domains and the crawl scope.
+
+Every module that needs a URL's host, origin or site uses these, so the crawl scope, the collectors and the
+Observatory's same-site test agree (docs/evidence.md §2).
+"""
 
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 EVIDENCE_HOST_LABELS = frozenset(
     {"status", "trust", "security", "docs", "developer", "developers", "jobs", "careers", "boards"}
 )
-# Hosted services, matched as the host or any subdomain of it (evidence-catalog.md §2 and §9).
+# Hosted services, matched as the host or any subdomain of it (docs/evidence.md §2 and §9).
 ATS_HOST_SUFFIXES = (
     "boards.greenhouse.io",
     "job-boards.greenhouse.io",
@@ -152,29 +156,48 @@ def _is_tracking(name: str) -> bool:
 
 @lru_cache(maxsize=16_384)
 def url_host(url: str) -> str:
-    """The lower-case host of a URL without port or trailing dot ("" when there is none)."""
+    """The lower-case host of a URL without brackets, port or trailing dot ("" when there is none)."""
     try:
         return (urlsplit(url).hostname or "").rstrip(".").lower()
     except ValueError:
         return ""
 
 
+def url_path(url: str) -> str:
+    """The path of a URL, lower-cased, "/" when empty."""
+    try:
+        return (urlsplit(url).path or "/").lower()
+    except ValueError:
+        return "/"
+
+
 def url_origin(url: str) -> str:
-    """scheme://host[:port] of a canonical URL (the key of per-origin state such as robots.txt)."""
+    """scheme://host[:port] of a URL as written (the key of per-origin state such as robots.txt)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
 @lru_cache(maxsize=4096)
 def registrable_domain(host: str) -> str:
-    """The registrable domain of a host from the bundled suffix list; the last two labels for unknown suffixes."""
-    host = host.strip().rstrip(".").lower()
+    """The registrable domain of a host from the bundled suffix list (private suffixes included).
+
+    A name under a suffix the list does not know (`.test`) gives its last two labels; an IP address or a
+    single label gives itself. The result is lower-case, without brackets or a trailing dot.
+    """
+    host = host.strip().strip("[]").rstrip(".").lower()
     if not host or ":" in host or _IPV4.match(host):
         return host
     extracted = _extract(host)
     if extracted.suffix and extracted.domain:
         return f"{extracted.domain}.{extracted.suffix}"
     return ".".join(host.split(".")[-2:])
+
+
+def in_site(host: str, domain: str) -> bool:
+    """True when the host is the (registrable) domain or one of its subdomains."""
+    host = host.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return bool(domain) and (host == domain or host.endswith("." + domain))
 
 
 def in_scope(url: str, root_domain: str) -> bool:

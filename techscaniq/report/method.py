@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from techscaniq.report.coverage_facts import MAX_BLOCKED_CONFIDENCE_PENALTY
 from techscaniq.report.rules import Rule, area_titles, load_rules
 from techscaniq.report.scoring import (
     BASE_SCORE,
@@ -136,7 +137,10 @@ outside-in scan cannot prove a negative, so what it cannot see becomes a data-ro
 ## Coverage confidence (0–100)
 
 The share of thesis weight that was scored, less {CONFIDENCE_POINTS_PER_MISSING_CRITICAL_TYPE} points for each
-missing critical evidence type (at most {MAX_CONFIDENCE_PENALTY}). Critical types:
+missing critical evidence type (at most {MAX_CONFIDENCE_PENALTY}), less up to {MAX_BLOCKED_CONFIDENCE_PENALTY} points in
+proportion to the share of page requests the site answered with a bot-protection challenge or block page
+(`bot_protection` items; the coverage section and the data gaps then say how many pages the findings rest on).
+Critical types:
 {", ".join(f"`{t}`" for t in CRITICAL_EVIDENCE_TYPES)}. Labels: ≥ 90 Very High, ≥ 75 High, ≥ 60 Moderate,
 ≥ 40 Low, else Very Low. Missing evidence lowers confidence, never the score. An evidence item's own
 `confidence` (0–1) is a different measure and is shown in the appendix.

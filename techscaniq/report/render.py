@@ -18,6 +18,8 @@ import jinja2
 from markupsafe import escape
 
 from techscaniq.errors import TechScanError
+from techscaniq.report.model import FindingStatement, Report, RiskCondition, TableBlock
+from techscaniq.report.view import ReportView, cite_numbers, report_view
 
 TEMPLATES = "templates"
 PASS_COLOUR = "#1e7d32"
@@ -51,45 +53,35 @@ def template_dir() -> Path:
     return Path(str(resources.files("techscaniq.report").joinpath(TEMPLATES))).resolve()
 
 
-def writer_label(header: Mapping[str, Any]) -> str:
-    """'deterministic' or 'LLM (provider model)', with the fallback stated."""
-    writer = header.get("writer") or {}
-    kind = writer.get("kind", "deterministic")
-    if kind == "llm":
-        return f"LLM ({writer.get('provider')}, {writer.get('model')})"
-    if writer.get("fallback_from"):
-        return f"deterministic (fallback: the {writer['fallback_from']} LLM writer failed: {writer.get('fallback_reason')})"
-    return "deterministic"
-
-
 # --- Markdown --------------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+# C0 and C1 controls, DEL and the Unicode line and paragraph separators: any of them can end a Markdown line.
+_MD_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def md_escape(text: Any) -> str:
     """Text safe for Markdown: HTML entities for <, >, & and backslashes before Markdown syntax."""
     raw = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", raw.replace("\n", " "))
+    return _MD_SPECIAL.sub(r"\\\1", _MD_CONTROL.sub(" ", raw))
 
 
-def md_marks(node: Mapping[str, Any]) -> str:
-    """Footnote markers of a statement."""
-    numbers = ([node["cite"]] if "cite" in node else []) + list(node.get("cites", []))
-    return "".join(f"[^{n}]" for n in numbers)
+def md_marks(node: Any) -> str:
+    """Footnote markers of a statement (a part of the typed report or its JSON)."""
+    return "".join(f"[^{n}]" for n in cite_numbers(node))
 
 
-def _md_stmt(node: Mapping[str, Any]) -> str:
-    return f"{md_escape(node['text'])} {md_marks(node)}"
+def _md_stmt(node: Any) -> str:
+    return f"{md_escape(node.text)} {md_marks(node)}"
 
 
-def _md_cited_or_plain(node: Mapping[str, Any]) -> str:
+def _md_cited_or_plain(node: Any) -> str:
     """A cited statement with its markers, or plain text when it rests on no evidence (an absence)."""
-    return _md_stmt(node) if "cite" in node or node.get("cites") else md_escape(node["text"])
+    return _md_stmt(node) if cite_numbers(node) else md_escape(node.text)
 
 
-def _md_finding(f: Mapping[str, Any]) -> str:
-    return f"- {_md_stmt(f)} ({f['rule']}, {f['impact']}, {f['severity']}, {f['points']:+d} points)"
+def _md_finding(f: FindingStatement) -> str:
+    return f"- {_md_stmt(f)} ({f.rule}, {f.impact}, {f.severity}, {f.points:+d} points)"
 
 
 def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -98,222 +90,223 @@ def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
     return [*lines, ""]
 
 
-def _what_changed_markdown(report: Mapping[str, Any]) -> list[str]:
+def _what_changed_markdown(view: ReportView) -> list[str]:
     """The analyst's workflow: the judgement notice of a published version, and "What changed since <date>"."""
     out: list[str] = []
-    judgement = report.get("analyst_judgement")
+    judgement = view.analyst_judgement
     if judgement:
         from techscaniq.workflow.text import judgement_markdown
 
-        out.append(judgement_markdown(dict(judgement)))
-    if report.get("what_changed"):
+        out.append(judgement_markdown(judgement))
+    if view.what_changed:
         from techscaniq.workflow.text import diff_markdown
 
-        out.append(diff_markdown(dict(report["what_changed"]), heading="##"))
+        out.append(diff_markdown(view.what_changed, heading="##"))
     return out
 
 
-def render_markdown(report: Mapping[str, Any]) -> str:
+def _md_behind(findings: Sequence[FindingStatement]) -> str:
+    return "; ".join(f"{f.rule} {f.points:+d} [^{f.cite}]" for f in findings) or "no evidence"
+
+
+def render_markdown(report: Mapping[str, Any] | Report | ReportView) -> str:
     """The report as Markdown; every cited statement ends in footnote markers that resolve to evidence."""
-    h = report["header"]
-    es = report["executive_summary"]
+    view = report_view(report)
+    sections = (_md_summary, _md_scores, _md_confidence, _md_areas, _md_deep_dive, _md_risks, _md_roadmap)
+    out = [line for section in sections for line in section(view)]
+    return "\n".join(out + _md_appendix(view)) + "\n"
+
+
+def _md_summary(view: ReportView) -> list[str]:
+    h = view.header
+    es = view.summary
     out: list[str] = [
-        f"# {md_escape(h['company'])}: technology due diligence",
+        f"# {md_escape(h.company)}: technology due diligence",
         "",
-        f"- Website: {md_escape(h['website_url'])}",
-        f"- Thesis: {md_escape(h['thesis']['name'])} (`{h['thesis']['slug']}`), threshold {h['thesis']['threshold']}",
-        f"- Scan: `{h['scan_id']}`, created {readable_time(h['dates']['scan_created'])}",
-        f"- Evidence: {h['evidence_count']} items, {readable_time(h['dates']['evidence_from'])} to "
-        f"{readable_time(h['dates']['evidence_to'])}",
-        f"- Writer: {md_escape(writer_label(h))}; method version {h['method_version']}",
+        f"- Website: {md_escape(h.website_url)}",
+        f"- Thesis: {md_escape(h.thesis.name)} (`{h.thesis.slug}`), threshold {h.thesis.threshold}",
+        f"- Scan: `{h.scan_id}`, created {readable_time(h.dates.scan_created)}",
+        f"- Evidence: {h.evidence_count} items, {readable_time(h.dates.evidence_from)} to "
+        f"{readable_time(h.dates.evidence_to)}",
+        f"- Writer: {md_escape(view.writer_label)}; method version {h.method_version}",
         "",
-        *_what_changed_markdown(report),
+        *_what_changed_markdown(view),
         "## 1. Executive summary",
         "",
-        md_escape(es["fit"]),
+        md_escape(es.fit),
         "",
     ]
-    out += [_md_stmt(s) + "\n" for s in es["narrative"]]
-    recommendation = es["recommendation"]
-    decision = recommendation["decision"]
-    because = recommendation.get("because")
+    out += [_md_stmt(s) + "\n" for s in es.narrative]
+    recommendation = view.recommendation
+    because = recommendation.because
     out += [
-        f"**Recommendation: {decision}**" + (f" because {md_escape(because)}." if because else "")
-        if decision
+        f"**Recommendation: {view.decision}**" + (f" because {md_escape(because)}." if because else "")
+        if view.decision
         else "**No recommendation: insufficient evidence**",
         "",
     ]
-    for r in recommendation.get("reasons", []):
+    for r in recommendation.reasons:
         out.append(f"- Why: {_md_cited_or_plain(r)}")
-    for c in recommendation["conditions"]:
-        risk = f" ({c['risk']})" if c.get("risk") else ""
+    for c in recommendation.conditions:
+        risk = f" ({c.risk})" if isinstance(c, RiskCondition) else ""
         out.append(f"- Condition: {_md_cited_or_plain(c)}{risk}")
     out += ["", "### Top upsides", ""]
-    out += [_md_finding(f) for f in es["upsides"]] or ["No positive finding."]
+    out += [_md_finding(f) for f in es.upsides] or ["No positive finding."]
     out += ["", "### Top risks", ""]
-    out += [
-        f"- {r['risk']} ({r['likelihood']} likelihood, {r['impact']} impact): {_md_stmt(r)}"
-        for r in es["risks"]
-    ]
-    out += ["", "### Next steps", ""] + [f"{i}. {md_escape(s)}" for i, s in enumerate(es["next_steps"], 1)]
+    out += [f"- {r.risk} ({r.likelihood} likelihood, {r.impact} impact): {_md_stmt(r)}" for r in es.risks]
+    out += ["", "### Next steps", ""] + [f"{i}. {md_escape(s)}" for i, s in enumerate(es.next_steps, 1)]
+    return out
 
-    scores = report["scores"]
-    total = scores["total"]
-    out += ["", "## 2. Scores", ""]
-    if total["score"] is not None:
-        verdict = "pass" if total["passed"] else "fail"
+
+def _md_scores(view: ReportView) -> list[str]:
+    scores = view.report.scores
+    total = scores.total
+    out = ["", "## 2. Scores", ""]
+    if total.score is not None:
+        verdict = "pass" if total.passed else "fail"
         out.append(
-            f"Weighted total **{total['score']}/100** (grade {total['grade']}) against the threshold of "
-            f"{total['threshold']}: **{verdict}**. Scored weight {total['scored_weight']}, unscored weight "
-            f"{total['unscored_weight']}."
+            f"Weighted total **{total.score}/100** (grade {total.grade}) against the threshold of "
+            f"{total.threshold}: **{verdict}**. Scored weight {total.scored_weight}, unscored weight "
+            f"{total.unscored_weight}."
         )
     else:
         out.append(
-            f"**Insufficient evidence: no total.** Scored weight {total['scored_weight']}, unscored weight "
-            f"{total['unscored_weight']}."
+            f"**Insufficient evidence: no total.** Scored weight {total.scored_weight}, unscored weight "
+            f"{total.unscored_weight}."
         )
     out.append("")
-    rows = []
-    for c in scores["criteria"]:
-        behind = (
-            "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
-        )
-        rows.append(
-            [
-                md_escape(c["name"]),
-                str(c["weight"]),
-                str(c["score"]) if c["score"] is not None else "not scored",
-                c["band"] or "-",
-                str(c["points"]) if c["points"] is not None else "-",
-                f"{behind} ({md_escape(c['trace'])})",
-            ]
-        )
+    rows = [
+        [
+            md_escape(c.name),
+            str(c.weight),
+            str(c.score) if c.score is not None else "not scored",
+            c.band or "-",
+            str(c.points) if c.points is not None else "-",
+            f"{_md_behind(c.findings)} ({md_escape(c.trace)})",
+        ]
+        for c in scores.criteria
+    ]
     out += _md_table(["Criterion", "Weight", "Score", "Band", "Points", "Findings behind it"], rows)
-    rows = []
-    for c in scores["categories"]:
-        behind = (
-            "; ".join(f"{f['rule']} {f['points']:+d} [^{f['cite']}]" for f in c["findings"]) or "no evidence"
-        )
-        rows.append(
-            [
-                md_escape(c["name"]),
-                str(c["score"] if c["score"] is not None else "not scored"),
-                c["grade"] or "-",
-                behind,
-            ]
-        )
+    rows = [
+        [
+            md_escape(c.name),
+            str(c.score if c.score is not None else "not scored"),
+            c.grade or "-",
+            _md_behind(c.findings),
+        ]
+        for c in scores.categories
+    ]
     out += ["### Category scores", "", *_md_table(["Category", "Score", "Grade", "Findings behind it"], rows)]
-    out += [f"_{md_escape(scores['method'])}_", ""]
+    return [*out, f"_{md_escape(scores.method)}_", ""]
 
-    cf = report["confidence"]
-    out += [
+
+def _md_confidence(view: ReportView) -> list[str]:
+    cf = view.report.confidence
+    out = [
         "## 3. Confidence",
         "",
-        f"Coverage confidence **{cf['coverage_confidence']}/100 ({cf['label']})**; {cf['observed_items']} observed "
-        f"items; status: {cf['status']}"
-        + (f" ({md_escape(cf['insufficient_reason'])})" if cf["insufficient_reason"] else "")
+        f"Coverage confidence **{cf.coverage_confidence}/100 ({cf.label})**; {cf.observed_items} observed "
+        f"items; status: {cf.status}"
+        + (f" ({md_escape(cf.insufficient_reason)})" if cf.insufficient_reason else "")
         + ".",
         "",
     ]
-    if cf["missing_critical_evidence"]:
-        out += ["Missing critical evidence: " + ", ".join(cf["missing_critical_evidence"]) + ".", ""]
+    if cf.missing_critical_evidence:
+        out += ["Missing critical evidence: " + ", ".join(cf.missing_critical_evidence) + ".", ""]
+    return out
 
-    out += ["## 4. Findings by area", ""]
-    for area in report["findings_by_area"]:
-        out += [f"### {md_escape(area['title'])}", ""]
-        out += [_md_stmt(s) + "\n" for s in area["narrative"]]
-        out += [_md_finding(f) for f in area["findings"]]
-        for block in area["blocks"]:
-            out += ["", f"**{md_escape(block['title'])}**", ""]
-            if block.get("rows"):
-                rows = [[md_escape(cell) for cell in r["cells"]] + [md_marks(r)] for r in block["rows"]]
-                out += _md_table([*block["columns"], "Ref"], rows)
+
+def _md_areas(view: ReportView) -> list[str]:
+    out = ["## 4. Findings by area", ""]
+    for area in view.report.findings_by_area:
+        out += [f"### {md_escape(area.title)}", ""]
+        out += [_md_stmt(s) + "\n" for s in area.narrative]
+        out += [_md_finding(f) for f in area.findings]
+        for block in area.blocks:
+            out += ["", f"**{md_escape(block.title)}**", ""]
+            if isinstance(block, TableBlock):
+                rows = [[md_escape(cell) for cell in r.cells] + [md_marks(r)] for r in block.rows]
+                out += _md_table([*block.columns, "Ref"], rows)
             else:
-                out += [f"- {_md_stmt(s)}" for s in block["statements"]]
+                out += [f"- {_md_stmt(s)}" for s in block.statements]
         out.append("")
+    return out
 
-    out += ["## 5. Thesis deep dive", ""]
-    for d in report["thesis_deep_dive"]:
-        state = f"score {d['score']}, {d['band']}" if d["score"] is not None else "not scored"
-        out += [f"### {md_escape(d['name'])} (weight {d['weight']}, {state})", ""]
-        if d["strengths"]:
-            out += ["Strengths:", ""] + [_md_finding(f) for f in d["strengths"]] + [""]
-        if d["gaps"]:
-            out += ["Gaps:", ""] + [_md_finding(f) for f in d["gaps"]] + [""]
-        if d["unscored_gap"]:
-            out += [md_escape(d["unscored_gap"]), ""]
-        if d["recommendations"]:
+
+def _md_deep_dive(view: ReportView) -> list[str]:
+    out = ["## 5. Thesis deep dive", ""]
+    for d in view.report.thesis_deep_dive:
+        state = f"score {d.score}, {d.band}" if d.score is not None else "not scored"
+        out += [f"### {md_escape(d.name)} (weight {d.weight}, {state})", ""]
+        if d.strengths:
+            out += ["Strengths:", ""] + [_md_finding(f) for f in d.strengths] + [""]
+        if d.gaps:
+            out += ["Gaps:", ""] + [_md_finding(f) for f in d.gaps] + [""]
+        if d.unscored_gap:
+            out += [md_escape(d.unscored_gap), ""]
+        if d.recommendations:
             rows = [
-                [
-                    md_escape(r["action"]),
-                    md_escape(r["cost_band"]),
-                    r["timeline"],
-                    md_escape(r["impact"]),
-                    md_marks(r),
-                ]
-                for r in d["recommendations"]
+                [md_escape(r.action), md_escape(r.cost_band), r.timeline, md_escape(r.impact), md_marks(r)]
+                for r in d.recommendations
             ]
             out += _md_table(["Recommendation", "Cost band", "Timeline", "Impact", "Ref"], rows)
+    return out
 
-    out += ["## 6. Risk register", ""]
+
+def _md_risks(view: ReportView) -> list[str]:
     rows = [
         [
-            r["id"],
-            f"**{md_escape(r['title'])}**: {_md_stmt(r['description'])}",
-            r["likelihood"],
-            r["impact"],
-            md_escape(r["mitigation"]),
-            md_escape(r["owner"]),
-            md_escape(r["cost_band"]),
+            r.id,
+            f"**{md_escape(r.title)}**: {_md_stmt(r.description)}",
+            str(r.likelihood),
+            str(r.impact),
+            md_escape(r.mitigation),
+            md_escape(r.owner),
+            md_escape(r.cost_band),
         ]
-        for r in report["risk_register"]
+        for r in view.report.risk_register
     ]
-    out += (
-        _md_table(["Id", "Risk", "Likelihood", "Impact", "Mitigation", "Owner", "Cost band"], rows)
-        if rows
-        else [
-            "No negative finding, so no risk is registered.",
-            "",
-        ]
-    )
+    if not rows:
+        return ["## 6. Risk register", "", "No negative finding, so no risk is registered.", ""]
+    columns = ["Id", "Risk", "Likelihood", "Impact", "Mitigation", "Owner", "Cost band"]
+    return ["## 6. Risk register", "", *_md_table(columns, rows)]
 
-    out += ["## 7. Value-creation roadmap", ""]
-    for bucket, items in report["roadmap"].items():
+
+def _md_roadmap(view: ReportView) -> list[str]:
+    out = ["## 7. Value-creation roadmap", ""]
+    columns = ["Initiative", "Expected impact", "Cost", "ROI", "Owner", "Serves", "Ref"]
+    for bucket, items in view.report.roadmap.items():
         out += [f"### {bucket}", ""]
         rows = [
             [
-                md_escape(i["name"]),
-                md_escape(i["expected_impact"]),
-                md_escape(i["cost"]),
-                i["roi"],
-                md_escape(i["owner"]),
-                md_escape(i["criterion"] or i["category"]),
+                md_escape(i.name),
+                md_escape(i.expected_impact),
+                md_escape(i.cost),
+                i.roi,
+                md_escape(i.owner),
+                md_escape(i.criterion or i.category),
                 md_marks(i),
             ]
             for i in items
         ]
-        out += (
-            _md_table(["Initiative", "Expected impact", "Cost", "ROI", "Owner", "Serves", "Ref"], rows)
-            if rows
-            else [
-                "No initiative in this period.",
-                "",
-            ]
-        )
+        out += _md_table(columns, rows) if rows else ["No initiative in this period.", ""]
+    return out
 
-    out += ["## 8. Data gaps and questions for the data room", ""]
-    out += [f"- **{md_escape(g['topic'])}:** {md_escape(g['question'])}" for g in report["data_gaps"]]
 
+def _md_appendix(view: ReportView) -> list[str]:
+    report = view.report
+    out = ["## 8. Data gaps and questions for the data room", ""]
+    out += [f"- **{md_escape(g.topic)}:** {md_escape(g.question)}" for g in report.data_gaps]
     out += ["", "## 9. Evidence appendix", "", "### Collector coverage", ""]
     rows = [
         [
-            md_escape(c["collector"]),
-            c["outcome"],
-            str(c["items"]),
-            md_escape(f"{c['error']['code']}: {c['error']['message']}") if c["error"] else "-",
+            md_escape(c.collector),
+            c.outcome,
+            str(c.items),
+            md_escape(f"{c.error['code']}: {c.error['message']}") if c.error else "-",
             md_marks(c),
         ]
-        for c in report["coverage"]
+        for c in report.coverage
     ]
     out += (
         _md_table(["Collector", "Outcome", "Items", "Error", "Ref"], rows)
@@ -323,21 +316,21 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += ["### Evidence items", ""]
     rows = [
         [
-            f"`{e['id']}`",
-            e["type"],
-            md_escape(e["title"]),
-            md_escape(e["source_url"]),
-            e["collected_at"],
-            f"{e['confidence']:.2f}",
+            f"`{e.id}`",
+            e.type,
+            md_escape(e.title),
+            md_escape(e.source_url),
+            e.collected_at,
+            f"{e.confidence:.2f}",
         ]
-        for e in report["evidence_appendix"]
+        for e in report.evidence_appendix
     ]
     out += _md_table(["Id", "Type", "Title", "Source", "Collected", "Confidence"], rows)
     out += ["### References", ""]
-    for ref in report["references"]:
-        ids = ", ".join(f"`{i}`" for i in ref["evidence_ids"])
-        out.append(f"[^{ref['number']}]: {md_escape(ref['claim'])} Evidence: {ids}.")
-    return "\n".join(out) + "\n"
+    for ref in report.references:
+        ids = ", ".join(f"`{i}`" for i in ref.evidence_ids)
+        out.append(f"[^{ref.number}]: {md_escape(ref.claim)} Evidence: {ids}.")
+    return out
 
 
 # --- SVG charts ------------------------------------------------------------------------------------------
@@ -391,16 +384,15 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int | None, str]], threshold
     return "".join(parts)
 
 
-def criteria_chart(report: Mapping[str, Any]) -> str:
+def criteria_chart(view: ReportView) -> str:
     """Criterion scores against the thesis threshold."""
-    bars = [(c["name"], c["score"], f"(w {c['weight']})") for c in report["scores"]["criteria"]]
-    return bar_chart("Criterion scores against the threshold", bars, report["scores"]["total"]["threshold"])
+    bars = [(b.label, b.value, f"(w {b.weight})") for b in view.criterion_bars]
+    return bar_chart("Criterion scores against the threshold", bars, view.total.threshold)
 
 
-def category_chart(report: Mapping[str, Any]) -> str:
+def category_chart(view: ReportView) -> str:
     """The seven category scores with grades."""
-    bars = [(c["name"], c["score"], c["grade"] or "") for c in report["scores"]["categories"]]
-    return bar_chart("Category scores", bars)
+    return bar_chart("Category scores", [(b.label, b.value, b.note) for b in view.category_bars])
 
 
 # --- HTML ------------------------------------------------------------------------------------------------
@@ -419,6 +411,8 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FunctionLoader(lambda name: _template_text(name)),
     )
     env.tests["web_url"] = _is_web_url
+    env.tests["table_block"] = lambda value: isinstance(value, TableBlock)
+    env.globals["cite_numbers"] = cite_numbers
     env.filters["readable_time"] = readable_time
     return env
 
@@ -450,21 +444,20 @@ def content_security_policy(css: str) -> str:
     )
 
 
-def render_html(report: Mapping[str, Any]) -> str:
+def render_html(report: Mapping[str, Any] | Report | ReportView) -> str:
     """The report as one self-contained, printable HTML document (no script, no external resource)."""
+    view = report_view(report)
     css = stylesheet()
-    titles = {e["id"]: e["title"] for e in report["evidence_appendix"]}
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
-            report=report,
+            view=view,
+            report=view.report,
             css=css,
             csp=content_security_policy(css),
-            criteria_chart=criteria_chart(report),
-            category_chart=category_chart(report),
-            writer_label=writer_label(report["header"]),
-            titles=titles,
+            criteria_chart=criteria_chart(view),
+            category_chart=category_chart(view),
         )
     )
 
@@ -533,6 +526,6 @@ def html_to_pdf(html: str, fetcher: OfflineFetcher | None = None) -> bytes:
     return pdf
 
 
-def render_pdf(report: Mapping[str, Any]) -> bytes:
+def render_pdf(report: Mapping[str, Any] | Report | ReportView) -> bytes:
     """The report as PDF (the HTML rendering, printed)."""
     return html_to_pdf(render_html(report))

@@ -105,7 +105,7 @@ class Rule:
     id: str
     area: str
     name: str
-    evidence: tuple[str, ...]
+    evidence: tuple[EvidenceType, ...]
     when: Mapping[str, Any]
     per_item: bool
     min_items: int
@@ -355,6 +355,7 @@ def parse_rule(raw: Mapping[str, Any], area: str) -> Rule:
     bad_types = [t for t in types if t not in known_types]
     if not types or bad_types:
         raise ValueError(f"rule {rule_id}: unknown or missing evidence types {bad_types or types}")
+    types = tuple(EvidenceType(t) for t in types)
     when = raw.get("when") or {}
     when_any = tuple(raw.get("when_any") or ())
     for conditions in (when, *when_any):

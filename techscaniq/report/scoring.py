@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from techscaniq.domain import EvidenceType
 from techscaniq.report.rules import DEFAULT_RISK_LEVELS, Finding, Impact, Level
 from techscaniq.theses import (
     CATEGORIES,
@@ -28,17 +29,19 @@ MAX_CONFIDENCE_PENALTY = 50
 MINIMUM_CONFIDENCE_TO_PROCEED = 60
 DECLINE_MARGIN_POINTS = 10
 # Evidence types whose absence lowers coverage confidence (never the score).
-CRITICAL_EVIDENCE_TYPES: tuple[str, ...] = (
-    "page",
-    "technology",
-    "hosting",
-    "observatory_score",
-    "tls_certificate",
-    "spf",
-    "dmarc",
+CRITICAL_EVIDENCE_TYPES: tuple[EvidenceType, ...] = (
+    EvidenceType.PAGE,
+    EvidenceType.TECHNOLOGY,
+    EvidenceType.HOSTING,
+    EvidenceType.OBSERVATORY_SCORE,
+    EvidenceType.TLS_CERTIFICATE,
+    EvidenceType.SPF,
+    EvidenceType.DMARC,
 )
 # Bookkeeping items say how collection went; they are not observations of the company.
-BOOKKEEPING_TYPES: frozenset[str] = frozenset({"collector_run", "collector_error"})
+BOOKKEEPING_TYPES: frozenset[EvidenceType] = frozenset(
+    {EvidenceType.COLLECTOR_RUN, EvidenceType.COLLECTOR_ERROR}
+)
 
 
 class Recommendation(StrEnum):
@@ -197,7 +200,7 @@ def has_high_high_risk(findings: Iterable[Finding]) -> bool:
 
 
 def recommend(total: Total, *, high_high_risk: bool, confidence: int) -> Recommendation | None:
-    """The recommendation rule of theses.md; None when there is no total."""
+    """The recommendation rule of docs/scoring.md; None when there is no total."""
     if total.score is None:
         return None
     if total.score >= total.threshold:
@@ -236,13 +239,20 @@ class Scorecard:
 
 
 def scorecard(
-    thesis: ResolvedThesis, findings: Sequence[Finding], evidence_types: Sequence[str]
+    thesis: ResolvedThesis,
+    findings: Sequence[Finding],
+    evidence_types: Sequence[str],
+    *,
+    unseen_penalty: int = 0,
 ) -> Scorecard:
-    """Score the findings under the thesis; with insufficient evidence there is no total and no decision."""
+    """Score the findings under the thesis; with insufficient evidence there is no total and no decision.
+
+    `unseen_penalty` is what coverage confidence loses for pages the site hid (report/coverage_facts.py).
+    """
     criteria = criterion_scores(thesis, findings)
     total = weighted_total(criteria, thesis.threshold)
     present = set(evidence_types)
-    confidence = coverage_confidence(total, present)
+    confidence = clamp_score(coverage_confidence(total, present) - unseen_penalty)
     observed = observed_item_count(evidence_types)
     insufficient = insufficiency(observed, total)
     high_high = has_high_high_risk(findings)

@@ -100,6 +100,14 @@ def attach_scan(
     return company_id
 
 
+def mark_scheduled(session: Session, scan_id: str) -> bool:
+    """Mark a linked scan as submitted by a schedule; False when the scan has no company row."""
+    result = session.execute(
+        update(company_scans).where(company_scans.c.scan_id == scan_id).values(scheduled=True)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def unlinked_scan_count(session: Session) -> int:
     """Scans no company holds yet (made by a path that does not attach them)."""
     linked = select(company_scans.c.scan_id).where(company_scans.c.scan_id == scans.c.id)

@@ -223,6 +223,19 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_scan", "scan_id"),
 )
 
+# Each organisation's webhook signing secrets: the current one (retired_at null) and, for a day after a
+# rotation, the retired ones that still sign deliveries beside it.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("retired_at", Timestamp),
+    Index("ix_webhook_secrets_org", "org_id"),
+)
+
 # --- the analyst's workflow (issue 18): companies, schedules, reviews ------------------------------------------
 
 companies = Table(

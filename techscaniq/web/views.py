@@ -18,11 +18,10 @@ from techscaniq import theses
 from techscaniq.api import auth
 from techscaniq.api.events import events_api
 from techscaniq.config import Settings
-from techscaniq.domain import EventKind, ScanEvent, ScanStatus, StepName
+from techscaniq.domain import EventKind, ScanStatus, StepName
 from techscaniq.errors import AuthError, TechScanError
 from techscaniq.report.method import scoring_markdown
-from techscaniq.storage import repo
-from techscaniq.storage.db import session_scope
+from techscaniq.scans import service
 from techscaniq.web.report_view import build_report_view
 
 web = Blueprint("web", __name__)
@@ -30,7 +29,6 @@ web = Blueprint("web", __name__)
 SCANS_PER_PAGE = 25
 FEED_ITEMS = 25
 WARNINGS_SHOWN = 50
-EVENT_BATCH = 1000
 STEP_LABELS = {StepName.EVIDENCE: "Evidence collection", StepName.REPORT: "Report generation"}
 
 
@@ -120,15 +118,14 @@ def scans() -> ResponseReturnValue:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    with session_scope(auth.settings(), write=False) as db:
-        rows, total = repo.list_scans(
-            db,
-            org_id=viewer.scope_org_id,
-            page=page,
-            per_page=SCANS_PER_PAGE,
-            status=status or None,
-            search=search or None,
-        )
+    rows, total = service.list_scans(
+        auth.settings(),
+        viewer,
+        page=page,
+        per_page=SCANS_PER_PAGE,
+        status=status or None,
+        search=search or None,
+    )
     return render_template(
         "scans.html",
         rows=rows,
@@ -168,18 +165,6 @@ def scan(scan_id: str) -> ResponseReturnValue:
     return redirect(url_for("web.progress", scan_id=scan_id))
 
 
-def _all_events(config: Settings, scan_id: str) -> list[ScanEvent]:
-    events: list[ScanEvent] = []
-    with session_scope(config, write=False) as db:
-        while True:
-            batch = repo.list_events(
-                db, scan_id, after_seq=events[-1].seq if events else 0, limit=EVENT_BATCH
-            )
-            events.extend(batch)
-            if len(batch) < EVENT_BATCH:
-                return events
-
-
 @web.get("/scans/<scan_id>/progress")
 def progress(scan_id: str) -> ResponseReturnValue:
     """Live progress: the state now from the database, then the event stream from where it left off."""
@@ -187,11 +172,9 @@ def progress(scan_id: str) -> ResponseReturnValue:
     if isinstance(viewer, Response):
         return viewer
     config = auth.settings()
-    with session_scope(config, write=False) as db:
-        found = repo.get_scan(db, scan_id, org_id=viewer.scope_org_id)
-        report = repo.latest_report(db, scan_id)
-        items = repo.count_evidence(db, scan_id)
-    events = _all_events(config, scan_id)
+    overview = service.scan_overview(config, viewer, scan_id)
+    found, report, items = overview.scan, overview.report, overview.items
+    events = service.all_events(config, scan_id)
     feed = [e for e in events if e.kind == EventKind.EVIDENCE][-FEED_ITEMS:]
     feed.reverse()
     warnings = [e for e in events if e.kind == EventKind.WARNING][-WARNINGS_SHOWN:]
@@ -211,7 +194,7 @@ def progress(scan_id: str) -> ResponseReturnValue:
         feed=feed,
         warnings=warnings,
         last_seq=events[-1].seq if events else 0,
-        now=repo.utcnow(),
+        now=service.now(),
     )
 
 
@@ -221,11 +204,9 @@ def report_page(report_id: str) -> ResponseReturnValue:
     viewer = _signed_in()
     if isinstance(viewer, Response):
         return viewer
-    with session_scope(auth.settings(), write=False) as db:
-        report = repo.get_report(db, report_id, org_id=viewer.scope_org_id)
-        found = repo.get_scan(db, report.scan_id)
-        evidence = repo.all_evidence(db, report.scan_id)
-    view = build_report_view(report, found, evidence)
+    opened = service.open_report_page(auth.settings(), viewer, report_id, path=request.path)
+    report, found = opened.report, opened.scan
+    view = build_report_view(report, found, opened.evidence)
     categories = sorted({row["category"] for row in view.evidence})
     return render_template(
         "report.html",

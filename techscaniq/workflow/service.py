@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from techscaniq.config import Settings
 from techscaniq.domain import Evidence, Report, Scan, ScanStatus
 from techscaniq.errors import ConflictError, NotFoundError, ValidationError
+from techscaniq.report.model import Report as ReportModel
+from techscaniq.report.model import WhatChanged
 from techscaniq.storage import companies as company_store
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage import reviews as review_store
@@ -337,7 +339,8 @@ def publish_report(
         new = repo.save_report(
             session,
             report.scan_id,
-            content=result.content,
+            # Through the typed model: a published version loads and renders like the machine's.
+            content=ReportModel.model_validate(result.content).to_json(),
             writer=f"{report.writer}+analyst",
             score=result.score,
             grade=result.grade,
@@ -435,7 +438,10 @@ def what_changed_section(
             old, _ = _completed_snapshot(session, earlier, org_id=scan.org_id)
         draft = Report(id="", scan_id=scan.id, version=0, content=content, writer="", created_at=datetime.now(UTC),
                        score=None, grade=None)  # fmt: skip
-        return {"what_changed": _as_stored(diff_module.diff(old, snapshot(scan, evidence, draft)))}
+        section = WhatChanged.model_validate(
+            _as_stored(diff_module.diff(old, snapshot(scan, evidence, draft)))
+        )
+        return {"what_changed": section.to_json()}
     except Exception:  # the section is an extra: a report never fails for it
         log.exception("what-changed section of scan %s skipped", scan.id)
         return {}

@@ -1,26 +1,24 @@
-"""A scheduled re-scan goes through the API's own submit path: the same validation, rate limit and creation."""
+"""A scheduled re-scan goes through the scans service's submit: the same validation, rate limit, audit and creation."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask
-
+from techscaniq.accounts import Viewer
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
+from techscaniq.scans import service as scan_service
 from techscaniq.storage import companies as company_store
 from techscaniq.storage import repo
 from techscaniq.storage import schedules as schedule_store
 from techscaniq.storage.db import session_scope
 
+log = logging.getLogger(__name__)
+
 
 def submit_scheduled_scan(config: Settings, schedule: schedule_store.Schedule) -> str:
     """Submit the company's next scan as the key that set the schedule; returns the new scan's id."""
-    # The API's submit path (structure-service moves it into the scans service; this call follows it there).
-    from techscaniq.api.auth import Viewer
-    from techscaniq.api.scans import _create_scan, enforce_submit_rate
-    from techscaniq.api.validation import validate_scan_request
-
     with session_scope(config, write=False) as session:
         owner = schedule_store.schedule_owner(session, schedule.created_by_key_id)
         company = company_store.get_company(session, schedule.company_id, org_id=None)
@@ -52,11 +50,10 @@ def submit_scheduled_scan(config: Settings, schedule: schedule_store.Schedule) -
         body["requestor_name"] = last.requestor_name
     if last.organization_name:
         body["organization_name"] = last.organization_name
-    # The API's validation reads the settings from the Flask app it runs in; a worker has none, so lend one.
-    app = Flask("techscaniq.schedules")
-    app.config["TECHSCANIQ_SETTINGS"] = config
-    with app.app_context():
-        enforce_submit_rate(config, viewer)
-        submission = validate_scan_request(body)
-        _, payload = _create_scan(config, viewer, submission, scheduled=True)
-    return str(payload["scanRequestId"])
+    scan_id = scan_service.submit(config, viewer, body).scan_id
+    try:
+        with session_scope(config) as session:
+            company_store.mark_scheduled(session, scan_id)
+    except Exception:  # the scan exists and runs: handing the due time back now would submit it twice
+        log.exception("scan %s submitted by a schedule but not marked as scheduled", scan_id)
+    return scan_id

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Stack
-from tests.e2e.server import LiveServer, ui_app
+from tests.e2e.server import Live, LiveServer, ui_app
+from tests.support.stack import Stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,16 +23,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP = {"width": 1400, "height": 900}
-
-
-@dataclass
-class Live:
-    """The UI on a real port, with the key the browser signs in with."""
-
-    url: str
-    admin_key: str
-    stack: Stack
-    screenshots: Path
 
 
 @dataclass
@@ -75,7 +64,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def live(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The app with real workers behind it, served by a threaded HTTP server."""
-    app = ui_app(stack.settings)  # type: ignore[arg-type]
+    app = ui_app(stack.settings)
     with LiveServer(app) as server:
         yield Live(server.url, stack.admin_key, stack, tmp_path_factory.mktemp("ui-screenshots"))
 

@@ -1,8 +1,11 @@
-"""The UI app served over real HTTP by a threaded werkzeug server in this process (for browsers and SSE)."""
+"""The UI app served over real HTTP by a threaded werkzeug server in this process (for browsers and SSE), and what
+the browser tests know about it."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -11,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from techscaniq.app import create_app
 from techscaniq.config import Settings
 from techscaniq.web.views import init_ui
+from tests.support.stack import Stack
 
 
 def ui_app(settings: Settings, **config: Any) -> Flask:
@@ -49,3 +53,13 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+@dataclass
+class Live:
+    """The UI on a real port, with the key the browser signs in with."""
+
+    url: str
+    admin_key: str
+    stack: Stack
+    screenshots: Path

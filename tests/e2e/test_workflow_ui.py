@@ -12,10 +12,10 @@ from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.e2e.conftest import Live
-from tests.e2e.test_ui import check_accessibility, shot, sign_in
-from tests.integration.test_scan_flow import submit, wait_until
+from tests.e2e.server import Live
+from tests.support.api import submit, wait_until
 from tests.support.collectors import load_site_zone
+from tests.support.ui import check_accessibility, shot, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("stack", ["sqlite"], indirect=True)]
 

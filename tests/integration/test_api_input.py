@@ -4,44 +4,61 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
+from flask.testing import FlaskClient
 
 from techscaniq.app import create_app
+from techscaniq.config import Settings
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Database, settings_for
+from tests.support.databases import Database, settings_for
 from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.integration
 
 
+class ApiClient(FlaskClient):
+    """The API's test client, with the settings its app was built from and the session's Redis."""
+
+    settings: Settings
+    redis: redis.Redis
+
+    def waiting(self, queue: str) -> int:
+        """Messages waiting on one queue."""
+        # redis-py's sync client answers an int; its annotation also covers the async client.
+        return int(cast(int, self.redis.llen(queue)))
+
+
 @pytest.fixture
-def api(database: Database, redis_server: RedisServer) -> Iterator[Any]:
+def api(database: Database, redis_server: RedisServer) -> Iterator[ApiClient]:
     """The API against a fresh database and the session's Redis (no workers, so queued messages stay put)."""
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
     # Production defaults: no network is widened, so loopback and odd ports are refused.
     settings = settings_for(database, TECHSCANIQ_ALLOW_NETWORKS="")
-    with session_scope(settings) as session:  # type: ignore[arg-type]
+    with session_scope(settings) as session:
         _, key = repo.create_api_key(session, "Firm", label=None, is_admin=False)
-    app = create_app(settings)  # type: ignore[arg-type]
+    app = create_app(settings)
+    app.test_client_class = ApiClient
     test_client = app.test_client()
+    assert isinstance(test_client, ApiClient)
     test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    test_client.settings = settings  # type: ignore[attr-defined]
-    test_client.redis = client  # type: ignore[attr-defined]
+    test_client.settings = settings
+    test_client.redis = client
     yield test_client
 
 
-def _scan_count(api: Any) -> int:
+def _scan_count(api: ApiClient) -> int:
     with session_scope(api.settings, write=False) as session:
         return repo.list_scans(session, org_id=None, page=1, per_page=1)[1]
 
 
-def _queued(api: Any) -> int:
-    return int(api.redis.llen("evidence")) + int(api.redis.llen("reports"))
+def _queued(api: ApiClient) -> int:
+    return api.waiting("evidence") + api.waiting("reports")
 
 
 GOOD = {"company_name": "Acme", "website_url": "https://acme-analytics.com/"}
@@ -92,7 +109,7 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("body", "field", "code"), BAD_BODIES)
 def test_bad_fields_are_named_and_change_nothing(
-    api: Any, body: dict[str, Any], field: str, code: str | None
+    api: ApiClient, body: dict[str, Any], field: str, code: str | None
 ) -> None:
     response = api.post("/api/scans", json=body)
     payload = response.get_json()
@@ -120,7 +137,7 @@ def test_bad_fields_are_named_and_change_nothing(
     ],
 )
 def test_bodies_that_are_not_a_json_object(
-    api: Any, data: str, content_type: str, status: int, code: str
+    api: ApiClient, data: str, content_type: str, status: int, code: str
 ) -> None:
     response = api.post("/api/scans", data=data, content_type=content_type)
     assert response.status_code == status
@@ -128,7 +145,7 @@ def test_bodies_that_are_not_a_json_object(
     assert _scan_count(api) == 0 and _queued(api) == 0
 
 
-def test_missing_or_wrong_key_is_401(api: Any) -> None:
+def test_missing_or_wrong_key_is_401(api: ApiClient) -> None:
     for headers in ({"Authorization": ""}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
         response = api.post("/api/scans", json=GOOD, headers=headers)
         assert response.status_code == 401
@@ -137,7 +154,7 @@ def test_missing_or_wrong_key_is_401(api: Any) -> None:
     assert _scan_count(api) == 0 and _queued(api) == 0
 
 
-def test_unknown_ids_are_404(api: Any) -> None:
+def test_unknown_ids_are_404(api: ApiClient) -> None:
     for path in (
         "/api/scans/nope",
         "/api/scans/nope/status",
@@ -151,7 +168,7 @@ def test_unknown_ids_are_404(api: Any) -> None:
     assert api.get("/api/no-such-route").get_json()["error"]["code"] == "not_found"
 
 
-def test_pagination_limits(api: Any) -> None:
+def test_pagination_limits(api: ApiClient) -> None:
     assert api.get("/api/scans?per_page=501").status_code == 400
     assert api.get("/api/scans?per_page=0").status_code == 400
     assert api.get("/api/scans?page=abc").get_json()["error"]["fields"] == {
@@ -161,13 +178,13 @@ def test_pagination_limits(api: Any) -> None:
     assert listing == {"items": [], "page": 1, "per_page": 500, "total": 0}
 
 
-def test_a_good_submission_is_stored_and_queued(api: Any) -> None:
+def test_a_good_submission_is_stored_and_queued(api: ApiClient) -> None:
     response = api.post(
         "/api/scans", json={**GOOD, "thesis_tags": ["api-driven"], "metadata": {"deal": "Orion"}}
     )
     assert response.status_code == 201
     scan_id = response.get_json()["scanRequestId"]
-    assert _scan_count(api) == 1 and int(api.redis.llen("evidence")) == 1
+    assert _scan_count(api) == 1 and api.waiting("evidence") == 1
     detail = api.get(f"/api/scans/{scan_id}").get_json()
     assert detail["status"] == "pending" and detail["thesis"] == "digital-transformation"
     assert detail["thesis_tags"] == ["api-driven"] and detail["metadata"] == {"deal": "Orion"}
@@ -182,7 +199,7 @@ def test_a_good_submission_is_stored_and_queued(api: Any) -> None:
     }
 
 
-def test_broker_down_at_submit_is_503_and_leaves_nothing(api: Any, redis_server: RedisServer) -> None:
+def test_broker_down_at_submit_is_503_and_leaves_nothing(api: ApiClient, redis_server: RedisServer) -> None:
     redis_server.stop()
     try:
         response = api.post("/api/scans", json=GOOD)
@@ -200,6 +217,24 @@ def test_broker_down_at_submit_is_503_and_leaves_nothing(api: Any, redis_server:
     assert api.get("/api/ready").status_code == 200
 
 
-def test_health_needs_no_key(api: Any) -> None:
+def test_the_app_sends_its_messages_to_the_broker_its_settings_name(
+    api: ApiClient, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    other = RedisServer(tmp_path / "other-redis").start()
+    try:
+        elsewhere = create_app(api.settings.with_overrides(redis_url=other.url)).test_client()
+        elsewhere.environ_base["HTTP_AUTHORIZATION"] = api.environ_base["HTTP_AUTHORIZATION"]
+        assert elsewhere.post("/api/scans", json=GOOD).status_code == 201
+        assert int(cast(int, redis.Redis.from_url(other.url).llen("evidence"))) == 1
+        assert _queued(api) == 0
+    finally:
+        create_app(api.settings)
+        other.stop()
+    # An app built for the session's broker sends there again.
+    assert api.post("/api/scans", json=GOOD).status_code == 201
+    assert api.waiting("evidence") == 1
+
+
+def test_health_needs_no_key(api: ApiClient) -> None:
     api.environ_base.pop("HTTP_AUTHORIZATION")
     assert api.get("/api/health").get_json() == {"status": "ok"}

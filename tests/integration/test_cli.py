@@ -62,3 +62,39 @@ def test_scan_refuses_bad_input_with_a_clear_message(tmp_path: Path) -> None:
     assert refused.returncode != 0 and "ssrf_blocked_address" in refused.stderr
     unknown = _run(tmp_path, "scan", "https://acme-analytics.com/", "--criteria", "get-rich-quick")
     assert unknown.returncode != 0 and "primary_criteria" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        (("http://127.0.0.1:9/", "--criteria", "get-rich-quick"), "primary_criteria"),
+        (("ftp://127.0.0.1:9/",), "website_url"),
+        (("http://127.0.0.1:9/", "--org", "bad\x01org"), "organization_name"),
+    ],
+)
+def test_the_cli_and_the_api_refuse_a_submission_with_the_same_error(
+    tmp_path: Path, arguments: tuple[str, ...], field: str
+) -> None:
+    from techscaniq.app import create_app
+    from techscaniq.config import Settings
+    from techscaniq.storage.db import migrate
+
+    settings = Settings.from_env(
+        {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}", "TECHSCANIQ_AUTH": "off"}
+    ).with_overrides(data_dir=tmp_path / "api-data")
+    migrate(settings)
+    options = dict(zip(arguments[1::2], arguments[2::2], strict=True))
+    body: dict[str, object] = {"company_name": "unnamed", "website_url": arguments[0]}
+    if "--criteria" in options:
+        body["primary_criteria"] = options["--criteria"]
+    if "--org" in options:
+        body["organization_name"] = options["--org"]
+    answer = create_app(settings).test_client().post("/api/scans", json=body)
+    assert answer.status_code == 400
+    error = answer.get_json()["error"]
+    assert set(error["fields"]) == {field}
+
+    refused = _run(tmp_path, "scan", *arguments)
+    assert refused.returncode != 0
+    assert error["code"] in refused.stderr
+    assert error["fields"][field] in refused.stderr

@@ -17,7 +17,7 @@ from techscaniq.evidence.collectors.compliance import ComplianceCollector
 from techscaniq.evidence.collectors.developer import OPENAPI_PROBE_PATHS, DeveloperCollector
 from techscaniq.evidence.collectors.hiring import HiringCollector
 from techscaniq.evidence.fetch import GuardedFetcher
-from tests.unit.test_collectors_pages import make_context, of_type, run, site_pages
+from tests.support.collectors import make_context, of_type, run, site_pages
 
 pytestmark = pytest.mark.integration
 

@@ -3,6 +3,7 @@ evidence behind it is removed (issue 5). The evidence comes from one real, in-pr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.domain import Evidence
+from techscaniq.report import render
+from techscaniq.report.model import Report
 from techscaniq.report.scoring import BASE_SCORE, MAX_SCORE, MIN_SCORE
 from techscaniq.report.writer import write_report
 from techscaniq.theses import get_thesis, list_theses, resolve_thesis
@@ -55,6 +58,17 @@ def test_the_fixture_scan_is_a_real_one(company: FixtureScan) -> None:
     assert len(company.evidence) >= 200
     assert {"technology", "hosting", "observatory_score", "spf", "dmarc", "openapi", "job_posting"} <= types
     assert all(item.scan_id == company.scan.id for item in company.evidence)
+
+
+@pytest.mark.parametrize("slug", STOCK_THESES)
+def test_the_report_of_the_real_scan_round_trips_through_the_typed_model(
+    company: FixtureScan, slug: str
+) -> None:
+    content = _report(company, slug, company.evidence)
+    report = Report.model_validate(content)
+    assert report.model_dump(mode="json") == content
+    assert json.dumps(report.model_dump(mode="json")) == json.dumps(content)
+    assert render.render_markdown(report) == render.render_markdown(content)
 
 
 @pytest.mark.parametrize("slug", STOCK_THESES)

@@ -16,9 +16,9 @@ from techscaniq.domain import EvidenceCategory
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Stack
-from tests.integration.test_scan_flow import status, submit, wait_until
+from tests.support.api import status, submit, wait_until
 from tests.support.collectors import load_site_zone
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -49,12 +49,12 @@ def calm_site(fixture_dns: LoopbackDNSServer) -> Iterator[SiteServer]:
 
 
 def _keys(stack: Stack, scan_id: str) -> list[tuple[str, str]]:
-    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings, write=False) as session:
         return [(item.type, item.dedup_key) for item in repo.all_evidence(session, scan_id)]
 
 
 def _evidence(stack: Stack, scan_id: str) -> list[Any]:
-    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings, write=False) as session:
         return repo.all_evidence(session, scan_id)
 
 
@@ -112,7 +112,7 @@ def test_a_killed_evidence_worker_is_replaced_and_the_scan_matches_an_uninterrup
     resumed = _keys(stack, crashed_id)
     assert len(resumed) == len(set(resumed)), "duplicate evidence after the crash"
     assert set(resumed) == set(clean)
-    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings, write=False) as session:
         assert repo.count_reports(session, crashed_id) == 1
         events = repo.list_events(session, crashed_id, limit=5000)
     assert any("handed to another worker" in event.message for event in events)
@@ -122,7 +122,7 @@ def _every_stock_criterion_is_scored_and_weights_matter(
     stack: Stack, scan_id: str, evidence: list[Any]
 ) -> None:
     """The same evidence under each stock thesis: every criterion scored, and the totals differ."""
-    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings, write=False) as session:
         scan = repo.get_scan(session, scan_id)
     totals = {}
     for thesis in theses.list_theses():

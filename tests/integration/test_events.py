@@ -16,9 +16,10 @@ from techscaniq.config import Settings
 from techscaniq.domain import EventKind, StepName
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Database, Stack, settings_for
 from tests.e2e.server import LiveServer, ui_app
+from tests.support.databases import Database, settings_for
 from tests.support.sites import LoopbackSite
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 SOCKET_TIMEOUT_SECONDS = 15
@@ -130,8 +131,8 @@ def _seed_scan(settings: Settings, org_name: str) -> tuple[str, str]:
 def seeded(database: Database) -> tuple[Any, str, str]:
     """A short-stream app over a database with one scan (org A) and its key."""
     settings = settings_for(database)
-    scan_id, key = _seed_scan(settings, "Org A")  # type: ignore[arg-type]
-    app = ui_app(settings, SSE_STREAM_SECONDS=1.0, SSE_HEARTBEAT_SECONDS=0.2)  # type: ignore[arg-type]
+    scan_id, key = _seed_scan(settings, "Org A")
+    app = ui_app(settings.with_overrides(sse_stream_seconds=1.0, sse_heartbeat_seconds=0.2))
     return app, scan_id, key
 
 
@@ -192,8 +193,8 @@ def test_the_stream_ends_after_done(seeded: tuple[Any, str, str]) -> None:
 def test_org_isolation_and_input_errors(seeded: tuple[Any, str, str], database: Database) -> None:
     app, scan_id, _ = seeded
     settings = settings_for(database)
-    _, other_key = _seed_scan(settings, "Org B")  # type: ignore[arg-type]
-    with session_scope(settings) as db:  # type: ignore[arg-type]
+    _, other_key = _seed_scan(settings, "Org B")
+    with session_scope(settings) as db:
         _, admin_key = repo.create_api_key(db, "Operators", label="admin", is_admin=True)
     client = app.test_client()
     foreign = client.get(f"/api/scans/{scan_id}/events", headers=_bearer(other_key))
@@ -270,7 +271,7 @@ def _post_scan(port: int, key: str, url: str) -> str:
 # One database is enough here: replay against PostgreSQL is covered above; this is about threads and workers.
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
 def test_open_streams_do_not_hold_up_submissions_and_a_live_scan_streams_to_done(stack: Stack) -> None:
-    app = ui_app(stack.settings, SSE_STREAM_SECONDS=60.0, SSE_HEARTBEAT_SECONDS=0.5)  # type: ignore[arg-type]
+    app = ui_app(stack.settings.with_overrides(sse_stream_seconds=60.0, sse_heartbeat_seconds=0.5))
     with LoopbackSite(home_delay_seconds=1.0) as site, LiveServer(app) as server:
         first = _post_scan(server.port, stack.admin_key, site.url)
         streams = [

@@ -28,8 +28,8 @@ from techscaniq.domain import EventKind, ScanStatus, Step, StepName, StepStatus
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from techscaniq.storage.tables import evidence_items
-from tests.conftest import TEST_DATABASE_URL, Database, _drop_database, settings_for
 from tests.support.api import submit_scan
+from tests.support.databases import TEST_DATABASE_URL, Database, drop_database, settings_for
 from tests.support.http_servers import LoopbackHTTPServer, respond
 from tests.support.processes import RedisServer, Worker, free_port
 from tests.support.sites import LoopbackSite
@@ -122,7 +122,7 @@ def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
     """A fresh PostgreSQL schema and a clean broker; every worker the test started is stopped afterwards."""
     redis.Redis.from_url(redis_server.url).flushall()
     database = Database("postgres", TEST_DATABASE_URL, f"tsq_faults_{uuid.uuid4().hex[:10]}")
-    settings: Settings = settings_for(database, **FAULT_ENV)  # type: ignore[assignment]
+    settings: Settings = settings_for(database, **FAULT_ENV)
     migrate(settings)
     with session_scope(settings) as session:
         _, key = repo.create_api_key(session, "Fault Firm", label="faults", is_admin=True)
@@ -133,7 +133,7 @@ def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
         for worker in running.workers:
             worker.kill()
         dispose_engines()
-        _drop_database(database)
+        drop_database(database)
 
 
 def _record(name: str, value: Any) -> None:

@@ -1,4 +1,4 @@
-"""The guarded fetch against loopback HTTP(S) servers and the loopback DNS server (fetch-safety.md §2-§4, §7, §8).
+"""The guarded fetch against loopback HTTP(S) servers and the loopback DNS server (docs/fetch-safety.md §2-§4, §7, §8).
 
 Every name resolves through the fixture DNS server; "forbidden" answers are 127.0.1.x, where a tripwire
 fails the test on any connection. Nothing leaves the machine.

@@ -23,7 +23,7 @@ from techscaniq.domain import ScanStatus
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from techscaniq.storage.tables import evidence_items, reports, scans
-from tests.conftest import TEST_DATABASE_URL, Database, _drop_database, settings_for
+from tests.support.databases import TEST_DATABASE_URL, Database, drop_database, settings_for
 from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
@@ -67,7 +67,7 @@ def system(redis_server: RedisServer, tmp_path: Path) -> Iterator[dict[str, Any]
         for worker in workers:
             worker.stop()
         dispose_engines()
-        _drop_database(database)
+        drop_database(database)
 
 
 def test_a_burst_of_submissions_all_finish_with_nothing_duplicated(system: dict[str, Any]) -> None:

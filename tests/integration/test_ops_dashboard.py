@@ -26,7 +26,7 @@ from techscaniq.errors import TechScanError
 from techscaniq.ops_status import collect_status, format_status
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
-from tests.integration.test_ops_support import (
+from tests.support.ops import (
     procfile_commands,
     read_log,
     start_json_worker,

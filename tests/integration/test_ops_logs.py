@@ -28,8 +28,8 @@ from techscaniq.logs import (
     log_context,
     redact,
 )
-from tests.integration.test_ops_support import REPO_ROOT, procfile_commands, wait_for_http, with_venv_path
 from tests.support.fixture_scan import scan_fixture_company
+from tests.support.ops import REPO_ROOT, procfile_commands, wait_for_http, with_venv_path
 from tests.support.processes import RedisServer, free_port
 
 SCAN_ID = "0b7f6f7e-8a47-4c55-9a51-3f3f1f0d2a11"

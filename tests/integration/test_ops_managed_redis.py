@@ -16,7 +16,7 @@ from techscaniq.config import Settings
 from techscaniq.ops_status import queue_depths
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
-from tests.integration.test_ops_support import (
+from tests.support.ops import (
     start_procfile,
     stop_process,
     submit_scan_http,

@@ -13,7 +13,7 @@ import redis as redis_client
 from techscaniq.config import Settings
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, session_scope
-from tests.integration.test_ops_support import (
+from tests.support.ops import (
     REPO_ROOT,
     read_log,
     start_procfile,

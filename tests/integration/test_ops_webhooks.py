@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,62 +15,10 @@ from techscaniq.domain import ScanStatus, StepName, StepStatus
 from techscaniq.evidence.fetch import CALLBACK_RESPONSE_MAX_BYTES, GuardedFetcher
 from techscaniq.storage import repo, webhook_repo
 from techscaniq.storage.db import migrate, session_scope
-from tests.conftest import Database, settings_for
+from tests.support.databases import Database, settings_for
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Received:
-    """One POST the receiver got."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A loopback webhook receiver answering each path with a scripted list of (status, extra headers, body)."""
-
-    script: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
-    received: list[Received] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                receiver.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
-                answers = receiver.script.get(self.path) or [(204, {}, b"")]
-                status, headers, payload = answers.pop(0) if len(answers) > 1 else answers[0]
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        """The receiver's URL for a path."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -114,18 +59,19 @@ def _org_secret(settings: Settings, scan_id: str) -> str:
 
 def test_signatures_verify_only_the_signed_body_with_the_right_secret_in_time() -> None:
     body = b'{"scanId":"x","status":"completed"}'
-    header = webhooks.signature_header("whsec_one", body, 1_700_000_000)
-    assert header.startswith("t=1700000000,v1=")
-    assert webhooks.verify_signature("whsec_one", header, body, now=1_700_000_010)
-    assert not webhooks.verify_signature("whsec_two", header, body, now=1_700_000_010)
-    assert not webhooks.verify_signature("whsec_one", header, body + b" ", now=1_700_000_010)
-    assert not webhooks.verify_signature("whsec_one", header, body, now=1_700_000_000 + 3600)  # a replay
-    assert not webhooks.verify_signature("whsec_one", "v1=abc", body)
-    assert not webhooks.verify_signature("whsec_one", "t=soon,v1=abc", body)
+    header = webhooks.signature_header("whsec_one", body, 1_700_000_000, "d1")
+    assert header.startswith("t=1700000000,v2=")
+    assert webhooks.verify_signature("whsec_one", header, body, "d1", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_two", header, body, "d1", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_one", header, body + b" ", "d1", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_one", header, body, "d2", now=1_700_000_010)
+    assert not webhooks.verify_signature("whsec_one", header, body, "d1", now=1_700_000_000 + 3600)  # replay
+    assert not webhooks.verify_signature("whsec_one", "v2=abc", body, "d1")
+    assert not webhooks.verify_signature("whsec_one", "t=soon,v2=abc", body, "d1")
 
 
 def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiver: Receiver) -> None:
-    settings: Settings = settings_for(database)  # type: ignore[assignment]
+    settings: Settings = settings_for(database)
     receiver.script["/hook"] = [(500, {}, b"try later"), (200, {"Content-Type": "application/json"}, b"{}")]
     scan_id = _ended_scan(settings, receiver.url("/hook"))
     waits: list[float] = []
@@ -140,9 +86,10 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
     for seen in receiver.received:
         assert seen.headers["content-type"] == "application/json"
         assert seen.headers["x-techscaniq-event"] == "scan.completed"
-        assert webhooks.verify_signature(secret, seen.headers["x-techscaniq-signature"], seen.body)
+        delivery = seen.headers["x-techscaniq-delivery"]
+        assert webhooks.verify_signature(secret, seen.headers["x-techscaniq-signature"], seen.body, delivery)
         assert not webhooks.verify_signature(
-            "whsec_someone_else", seen.headers["x-techscaniq-signature"], seen.body
+            "whsec_someone_else", seen.headers["x-techscaniq-signature"], seen.body, delivery
         )
     assert (
         receiver.received[0].headers["x-techscaniq-delivery"]
@@ -161,7 +108,7 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
         (1, 500, False),
         (2, 200, True),
     ]
-    assert log[0]["error"] and log[0]["url"] == receiver.url("/hook") and log[1]["error"] is None
+    assert log[0]["error"] and log[0]["url"] == receiver.url("") and log[1]["error"] is None
 
     again = webhooks.deliver_completion_webhook(settings, scan_id, sleep=waits.append)
     assert again.skipped == "already_delivered" and len(receiver.received) == 2
@@ -170,7 +117,7 @@ def test_a_500_is_retried_and_every_attempt_is_logged(database: Database, receiv
 def test_a_failed_scan_sends_its_error_and_gives_up_after_the_last_attempt(
     database: Database, receiver: Receiver
 ) -> None:
-    settings: Settings = settings_for(database)  # type: ignore[assignment]
+    settings: Settings = settings_for(database)
     receiver.script["/down"] = [(503, {}, b"")]
     scan_id = _ended_scan(settings, receiver.url("/down"), ScanStatus.FAILED)
     outcome = webhooks.deliver_completion_webhook(settings, scan_id, max_attempts=3, sleep=lambda _: None)
@@ -181,7 +128,7 @@ def test_a_failed_scan_sends_its_error_and_gives_up_after_the_last_attempt(
 
 
 def test_redirects_and_refusals_are_final(receiver: Receiver, tmp_path: Path) -> None:
-    settings: Settings = settings_for(Database("sqlite", f"sqlite:///{tmp_path}/hooks.db", "techscaniq"))  # type: ignore[assignment]
+    settings: Settings = settings_for(Database("sqlite", f"sqlite:///{tmp_path}/hooks.db", "techscaniq"))
     migrate(settings)
     receiver.script["/moved"] = [(302, {"Location": receiver.url("/elsewhere")}, b"")]
     receiver.script["/rejected"] = [(400, {}, b"bad signature")]

@@ -20,8 +20,8 @@ from techscaniq.config import Settings
 from techscaniq.domain import EventKind, Scan, ScanStatus, StepName, StepStatus
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Database, settings_for
 from tests.support.api import submit_scan
+from tests.support.databases import Database, settings_for
 from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
@@ -101,7 +101,7 @@ def lost(database: Database, redis_server: RedisServer, tmp_path: Path) -> Itera
     """A clean broker, a migrated database (SQLite, then PostgreSQL) and an API key; workers stopped afterwards."""
     broker = redis.Redis.from_url(redis_server.url)
     broker.flushall()
-    settings: Settings = settings_for(database, **LOST_ENV)  # type: ignore[assignment]
+    settings: Settings = settings_for(database, **LOST_ENV)
     with session_scope(settings) as session:
         _, key = repo.create_api_key(session, "Lost Message Capital", label="tests", is_admin=False)
     running = Lost(database, settings, broker, create_app(settings).test_client(), key, tmp_path)

@@ -20,12 +20,12 @@ from techscaniq.api.reports import pdf_cache_path, reports_api
 from techscaniq.app import create_app
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, StepName
 from techscaniq.report import audit, render
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
-from tests.conftest import Database, _make_database, settings_for
+from tests.support.databases import Database, make_database, settings_for
 from tests.support.dns_fixtures import Tripwire
+from tests.support.report_samples import sample_evidence, sample_scan
 
 pytestmark = pytest.mark.integration
 
@@ -161,13 +161,13 @@ def _stored_report(settings: Any, org: str, company: str) -> str:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Any]:
-    database: Database = _make_database("sqlite", tmp_path)
+    database: Database = make_database("sqlite", tmp_path)
     settings = settings_for(database, TECHSCANIQ_DATA_DIR=str(tmp_path / "data"))
-    migrate(settings)  # type: ignore[arg-type]
-    with session_scope(settings) as session:  # type: ignore[arg-type]
+    migrate(settings)
+    with session_scope(settings) as session:
         _, key = repo.create_api_key(session, "Firm", label=None, is_admin=False)
         _, other_key = repo.create_api_key(session, "Rival", label=None, is_admin=False)
-    app = create_app(settings)  # type: ignore[arg-type]
+    app = create_app(settings)
     if "reports_api" not in app.blueprints:
         app.register_blueprint(reports_api)
     client = app.test_client()
@@ -226,7 +226,7 @@ from techscaniq.config import Settings
 from techscaniq.app import create_app
 from techscaniq.api.reports import reports_api
 from techscaniq.report import render
-from techscaniq.report.samples import sample_evidence, sample_scan
+from tests.support.report_samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope, migrate

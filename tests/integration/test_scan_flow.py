@@ -11,46 +11,11 @@ from techscaniq.celery_app import celery_app
 from techscaniq.domain import StepName
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Stack
+from tests.support.api import auth_headers, status, submit, wait_until
 from tests.support.sites import LoopbackSite
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
-SCAN_TIMEOUT_SECONDS = 90
-
-
-def _headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def submit(stack: Stack, url: str, key: str | None = None, **fields: Any) -> str:
-    body = {"company_name": "Acme Analytics", "website_url": url, **fields}
-    response = stack.client.post("/api/scans", json=body, headers=_headers(key or stack.admin_key))  # type: ignore[attr-defined]
-    assert response.status_code == 201, response.get_json()
-    payload = response.get_json()
-    assert payload["success"] is True
-    assert set(payload["jobs"]) == {"evidenceJobId", "reportJobId"}
-    return str(payload["scanRequestId"])
-
-
-def status(stack: Stack, scan_id: str, key: str | None = None) -> Any:
-    response = stack.client.get(f"/api/scans/{scan_id}/status", headers=_headers(key or stack.admin_key))  # type: ignore[attr-defined]
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def wait_until(stack: Stack, scan_id: str, wanted: set[str], *, on_poll: Any = None) -> Any:
-    deadline = time.monotonic() + SCAN_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        current = status(stack, scan_id)
-        if on_poll:
-            on_poll(current)
-        if current["scanRequest"]["status"] in wanted:
-            return current
-        time.sleep(0.1)
-    raise AssertionError(
-        f"scan {scan_id} not {wanted}: {current}\n--- evidence worker ---\n{stack.evidence_worker.log()[-4000:]}"
-        f"\n--- report worker ---\n{stack.report_worker.log()[-2000:]}"
-    )
 
 
 def _evidence_id_lists(node: Any) -> Any:
@@ -85,8 +50,8 @@ def test_a_scan_runs_through_both_queues_to_a_report(stack: Stack) -> None:
     assert report["reportId"]
 
     listing = stack.client.get(
-        f"/api/scans/{scan_id}/evidence?per_page=500", headers=_headers(stack.admin_key)
-    )  # type: ignore[attr-defined]
+        f"/api/scans/{scan_id}/evidence?per_page=500", headers=auth_headers(stack.admin_key)
+    )
     items = listing.get_json()
     assert items["total"] == evidence["itemsCollected"] == len(items["items"]) > 5
     for item in items["items"]:
@@ -104,7 +69,7 @@ def test_a_scan_runs_through_both_queues_to_a_report(stack: Stack) -> None:
         assert 0 <= item["confidence"] <= 1
 
     # Which worker ran each step, from the result backend's extended result, not from configuration.
-    with session_scope(stack.settings) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings) as session:
         scan = repo.get_scan(session, scan_id)
     evidence_meta = celery_app.backend.get_task_meta(scan.steps[StepName.EVIDENCE].task_id)
     report_meta = celery_app.backend.get_task_meta(scan.steps[StepName.REPORT].task_id)
@@ -115,13 +80,15 @@ def test_a_scan_runs_through_both_queues_to_a_report(stack: Stack) -> None:
     assert report_meta["queue"] == "reports"
 
     fetched = stack.client.get(
-        f"/api/reports/{report['reportId']}", headers=_headers(stack.admin_key)
-    ).get_json()  # type: ignore[attr-defined]
+        f"/api/reports/{report['reportId']}", headers=auth_headers(stack.admin_key)
+    ).get_json()
     known = {item["id"] for item in items["items"]}
     cited = list(_evidence_id_lists(fetched["content"]))
     assert cited and all(ids and set(ids) <= known for ids in cited)
     assert {c["evidence_id"] for c in fetched["citations"]} <= known
-    latest = stack.client.get(f"/api/scans/{scan_id}/report", headers=_headers(stack.admin_key)).get_json()  # type: ignore[attr-defined]
+    latest = stack.client.get(
+        f"/api/scans/{scan_id}/report", headers=auth_headers(stack.admin_key)
+    ).get_json()
     assert latest["id"] == report["reportId"]
 
 
@@ -132,18 +99,18 @@ def test_cancel_of_a_running_scan(stack: Stack) -> None:
         while status(stack, scan_id)["progress"]["evidenceCollection"]["status"] != "active":
             assert time.monotonic() < deadline, status(stack, scan_id)
             time.sleep(0.05)
-        response = stack.client.post(f"/api/scans/{scan_id}/cancel", headers=_headers(stack.admin_key))  # type: ignore[attr-defined]
+        response = stack.client.post(f"/api/scans/{scan_id}/cancel", headers=auth_headers(stack.admin_key))
         assert response.status_code == 202
         final = wait_until(stack, scan_id, {"cancelled", "completed", "failed"})
     assert final["scanRequest"]["status"] == "cancelled"
     assert final["progress"]["reportGeneration"]["status"] == "skipped"
-    again = stack.client.post(f"/api/scans/{scan_id}/cancel", headers=_headers(stack.admin_key))  # type: ignore[attr-defined]
+    again = stack.client.post(f"/api/scans/{scan_id}/cancel", headers=auth_headers(stack.admin_key))
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "scan_not_running"
 
 
 def test_another_organisation_gets_404(stack: Stack) -> None:
-    with session_scope(stack.settings) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings) as session:
         _, key_a = repo.create_api_key(session, "Firm A", label=None, is_admin=False)
         _, key_b = repo.create_api_key(session, "Firm B", label=None, is_admin=False)
     with LoopbackSite() as site:
@@ -151,15 +118,15 @@ def test_another_organisation_gets_404(stack: Stack) -> None:
         wait_until(stack, scan_id, {"completed", "failed"})
     for path in (f"/api/scans/{scan_id}", f"/api/scans/{scan_id}/status", f"/api/scans/{scan_id}/evidence",
                  f"/api/scans/{scan_id}/report"):  # fmt: skip
-        response = stack.client.get(path, headers=_headers(key_b))  # type: ignore[attr-defined]
+        response = stack.client.get(path, headers=auth_headers(key_b))
         assert response.status_code == 404, path
         assert response.get_json()["error"]["code"] == "not_found"
-    assert stack.client.post(f"/api/scans/{scan_id}/cancel", headers=_headers(key_b)).status_code == 404  # type: ignore[attr-defined]
-    own = stack.client.get("/api/scans", headers=_headers(key_a)).get_json()  # type: ignore[attr-defined]
-    other = stack.client.get("/api/scans", headers=_headers(key_b)).get_json()  # type: ignore[attr-defined]
+    assert stack.client.post(f"/api/scans/{scan_id}/cancel", headers=auth_headers(key_b)).status_code == 404
+    own = stack.client.get("/api/scans", headers=auth_headers(key_a)).get_json()
+    other = stack.client.get("/api/scans", headers=auth_headers(key_b)).get_json()
     assert [item["id"] for item in own["items"]] == [scan_id]
     assert other["items"] == [] and other["total"] == 0
-    assert stack.client.get(f"/api/scans/{scan_id}", headers=_headers(key_a)).status_code == 200  # type: ignore[attr-defined]
+    assert stack.client.get(f"/api/scans/{scan_id}", headers=auth_headers(key_a)).status_code == 200
 
 
 def test_a_non_retryable_error_fails_the_scan_and_skips_the_report(
@@ -182,12 +149,12 @@ def test_retry_makes_a_new_report_version_and_keeps_the_old(stack: Stack) -> Non
         first = wait_until(stack, scan_id, {"completed", "failed"})
         assert first["scanRequest"]["status"] == "completed"
         running = stack.client.post(
-            f"/api/scans/{scan_id}/retry", json={"jobType": "sideways"}, headers=_headers(stack.admin_key)
-        )  # type: ignore[attr-defined]
+            f"/api/scans/{scan_id}/retry", json={"jobType": "sideways"}, headers=auth_headers(stack.admin_key)
+        )
         assert running.status_code == 400
         response = stack.client.post(
-            f"/api/scans/{scan_id}/retry", json={"jobType": "report"}, headers=_headers(stack.admin_key)
-        )  # type: ignore[attr-defined]
+            f"/api/scans/{scan_id}/retry", json={"jobType": "report"}, headers=auth_headers(stack.admin_key)
+        )
         assert response.status_code == 202
         assert response.get_json()["jobs"]["reportJobId"].endswith(".report.2")
         second = wait_until(stack, scan_id, {"completed", "failed"})
@@ -196,10 +163,10 @@ def test_retry_makes_a_new_report_version_and_keeps_the_old(stack: Stack) -> Non
             != first["progress"]["reportGeneration"]["reportId"]
         )
         both = stack.client.post(
-            f"/api/scans/{scan_id}/retry", json={"jobType": "both"}, headers=_headers(stack.admin_key)
-        )  # type: ignore[attr-defined]
+            f"/api/scans/{scan_id}/retry", json={"jobType": "both"}, headers=auth_headers(stack.admin_key)
+        )
         assert both.status_code == 202
         third = wait_until(stack, scan_id, {"completed", "failed"})
     assert third["scanRequest"]["status"] == "completed"
-    with session_scope(stack.settings) as session:  # type: ignore[arg-type]
+    with session_scope(stack.settings) as session:
         assert repo.count_reports(session, scan_id) == 3

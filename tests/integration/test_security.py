@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from techscaniq import retention
+from techscaniq import accounts, retention
 from techscaniq.app import create_app
 from techscaniq.config import Settings
 from techscaniq.domain import (
@@ -35,13 +35,15 @@ from techscaniq.domain import (
     StepName,
     StepStatus,
 )
+from techscaniq.scans import service
 from techscaniq.storage import repo, security_repo
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import evidence_items, reports, scan_events, scans
-from tests.conftest import Database, Stack, settings_for
+from tests.support.databases import Database, settings_for
 from tests.support.http_servers import LoopbackHTTPServer, redirect
 from tests.support.processes import RedisServer
 from tests.support.sites import LoopbackSite
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +90,7 @@ def make_api(database: Database, redis_server: RedisServer, **overrides: str) ->
     """A fresh app with an admin key and one key in each of two organisations."""
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
-    settings: Settings = settings_for(database, **overrides)  # type: ignore[assignment]
+    settings: Settings = settings_for(database, **overrides)
     with session_scope(settings) as session:
         _, admin = repo.create_api_key(session, "Operator", label="admin", is_admin=True)
         key_a_row, key_a = repo.create_api_key(session, "Firm A", label="analyst", is_admin=False)
@@ -291,18 +293,17 @@ def test_another_organisation_sees_nothing_and_admins_see_all(api: Api) -> None:
 
 
 def test_report_views_are_audited_and_exports_can_be(api: Api) -> None:
-    from techscaniq.api.scans import audit_report_access
-
     owned = finished_scan(api.settings, "Firm A")
     headers = api.as_key(api.key_a)
     assert api.client.get(f"/api/reports/{owned['report_id']}", headers=headers).status_code == 200
     assert api.client.get(f"/api/scans/{owned['scan_id']}/report", headers=headers).status_code == 200
-    # What an export route does (md/html/pdf): the function it calls inside its request.
-    app = api.client.application
-    with app.test_request_context(f"/api/reports/{owned['report_id']}.pdf", headers=headers):
-        with session_scope(api.settings, write=False) as session:
-            report = repo.get_report(session, owned["report_id"])
-        audit_report_access(report, "report.export", format="pdf")
+    # What an export route does (md/html/pdf) before it renders: the scan service's audited open.
+    viewer = accounts.viewer_for_secret(api.settings, api.key_a)
+    assert viewer is not None
+    path = f"/api/reports/{owned['report_id']}.pdf"
+    service.open_report(
+        api.settings, viewer, owned["report_id"], action="report.export", path=path, format="pdf"
+    )
     entries = api.client.get(f"/api/audit?report_id={owned['report_id']}", headers=headers).get_json()[
         "items"
     ]
@@ -319,6 +320,29 @@ def test_report_views_are_audited_and_exports_can_be(api: Api) -> None:
         f"/api/audit?report_id={owned['report_id']}", headers=api.as_key(api.admin_key)
     )
     assert len(admin_view.get_json()["items"]) == 3
+
+
+def test_every_route_that_hands_out_report_content_writes_an_audit_entry(api: Api) -> None:
+    # The exports (.md, .html, .pdf) open reports through the same service call; see the test above.
+    owned = finished_scan(api.settings, "Firm A")
+    headers = api.as_key(api.key_a)
+    report_id, scan_id = owned["report_id"], owned["scan_id"]
+    routes = [
+        (f"/api/reports/{report_id}", "report.view", "json"),
+        (f"/api/scans/{scan_id}/report", "report.view", "json"),
+        (f"/reports/{report_id}", "report.view", "page"),
+    ]
+    for path, action, file_format in routes:
+        answer = api.client.get(path, headers=headers)
+        assert answer.status_code == 200, path
+        entries = api.client.get(f"/api/audit?report_id={report_id}", headers=headers).get_json()["items"]
+        assert (entries[0]["action"], entries[0]["detail"]["format"], entries[0]["detail"]["path"]) == (
+            action,
+            file_format,
+            path,
+        )
+        assert entries[0]["keyId"] == api.key_a_id and entries[0]["scanId"] == scan_id
+    assert len(api.client.get(f"/api/audit?report_id={report_id}", headers=headers).get_json()["items"]) == 3
 
 
 def test_delete_removes_the_scan_with_evidence_reports_and_events(api: Api) -> None:
@@ -484,7 +508,7 @@ def test_secrets_never_reach_the_logs(
 def _wait_final(stack: Stack, scan_id: str) -> Any:
     deadline = time.monotonic() + SCAN_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        state = stack.client.get(  # type: ignore[attr-defined]
+        state = stack.client.get(
             f"/api/scans/{scan_id}/status", headers={"Authorization": f"Bearer {stack.admin_key}"}
         ).get_json()
         if state["scanRequest"]["status"] in {"completed", "failed", "cancelled"}:
@@ -494,7 +518,7 @@ def _wait_final(stack: Stack, scan_id: str) -> Any:
 
 
 def _submit(stack: Stack, url: str) -> str:
-    response = stack.client.post(  # type: ignore[attr-defined]
+    response = stack.client.post(
         "/api/scans",
         json={"company_name": "Hostile Co", "website_url": url},
         headers={"Authorization": f"Bearer {stack.admin_key}"},

@@ -46,14 +46,18 @@ def _run_one_scan(tmp_path: Path, *flags: str) -> str:
             try:
                 if requests.get(f"{base}/api/health", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            # gunicorn listens before its worker has loaded the app: a connection may wait unanswered at first.
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)
         found = re.search(r"^\s+(tsq_\S+)$", log_path.read_text(), re.MULTILINE)
         assert found, log_path.read_text()
         headers = {"Authorization": f"Bearer {found.group(1)}"}
-        assert requests.get(f"{base}/", timeout=5).status_code == 200
+        home = requests.get(f"{base}/", timeout=5)
+        assert home.status_code == 200
+        # The API runs under gunicorn, as the Procfile's web process does, not werkzeug's development server.
+        assert home.headers["Server"].startswith("gunicorn"), home.headers
         with LoopbackSite() as site:
             created = requests.post(
                 f"{base}/api/scans",

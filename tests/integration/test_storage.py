@@ -20,11 +20,11 @@ from techscaniq.domain import (
 from techscaniq.errors import ConflictError, NotFoundError
 from techscaniq.storage import repo
 from techscaniq.storage.db import migrate, session_scope
-from tests.conftest import Database, settings_for
+from tests.support.databases import Database, settings_for
 
 
 def _settings(database: Database) -> Settings:
-    return settings_for(database)  # type: ignore[return-value]
+    return settings_for(database)
 
 
 def _new_scan(settings: Settings, org: str = "Org A") -> str:

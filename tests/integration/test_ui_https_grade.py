@@ -28,7 +28,8 @@ from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
 from techscaniq.evidence.observatory import Expectation, RedirectStep, ResponseFacts, score_observatory
 from techscaniq.evidence.observatory import TestName as ObservatoryTest
 from techscaniq.storage.db import dispose_engines, migrate
-from tests.integration.test_ops_support import (
+from tests.support.collectors import make_scan
+from tests.support.ops import (
     procfile_commands,
     read_log,
     start_process,
@@ -37,7 +38,6 @@ from tests.integration.test_ops_support import (
     wait_for_log,
     with_venv_path,
 )
-from tests.support.collectors import make_scan
 from tests.support.processes import READY_TIMEOUT_SECONDS, free_port
 from tests.support.shared_port import SharedPortRelay
 
@@ -101,6 +101,7 @@ def served_ui(
         "DATABASE_URL": f"sqlite:///{directory / 'ui.db'}",
         "TECHSCANIQ_DATA_DIR": str(directory / "data"),
         "TECHSCANIQ_AUTH": auth_mode,
+        "TECHSCANIQ_LAPTOP_HOSTS": UI_HOST,
         "TECHSCANIQ_FORCE_HTTPS": "true",
         "TECHSCANIQ_WEB_HOST": "127.0.0.1",
     }

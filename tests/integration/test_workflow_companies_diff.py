@@ -10,9 +10,9 @@ import pytest
 
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Stack
-from tests.integration.test_scan_flow import wait_until
+from tests.support.api import wait_until
 from tests.support.changing_site import ChangingSite
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 

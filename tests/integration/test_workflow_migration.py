@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, text
 from techscaniq.config import Settings
 from techscaniq.storage.db import MIGRATIONS_DIR, dispose_engines, get_engine, migrate, session_scope
 from techscaniq.storage.tables import companies, company_scans, organizations, scans
-from tests.conftest import _drop_database, _make_database, settings_for
+from tests.support.databases import drop_database, make_database, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def _upgrade_to(settings: Settings, revision: str) -> None:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_existing_scans_join_their_companies(kind: str, tmp_path: Path) -> None:
-    database = _make_database(kind, tmp_path)
+    database = make_database(kind, tmp_path)
     settings: Settings = settings_for(database)  # type: ignore[assignment]
     try:
         _upgrade_to(settings, "0002")
@@ -74,4 +74,4 @@ def test_existing_scans_join_their_companies(kind: str, tmp_path: Path) -> None:
         assert links["scan-0"] == links["scan-1"] != links["scan-2"]
     finally:
         dispose_engines()
-        _drop_database(database)
+        drop_database(database)

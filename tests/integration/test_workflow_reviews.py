@@ -12,9 +12,9 @@ from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.conftest import Stack
-from tests.integration.test_scan_flow import wait_until
+from tests.support.api import wait_until
 from tests.support.collectors import load_site_zone
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 

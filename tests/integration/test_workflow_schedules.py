@@ -20,10 +20,11 @@ from techscaniq.storage import schedules as schedule_store
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import companies, company_scans
 from techscaniq.workflow.schedules import submit_due_scans
-from tests.conftest import Database, Stack, settings_for
-from tests.integration.test_ops_webhooks import Receiver
-from tests.integration.test_scan_flow import wait_until
+from tests.support.api import wait_until
 from tests.support.changing_site import ChangingSite
+from tests.support.databases import Database, settings_for
+from tests.support.stack import Stack
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ import pytest
 from techscaniq.demo.dns_server import LoopbackDNSServer
 
 DNS_SERVERS_ENV = "TECHSCANIQ_DNS_SERVERS"
-# Loopback, but outside the test allow-list 127.0.0.0/24: the "forbidden" address of SSRF tests (§7).
+# Loopback, but outside the test allow-list 127.0.0.0/24: the "forbidden" address of SSRF tests
+# (docs/fetch-safety.md §7).
 TRIPWIRE_HOST = "127.0.1.1"
 
 

@@ -16,8 +16,8 @@ from techscaniq.domain import Evidence, Scan, StepName
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from techscaniq.theses import resolve_thesis
-from tests.conftest import _make_database, settings_for
 from tests.support.collectors import load_site_zone
+from tests.support.databases import make_database, settings_for
 
 FIXTURE_COMPANY = "Northwind Ledger"
 
@@ -35,8 +35,8 @@ def scan_fixture_company(
     fixture_dns: LoopbackDNSServer, directory: Path, *, domain: str, pages: int = 60
 ) -> FixtureScan:
     """Serve the fixture site under `domain`, collect its evidence through the pipeline, and stop the site."""
-    database = _make_database("sqlite", directory)
-    base: Settings = settings_for(database, TECHSCANIQ_DATA_DIR=str(directory / "data"))  # type: ignore[assignment]
+    database = make_database("sqlite", directory)
+    base: Settings = settings_for(database, TECHSCANIQ_DATA_DIR=str(directory / "data"))
     settings = base.with_overrides(allow_networks=("127.0.0.0/24",), dns_servers=(fixture_dns.address,))
     migrate(settings)
     server = SiteServer.started(pages=pages, domain=domain)

@@ -1,4 +1,4 @@
-"""Every literal of fetch-safety.md §5 and §6, the control cases and the allow-list rules (§7).
+"""Every literal of docs/fetch-safety.md §5 and §6, the control cases and the allow-list rules (§7).
 
 Pure classification: nothing here connects to anything.
 """

@@ -1,13 +1,16 @@
-"""The effective Celery configuration holds every lose-nothing setting of celery-reliability.md."""
+"""The effective Celery configuration holds every lose-nothing setting of docs/reliability.md."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from techscaniq.broker import celery_config, celery_init_app
 from techscaniq.celery_app import celery_app
 from techscaniq.config import Settings
 
-conf = celery_app.conf
+conf = celery_init_app(Settings.from_env()).conf
 
 
 def test_acks_late_and_requeue_on_worker_loss() -> None:
@@ -98,3 +101,25 @@ def test_the_package_exposes_the_celery_app() -> None:
     import techscaniq
 
     assert techscaniq.celery is celery_app
+
+
+def test_the_app_is_configured_from_the_settings_it_is_given(tmp_path: Path) -> None:
+    elsewhere = Settings.from_env().with_overrides(redis_url="redis://127.0.0.1:9/3", data_dir=tmp_path)
+    try:
+        assert celery_init_app(elsewhere) is celery_app
+        assert conf.broker_url == "redis://127.0.0.1:9/3"
+        assert conf.result_backend == "redis://127.0.0.1:9/3"
+        embedded = elsewhere.with_overrides(redis_url="")
+        celery_init_app(embedded)
+        assert conf.broker_url == f"sqla+sqlite:///{tmp_path / 'broker.db'}"
+        assert conf.broker_transport_options == {}
+    finally:
+        celery_init_app(Settings.from_env())
+    assert conf.broker_url == Settings.from_env().broker_url
+
+
+def test_the_top_level_celeryconfig_holds_the_same_settings() -> None:
+    import celeryconfig
+
+    for name, value in celery_config(Settings.from_env()).items():
+        assert getattr(celeryconfig, name) == value, name

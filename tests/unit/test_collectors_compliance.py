@@ -11,19 +11,17 @@ from techscaniq.demo.site import Site
 from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.compliance import ComplianceCollector, framework_mentions, parse_date
 from techscaniq.evidence.fetch import GuardedFetcher
-from tests.unit.test_collectors_pages import (
+from tests.support.collectors import (
     assert_well_formed,
     by_key,
     demo_site,
     make_context,
     of_type,
-    offline_fetcher,
     run,
     run_resumed,
     site_pages,
 )
 
-__all__ = ["offline_fetcher"]
 FRAMEWORK_KEYS = {
     "SOC 2 Type II": "soc2",
     "ISO/IEC 27001": "iso27001",

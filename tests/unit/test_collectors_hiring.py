@@ -12,19 +12,16 @@ from techscaniq.demo.site import Site
 from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.hiring import HiringCollector, _listing_roles, ats_for_host, job_function
 from techscaniq.evidence.fetch import GuardedFetcher
-from tests.unit.test_collectors_pages import (
+from tests.support.collectors import (
     assert_well_formed,
     by_key,
     demo_site,
     make_context,
     of_type,
-    offline_fetcher,
     run,
     run_resumed,
     site_pages,
 )
-
-__all__ = ["offline_fetcher"]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from techscaniq.demo.site import Site
 from techscaniq.domain import EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.performance import PerformanceCollector, percentile
 from techscaniq.evidence.fetch import GuardedFetcher
-from tests.unit.test_collectors_pages import (
+from tests.support.collectors import (
     assert_well_formed,
     by_key,
     crawled_page,
@@ -17,13 +17,10 @@ from tests.unit.test_collectors_pages import (
     failed_page,
     make_context,
     of_type,
-    offline_fetcher,
     run,
     run_resumed,
     site_pages,
 )
-
-__all__ = ["offline_fetcher"]
 
 
 @pytest.fixture

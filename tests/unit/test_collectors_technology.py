@@ -42,6 +42,7 @@ EXPLAINED_EXTRAS = {
     "zoom": "ZOOM_verify_ TXT token",
     "amazon-elb": "api CNAME to *.elb.amazonaws.com",
     "cloudflare-bot-management": "__cf_bm cookie on docs",
+    "jquery-cdn": "jQuery is loaded from code.jquery.com",
 }
 
 
@@ -214,3 +215,28 @@ def test_hosting_helpers() -> None:
     match = cname_provider(["shop.example.com", "example.netlify.app."])
     assert match is not None and match[0].provider == "Netlify" and match[1] == "example.netlify.app"
     assert cname_provider(["www.example.com"]) is None
+
+
+def test_an_unknown_generator_is_its_own_item_never_a_technology_name(items: list[EvidenceDraft]) -> None:
+    generators = {item.data["generator"]: item for item in items if item.type == EvidenceType.GENERATOR}
+    assert set(generators) == {"HireBoard"}
+    board = generators["HireBoard"]
+    assert board.dedup_key == "hireboard"
+    assert board.data["pages"] and board.source_url in board.data["pages"]
+    assert board.data["excerpt"] == '<meta name="generator" content="HireBoard">'
+    assert not any("hireboard" in item.dedup_key for item in technologies(items).values())
+    # the generator a fingerprint explains (Docusaurus) stays a technology only
+    assert "docusaurus" in technologies(items)
+
+
+def test_technology_items_carry_the_names_other_tools_use(items: list[EvidenceDraft]) -> None:
+    found = technologies(items)
+    assert found["google-recaptcha"].data["aliases"] == ["reCAPTCHA"]
+    assert all(isinstance(item.data["aliases"], list) for item in found.values())
+
+
+def test_generators_survive_a_checkpoint() -> None:
+    resumed = run_collector(TechnologyCollector(now=site_day()), demo_site(), resume=True)
+    assert {item.data["generator"] for item in resumed if item.type == EvidenceType.GENERATOR} == {
+        "HireBoard"
+    }

@@ -81,3 +81,32 @@ def test_every_setting_read_from_the_environment_is_documented() -> None:
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
     assert {"TECHSCANIQ_WORKER_SOFT_SHUTDOWN_SECONDS", "TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS"} <= read
     assert sorted(read - documented) == []
+
+
+def test_llm_and_event_stream_timings_are_typed_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "TECHSCANIQ_LLM_TIMEOUT_SECONDS": "12.5",
+            "TECHSCANIQ_LLM_MAX_ATTEMPTS": "5",
+            "TECHSCANIQ_LLM_BACKOFF_SECONDS": "0.5",
+            "TECHSCANIQ_SSE_STREAM_SECONDS": "20",
+            "TECHSCANIQ_SSE_HEARTBEAT_SECONDS": "5",
+        }
+    )
+    assert (settings.llm_timeout_seconds, settings.llm_max_attempts, settings.llm_backoff_seconds) == (
+        12.5,
+        5,
+        0.5,
+    )
+    assert (settings.sse_stream_seconds, settings.sse_heartbeat_seconds) == (20.0, 5.0)
+    defaults = Settings.from_env({})
+    assert (defaults.sse_stream_seconds, defaults.sse_heartbeat_seconds) == (25.0, 15.0)
+    with pytest.raises(ValueError, match="TECHSCANIQ_LLM_MAX_ATTEMPTS"):
+        Settings.from_env({"TECHSCANIQ_LLM_MAX_ATTEMPTS": "0"})
+    with pytest.raises(ValueError, match="TECHSCANIQ_SSE_HEARTBEAT_SECONDS"):
+        Settings.from_env({"TECHSCANIQ_SSE_HEARTBEAT_SECONDS": "0"})
+
+
+def test_no_setting_travels_beside_the_typed_fields() -> None:
+    fields = set(Settings.__dataclass_fields__)
+    assert not fields & {"extra", "max_body_bytes"}

@@ -20,7 +20,7 @@ from techscaniq.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOFT_SHUTDOWN_SECONDS = Settings().worker_soft_shutdown_seconds  # celeryconfig.worker_soft_shutdown_timeout
-EVENT_STREAM_SECONDS = 25  # the longest SSE response
+EVENT_STREAM_SECONDS = Settings().sse_stream_seconds  # the longest SSE response
 ROLES = ("web", "worker_evidence", "worker_report", "flower", "beat")
 COMPOSE_SERVICES = {
     "migrate": "release",

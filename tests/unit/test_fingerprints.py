@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,10 @@ from typing import Any
 import pytest
 
 from techscaniq.evidence.fingerprints import FingerprintMatcher, PageSignals, SiteSignals
+from techscaniq.evidence.fingerprints.loader import configured_dirs, load_directory
 from techscaniq.evidence.fingerprints.matcher import (
+    DATA_DIR,
+    FingerprintDataError,
     bound_repetition,
     parse_pattern,
     required_literals,
@@ -83,6 +87,59 @@ def test_meta_script_src_scripts_and_html() -> None:
     assert found["Src"].version == "3"
     # an inline script mentioning the host is not a script src
     assert "Src" not in detect(specs, page('<script>load("https://cdn.vendor.test/v3/x.js")</script>'))
+
+
+def test_css_sees_stylesheet_links_and_style_text() -> None:
+    specs = {
+        "Grid": {"cats": [1], "css": [r"/css/grid-kit(?:\.min)?\.css(?:\?ver=([\d.]+))?\;version:\1"]},
+        "Rule": {"cats": [1], "css": [r"\.acme-btn--primary\s*\{"]},
+    }
+    html = (
+        '<link rel="stylesheet" href="/css/grid-kit.min.css?ver=5.3.2&amp;x=1">'
+        "<style>.acme-btn--primary { color: red }</style>"
+    )
+    found = detect(specs, page(html))
+    assert set(found) == {"Grid", "Rule"}
+    assert found["Grid"].version == "5.3.2"
+    assert found["Grid"].matches[0].value == "/css/grid-kit.min.css?ver=5.3.2&x=1"
+    # a preload hint, a script and prose are not stylesheets
+    assert not detect(
+        specs,
+        page(
+            '<link rel="preload" href="/css/grid-kit.css"><script src="/css/grid-kit.css"></script>'
+            "<p>.acme-btn--primary {</p>"
+        ),
+    )
+
+
+def test_text_is_the_body_text_across_tags_and_entities() -> None:
+    specs = {"Made": {"cats": [1], "text": [r"powered by acme shop ([\d.]+)\;version:\1"]}}
+    html = "<body><footer>Powered by <a href='/'>Acme&nbsp;Shop</a> <b>2.4</b></footer></body>"
+    assert detect(specs, page(html))["Made"].version == "2.4"
+    assert detect(specs, page(html), prefilter=False)["Made"].version == "2.4"
+    assert not detect(specs, page("<head><title>powered by acme shop 2</title></head><body></body>"))
+
+
+def test_the_index_is_sound_for_css_and_text_patterns() -> None:
+    specs = {
+        "Css": {"cats": [1], "css": [r"theme&co\.css"]},
+        "Text": {"cats": [1], "text": [r"built with acme"]},
+    }
+    html = '<link rel="stylesheet" href="/theme&amp;co.css"><body>Built <i>with</i> Acme</body>'
+    filtered = detect(specs, page(html))
+    assert set(filtered) == set(detect(specs, page(html), prefilter=False)) == {"Css", "Text"}
+
+
+def test_slug_and_aliases() -> None:
+    specs = {
+        "Google reCAPTCHA": {"cats": [2], "html": ["recaptcha/api\\.js"], "aliases": ["reCAPTCHA"]},
+        "X (Twitter) Widgets": {"cats": [2], "html": ["platform\\.twitter\\.com"], "slug": "twitter-widgets"},
+    }
+    found = detect(specs, page("recaptcha/api.js platform.twitter.com"))
+    assert found["Google reCAPTCHA"].aliases == ("reCAPTCHA",)
+    assert found["Google reCAPTCHA"].slug == "google-recaptcha"
+    assert found["X (Twitter) Widgets"].slug == "twitter-widgets"
+    assert found["X (Twitter) Widgets"].aliases == ()
 
 
 def test_dom_exists_text_attributes_and_properties() -> None:
@@ -348,11 +405,68 @@ def test_load_is_cached_and_reads_extra_dirs(tmp_path: Path) -> None:
     tech_dir = tmp_path / "technologies"
     tech_dir.mkdir()
     (tech_dir / "a.json").write_text(
-        json.dumps({"Acme Internal": {"cats": [7], "html": ["acme-internal-marker"]}})
+        json.dumps({"Acme Internal": {"cats": [7, 1], "html": ["acme-internal-marker"]}})
     )
-    (tech_dir / "broken.json").write_text("{not json")
+    # the same name replaces the shipped definition
+    (tmp_path / "override.json").write_text(
+        json.dumps({"WordPress": {"cats": [7], "html": ["acme-wp-fork"]}})
+    )
     matcher = FingerprintMatcher.load([tmp_path])
     assert matcher is not FingerprintMatcher.load()
-    found = {d.name: d for d in matcher.analyze([page("acme-internal-marker")])}
-    assert found["Acme Internal"].categories == ("Internal tools",)
-    assert "WordPress" in matcher.technologies
+    found = {d.name: d for d in matcher.analyze([page("acme-internal-marker acme-wp-fork")])}
+    assert found["Acme Internal"].categories == ("Internal tools", "CMS")
+    assert found["WordPress"].categories == ("Internal tools",)
+    assert "WordPress" not in {d.name for d in matcher.analyze([page('<link href="/wp-content/x.css">')])}
+    assert len(matcher.technologies) == len(FingerprintMatcher.load().technologies) + 1
+
+
+@pytest.mark.parametrize(
+    ("file_text", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"Acme": "html"}', "technology 'Acme' must be an object"),
+        ('{"Acme": {"cats": [1], "html": ["(unclosed"]}}', "technology 'Acme', html: pattern '(unclosed'"),
+        ('{"Acme": {"cats": [1], "scriptSrc": "acme\\\\;confidnce:5"}}', "unknown tag 'confidnce:5'"),
+        ('{"Acme": {"cats": [1], "headers": {"X-Acme": "[z-a]"}}}', "technology 'Acme', headers: pattern"),
+        ('{"Acme": {"cats": [1], "dom": "div[[["}}', "technology 'Acme', dom: dom selector 'div[[['"),
+        ('{"Acme": {"cats": [1], "meta": ["generator"]}}', "technology 'Acme', meta: expected an object"),
+        ('{"Acme": {"cats": "CMS", "html": "acme"}}', "cats must be a list"),
+    ],
+)
+def test_a_bad_operator_file_is_refused_naming_file_and_pattern(
+    tmp_path: Path, file_text: str, message: str
+) -> None:
+    (tmp_path / "custom.json").write_text(file_text)
+    with pytest.raises(FingerprintDataError) as caught:
+        FingerprintMatcher.load([tmp_path])
+    assert str(caught.value).startswith(f"{tmp_path / 'custom.json'}: ")
+    assert message in str(caught.value)
+
+
+def test_a_missing_operator_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FingerprintDataError, match="fingerprint directory not found"):
+        FingerprintMatcher.load([tmp_path / "nowhere"])
+    assert configured_dirs("") == ()
+    assert configured_dirs(f"/a{os.pathsep}/b") == (Path("/a"), Path("/b"))
+
+
+def test_shipped_data_compiles_strictly() -> None:
+    base = load_directory(DATA_DIR, {})
+    assert len(base) == len(FingerprintMatcher.load().technologies)
+
+
+def test_shipped_names_slugs_and_aliases_are_unambiguous() -> None:
+    techs = FingerprintMatcher.load().technologies.values()
+    slugs = [tech.slug for tech in techs]
+    assert len(slugs) == len(set(slugs))
+    assert all(
+        tech.slug == slugify(tech.name) for tech in techs
+    )  # none pinned yet: a rename must pin the old slug
+    names = {tech.name.lower() for tech in techs}
+    for tech in techs:
+        assert all(alias.lower() not in names for alias in tech.aliases), tech.name
+    by_name = {tech.name: tech for tech in techs}
+    assert by_name["Google reCAPTCHA"].aliases == ("reCAPTCHA",)
+    assert by_name["Google Fonts"].aliases == ("Google Font API",)
+    assert by_name["X Widgets"].aliases == ("Twitter",)

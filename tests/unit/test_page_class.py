@@ -1,4 +1,4 @@
-"""Page classes by path, anchor text or title (evidence-catalog.md §3) and the crawl priority."""
+"""Page classes by path, anchor text or title (docs/evidence.md §3) and the crawl priority."""
 
 from __future__ import annotations
 

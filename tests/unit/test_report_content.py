@@ -11,9 +11,9 @@ import pytest
 from techscaniq.domain import Citation
 from techscaniq.report import audit, render
 from techscaniq.report.content import walk_statements
-from techscaniq.report.samples import sample_evidence, sample_scan
 from techscaniq.report.writer import write_report
 from techscaniq.theses import THESES
+from tests.support.report_samples import sample_evidence, sample_scan
 
 SECTIONS = (
     "schema",

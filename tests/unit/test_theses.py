@@ -28,7 +28,7 @@ from techscaniq.theses import (
     validate_thesis,
 )
 
-# Written out independently of the module, straight from theses.md.
+# Written out independently of the module, straight from docs/theses.md §2.
 EXPECTED_THESES = {
     "accelerate-organic-growth": ("Accelerate Organic Growth", "3-5 years", "5-10x", 70),
     "buy-and-build": ("Buy-and-Build / Roll-Up", "5-7 years", "3-7x", 65),
@@ -678,3 +678,66 @@ def test_labels_reject_values_off_the_scale(labeller: Any) -> None:
     for wrong in (0.7, "80", True):
         with pytest.raises(TypeError):
             labeller(wrong)
+
+
+# --- the data file and the models ---
+
+
+def test_the_registry_serves_the_data_file() -> None:
+    import yaml
+
+    from techscaniq.theses import STOCK_FILE
+
+    entries = yaml.safe_load(STOCK_FILE.read_text(encoding="utf-8"))["theses"]
+    assert [entry["slug"] for entry in entries] == [t.slug for t in list_theses()]
+    for entry, thesis in zip(entries, list_theses(), strict=True):
+        assert [(c["id"], c["weight"]) for c in entry["criteria"]] == [
+            (c.id, c.weight) for c in thesis.criteria
+        ]
+
+
+def test_a_broken_data_file_is_refused_at_load(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    import techscaniq.theses as theses_module
+
+    data = yaml.safe_load(theses_module.STOCK_FILE.read_text(encoding="utf-8"))
+    data["theses"][0]["criteria"][0]["weight"] += 1
+    data["theses"][1]["focus_areas"] = ["blockchain"]
+    broken = tmp_path / "stock.yaml"
+    broken.write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setattr(theses_module, "STOCK_FILE", broken)
+    with pytest.raises(
+        ValueError, match=r"stock\.yaml, thesis 'accelerate-organic-growth': criteria: weights sum to 101"
+    ):
+        theses_module._load_stock_theses()
+    data["theses"][0]["criteria"][0]["weight"] -= 1
+    broken.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="focus_areas: unknown focus areas"):
+        theses_module._load_stock_theses()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("weight", 0, "must be from 1 to 100, not 0"),
+        ("weight", 2.5, "must be a whole number from 1 to 100, not 2.5"),
+        ("id", "Not_Kebab", "'Not_Kebab' is not kebab-case (lower-case letters, digits, hyphens)"),
+        ("basis", "nope", "unknown basis 'nope'"),
+    ],
+)
+def test_custom_and_stock_criteria_are_judged_by_one_model(field: str, value: Any, message: str) -> None:
+    from pydantic import ValidationError as PydanticValidationError
+
+    from techscaniq.theses import SCORING_BASES
+    from techscaniq.theses.models import CriterionModel, error_lines
+
+    criterion = {"id": "a-b", "name": "A B", "weight": 100, "basis": "team-hiring", field: value}
+    with pytest.raises(ValidationError) as custom:
+        resolve_thesis(
+            investment_thesis_data={"thesisType": "custom", "customThesisName": "X", "criteria": [criterion]}
+        )
+    assert custom.value.fields[f"investment_thesis_data.criteria[0].{field}"].startswith(message)
+    with pytest.raises(PydanticValidationError) as stock:
+        CriterionModel.model_validate(criterion, context={"scoring_bases": SCORING_BASES, "categories": ()})
+    assert error_lines(stock.value)[0].startswith(f"{field}: {message}")

@@ -1,4 +1,4 @@
-"""The static URL rules of fetch-safety.md §2 and the rule order of §7 (no DNS, no network)."""
+"""The static URL rules of docs/fetch-safety.md §2 and the rule order of §7 (no DNS, no network)."""
 
 from __future__ import annotations
 

@@ -256,3 +256,118 @@ def test_join_url_answers_as_urljoin_does(base: str) -> None:
 def test_the_canonical_fast_path_agrees_with_w3lib(url: str) -> None:
     # Plain paths skip w3lib; whatever the path, the answer must be w3lib's.
     assert canonical_url(url) == canonicalize_url(url, keep_fragments=False)
+
+
+# The one set of URL helpers: every module reads hosts, origins and sites through these, so their edge cases are
+# pinned here (the crawl scope, the collectors and the Observatory's same-site test used to disagree on them).
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://WWW.Example.COM/a", "www.example.com"),
+        ("https://www.example.com./a", "www.example.com"),
+        ("https://www.example.com:8443/a", "www.example.com"),
+        ("http://127.0.0.1:8080/", "127.0.0.1"),
+        ("http://[2001:DB8::1]:8080/", "2001:db8::1"),
+        ("http://[::1]/", "::1"),
+        ("https://bücher.de/", "bücher.de"),
+        ("https://xn--bcher-kva.de/", "xn--bcher-kva.de"),
+        ("http://intranet/", "intranet"),
+        ("mailto:someone@example.com", ""),
+        ("not a url", ""),
+        ("http://[::1/", ""),
+    ],
+)
+def test_url_host(url: str, expected: str) -> None:
+    assert urls.url_host(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("WWW.Example.COM.", "example.com"),
+        ("cdn.northwind-ledger.test", "northwind-ledger.test"),
+        ("a.b.northwind-ledger.test", "northwind-ledger.test"),
+        ("acme.github.io", "acme.github.io"),
+        ("static.acme.github.io", "acme.github.io"),
+        ("foo.bar.co.uk", "bar.co.uk"),
+        ("www.bücher.de", "bücher.de"),
+        ("www.xn--bcher-kva.de", "xn--bcher-kva.de"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("intranet", "intranet"),
+        ("localhost.", "localhost"),
+        ("", ""),
+    ],
+)
+def test_registrable_domain_edge_cases(host: str, expected: str) -> None:
+    assert registrable_domain(host) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a?b=1", "https://example.com"),
+        ("http://example.com:8080/a", "http://example.com:8080"),
+        ("http://[::1]:8080/a", "http://[::1]:8080"),
+    ],
+)
+def test_url_origin_keeps_the_port(url: str, expected: str) -> None:
+    assert url_origin(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "domain", "expected"),
+    [
+        ("example.com", "example.com", True),
+        ("WWW.EXAMPLE.COM.", "example.com", True),
+        ("docs.example.com", "Example.com.", True),
+        ("notexample.com", "example.com", False),
+        ("example.com.evil.test", "example.com", False),
+        ("example.com", "", False),
+    ],
+)
+def test_in_site(host: str, domain: str, expected: bool) -> None:
+    assert urls.in_site(host, domain) is expected
+
+
+@pytest.mark.parametrize(
+    ("page", "script", "crawl_scope", "sri_result"),
+    [
+        (
+            "https://www.northwind-ledger.test/",
+            "https://cdn.northwind-ledger.test/app.js",
+            True,
+            "sri-not-implemented-but-all-scripts-loaded-from-secure-origin",
+        ),
+        (
+            "https://acme.github.io/",
+            "https://other.github.io/app.js",
+            False,
+            "sri-not-implemented-but-external-scripts-loaded-securely",
+        ),
+        (
+            "https://WWW.Example.com./",
+            "https://static.example.com/app.js",
+            True,
+            "sri-not-implemented-but-all-scripts-loaded-from-secure-origin",
+        ),
+    ],
+)
+def test_the_observatory_and_the_crawl_agree_on_what_is_same_site(
+    page: str, script: str, crawl_scope: bool, sri_result: str
+) -> None:
+    """A script host is same-site for the SRI test exactly when the crawl keeps that host in scope."""
+    from techscaniq.evidence.observatory import ResponseFacts, TestName, score_observatory
+
+    facts = ResponseFacts(
+        url=page,
+        status=200,
+        headers=(("Content-Type", "text/html"),),
+        html=f'<html><head><script src="{script}"></script></head><body>x</body></html>',
+    )
+    sri = next(test for test in score_observatory(facts).tests if test.name is TestName.SRI)
+    assert in_scope(script, registrable_domain(urls.url_host(page))) is crawl_scope
+    assert sri.result == sri_result

@@ -8,11 +8,12 @@ from typing import Any, Protocol
 
 from techscaniq.config import Settings
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, Scan
+from techscaniq.evidence.bot_protection import NOT_PROTECTED, BotCheck
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 
 
 class PageClass:
-    """The page classes of evidence-catalog.md §3 (string constants, stored in page evidence)."""
+    """The page classes of docs/evidence.md §3 (string constants, stored in page evidence)."""
 
     PRICING = "pricing"
     CAREERS = "careers"
@@ -45,6 +46,13 @@ class CrawledPage:
     sitemap_lastmod: str | None = None
     # The crawler's parse of `html` (a selectolax LexborHTMLParser), shared so collectors do not parse again.
     tree: Any = field(default=None, compare=False, repr=False)
+    # The bot-protection verdict on the response: a challenge page says nothing about the company.
+    bot_check: BotCheck = NOT_PROTECTED
+
+    @property
+    def challenged(self) -> bool:
+        """True when the response was a bot-protection challenge or block page, not the site's content."""
+        return self.bot_check.challenged
 
     @property
     def status(self) -> int | None:
@@ -99,6 +107,33 @@ class CollectContext:
             collector=collector,
             confidence=confidence,
             dedup_key=key[:512],
+        )
+
+    def observed(
+        self,
+        collector: str,
+        category: EvidenceCategory,
+        type_: EvidenceType,
+        *,
+        key: str,
+        title: str,
+        summary: str,
+        source_url: str,
+        data: dict[str, Any],
+        confidence: float,
+    ) -> EvidenceDraft:
+        """A draft whose data says `status: observed` unless it already names a status (set on `data` itself)."""
+        data.setdefault("status", "observed")
+        return self.draft(
+            collector,
+            type_,
+            category,
+            key=key,
+            title=title,
+            summary=summary,
+            source_url=source_url,
+            data=data,
+            confidence=confidence,
         )
 
 

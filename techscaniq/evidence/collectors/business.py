@@ -1,4 +1,4 @@
-"""Business facts (evidence-catalog.md §10): the organisation from structured data, social profiles, copyright,
+"""Business facts (docs/evidence.md §10): the organisation from structured data, social profiles, copyright,
 customers and case studies, and contact channels.
 """
 
@@ -24,13 +24,12 @@ from techscaniq.evidence.collectors.pages import (
     PARSER_ERRORS,
     attr,
     clean_text,
-    in_site,
     mailto_addresses,
     node_text,
     page_links,
     parsed,
-    url_path,
 )
+from techscaniq.evidence.urls import in_site, url_path
 
 MAX_CUSTOMERS = 300
 MAX_PROFILES = 30

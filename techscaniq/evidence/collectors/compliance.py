@@ -1,4 +1,4 @@
-"""Compliance and trust evidence (evidence-catalog.md §7): framework claims with their sentence, policies,
+"""Compliance and trust evidence (docs/evidence.md §7): framework claims with their sentence, policies,
 subprocessors, cookie consent, trust centre, status page (with its Statuspage JSON), disclosure and SLA claims.
 """
 
@@ -28,17 +28,14 @@ from techscaniq.evidence.collectors.pages import (
     attr,
     block_texts,
     clean_text,
-    in_site,
     mailto_addresses,
     node_text,
-    origin,
     page_links,
     parsed,
     sentences,
-    url_host,
-    url_path,
 )
 from techscaniq.evidence.fetch import FetchResult, ResourceKind
+from techscaniq.evidence.urls import in_site, url_host, url_origin, url_path
 
 MAX_SENTENCE_CHARS = 500
 MAX_CLAIMS_PER_FRAMEWORK = 12
@@ -214,14 +211,14 @@ def status_origin(url: str, registrable_domain: str) -> str | None:
     """The origin of a status page URL (status.<company> or a hosted status platform), else None."""
     host = url_host(url)
     if in_site(host, registrable_domain) and host.split(".")[0] == "status":
-        return origin(url)
+        return url_origin(url)
     if any(pattern.search(host) for _, pattern in STATUS_PLATFORMS):
-        return origin(url)
+        return url_origin(url)
     return None
 
 
 def claim_confidence(page: CrawledPage, sentence: str, trust_centre: bool) -> tuple[float, str]:
-    """Confidence and page kind of a claim sentence (evidence-catalog.md §7)."""
+    """Confidence and page kind of a claim sentence (docs/evidence.md §7)."""
     if trust_centre:
         return CONFIDENCE_TRUST_CENTRE, "trust centre"
     if _REQUESTABLE.search(sentence) or _REQUESTABLE_REVERSED.search(sentence):
@@ -505,7 +502,7 @@ class ComplianceCollector(BaseCollector):
         status_root = status_origin(page.url, domain)
         if status_root is not None or page.page_class == PageClass.STATUS:
             text = node_text(tree.body) if tree.body is not None else ""
-            root = status_root or origin(page.url)
+            root = status_root or url_origin(page.url)
             if not self._status.get("fetched"):
                 self._status = {"origin": root, "url": page.url, "fetched": True}
             if "Atlassian Statuspage" in text:

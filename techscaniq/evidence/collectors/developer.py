@@ -1,4 +1,4 @@
-"""Developer and product evidence (evidence-catalog.md §8): API docs, OpenAPI documents, SDKs, code repositories,
+"""Developer and product evidence (docs/evidence.md §8): API docs, OpenAPI documents, SDKs, code repositories,
 webhooks, changelog cadence, integrations directory and the pricing model.
 """
 
@@ -30,15 +30,12 @@ from techscaniq.evidence.collectors.pages import (
     attr,
     block_texts,
     clean_text,
-    in_site,
     node_text,
-    origin,
     page_links,
     parsed,
-    url_host,
-    url_path,
 )
 from techscaniq.evidence.fetch import FetchResult, ResourceKind
+from techscaniq.evidence.urls import in_site, url_host, url_origin, url_path
 
 KIB = 1024
 MAX_YAML_BYTES = 2 * 1024 * KIB
@@ -374,9 +371,9 @@ class DeveloperCollector(BaseCollector):
         if (
             docs_host
             and len(self._probe_hosts) < MAX_PROBE_HOSTS
-            and origin(page.url) not in self._probe_hosts
+            and url_origin(page.url) not in self._probe_hosts
         ):
-            self._probe_hosts.append(origin(page.url))
+            self._probe_hosts.append(url_origin(page.url))
 
     def _note_specs(
         self, page: CrawledPage, tree: LexborHTMLParser, links: Sequence[tuple[str, str]], domain: str

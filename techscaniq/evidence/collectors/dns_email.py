@@ -1,4 +1,4 @@
-"""DNS and e-mail security evidence (evidence-catalog.md §6): records, providers, SPF, DMARC, DKIM, MTA-STS and more.
+"""DNS and e-mail security evidence (docs/evidence.md §6): records, providers, SPF, DMARC, DKIM, MTA-STS and more.
 
 Queries go only to the configured resolver; the MTA-STS policy file is the one HTTP fetch, through the guard.
 """
@@ -6,6 +6,7 @@ Queries go only to the configured resolver; the MTA-STS policy file is the one H
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -72,6 +73,7 @@ class DnsAnswer:
     cname_chain: tuple[str, ...] = ()
     authenticated: bool = False
     error: str | None = None
+    redacted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -82,6 +84,33 @@ class DnsAnswer:
     def failed(self) -> bool:
         """The question went unanswered (timeout, server failure, or skipped)."""
         return self.status in (LookupStatus.TIMEOUT, LookupStatus.ERROR, LookupStatus.SKIPPED)
+
+
+REDACTED_ADDRESS = "non-public address (redacted)"
+
+
+def redact_addresses(values: Iterable[str], disclosable: Iterable[str] = ()) -> tuple[tuple[str, ...], int]:
+    """Addresses with every non-global one replaced (a split-horizon resolver may answer with internal ones),
+    unless it lies in a network the operator allowed; and how many were replaced."""
+    networks = [ipaddress.ip_network(cidr, strict=False) for cidr in disclosable]
+    kept: list[str] = []
+    redacted = 0
+    for value in values:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            kept.append(value)
+            continue
+        if address.is_global or any(address in network for network in networks):
+            kept.append(value)
+        else:
+            redacted += 1
+    return tuple(kept) + (REDACTED_ADDRESS,) * redacted, redacted
+
+
+def _redaction_note(*answers: DnsAnswer) -> str:
+    count = sum(answer.redacted for answer in answers)
+    return f" {count} non-public address(es) in the answer are redacted." if count else ""
 
 
 def _presentation(rdata: Any) -> str:
@@ -98,8 +127,10 @@ class DnsClient:
         dns_servers: Iterable[str],
         timeout_seconds: float = DNS_TIMEOUT_SECONDS,
         max_consecutive_timeouts: int = MAX_CONSECUTIVE_TIMEOUTS,
+        disclosable_networks: Iterable[str] = (),
     ) -> None:
         servers = tuple(dns_servers)
+        self.disclosable_networks = tuple(disclosable_networks)
         self._resolver = build_resolver(servers)
         self._dnssec_resolver = build_resolver(servers)
         if self._dnssec_resolver is self._resolver:  # the process default: do not change its flags
@@ -186,7 +217,10 @@ class DnsClient:
         )
         authenticated = bool(answer.response.flags & dns.flags.AD)
         status = LookupStatus.OK if values else LookupStatus.NO_ANSWER
-        return DnsAnswer(name, rtype, status, values, chain, authenticated)
+        redacted = 0
+        if rtype in ("A", "AAAA"):
+            values, redacted = redact_addresses(values, self.disclosable_networks)
+        return DnsAnswer(name, rtype, status, values, chain, authenticated, redacted=redacted)
 
 
 def _status_of(answer: DnsAnswer) -> str:
@@ -222,7 +256,11 @@ class DnsEmailCollector(BaseCollector):
 
     def begin(self, context: CollectContext) -> None:
         """Ask the questions that need no crawled page while the crawl runs."""
-        client = DnsClient(context.settings.dns_servers, self.dns_timeout_seconds)
+        client = DnsClient(
+            context.settings.dns_servers,
+            self.dns_timeout_seconds,
+            disclosable_networks=context.settings.allow_networks,
+        )
         apex = context.registrable_domain.lower().rstrip(".")
         client.prefetch(
             _questions_for(apex, [f"{label}.{apex}" for label in PROBED_SUBDOMAINS], self.dkim_selectors)
@@ -245,8 +283,12 @@ class DnsEmailCollector(BaseCollector):
         self._hosts = [str(host) for host in state.get("hosts", [])][:MAX_HOSTS]
 
     def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
-        """Ask every question of evidence-catalog.md §6 and turn the answers into items."""
-        client = self._client or DnsClient(context.settings.dns_servers, self.dns_timeout_seconds)
+        """Ask every question of docs/evidence.md §6 and turn the answers into items."""
+        client = self._client or DnsClient(
+            context.settings.dns_servers,
+            self.dns_timeout_seconds,
+            disclosable_networks=context.settings.allow_networks,
+        )
         self._client = None  # answers are not kept past one finish
         return _Run(self, context, client).collect()
 
@@ -377,15 +419,17 @@ class _Run:
             )
             return
         types = ", ".join(f"{len(values)} {rtype}" for rtype, values in found.items()) or "no records"
+        redacted = sum(a.redacted for a in answers.values())
         self.add(
             EvidenceType.DNS_RECORDS,
             self.apex,
             f"DNS records of {self.apex}: {types}",
-            f"{self.apex} answers with {types}.",
+            f"{self.apex} answers with {types}.{_redaction_note(*answers.values())}",
             {
                 "name": self.apex,
                 "records": found,
                 "lookups": lookups,
+                "redacted_non_public_addresses": redacted,
                 "excerpt": excerpt("; ".join(f"{t} {v}" for t, vs in found.items() for v in vs)),
             },
             self.apex,
@@ -416,6 +460,7 @@ class _Run:
                 "cname_chain": chain,
                 "crawled": name in crawled,
                 "lookups": {"A": a.status.value, "AAAA": aaaa.status.value},
+                "redacted_non_public_addresses": a.redacted + aaaa.redacted,
             }
             if a.failed and aaaa.failed:
                 data.update(status="error", **_error_data(a))
@@ -428,7 +473,7 @@ class _Run:
                 via = f" via CNAME {' -> '.join(chain)}" if chain else ""
                 addresses = [*a.values, *aaaa.values]
                 title = f"{name} resolves to {len(addresses)} address(es){via}"[:500]
-                summary = f"{name}{via} resolves to {', '.join(addresses[:6])}."
+                summary = f"{name}{via} resolves to {', '.join(addresses[:6])}.{_redaction_note(a, aaaa)}"
                 data["excerpt"] = excerpt(" ".join([*chain, *addresses]))
             self.add(EvidenceType.DNS_RECORDS, name, title, summary, data, name)
 
@@ -802,7 +847,7 @@ class _Run:
         if record is None:
             return
         tags = parse_tags(record)
-        # Never fetched: the URLs come from DNS the site controls (fetch-safety.md §9).
+        # Never fetched: the URLs come from DNS the site controls (docs/fetch-safety.md §9).
         self.add(
             EvidenceType.BIMI,
             self.apex,

@@ -1,4 +1,4 @@
-"""Hiring and team evidence (evidence-catalog.md §9): careers page, ATS provider and its public JSON listing,
+"""Hiring and team evidence (docs/evidence.md §9): careers page, ATS provider and its public JSON listing,
 one item per open role, a jobs summary by function, location and seniority, and leadership from about pages.
 """
 
@@ -27,16 +27,13 @@ from techscaniq.evidence.collectors.pages import (
     attr,
     block_texts,
     clean_text,
-    in_site,
     node_text,
-    origin,
     page_links,
     parsed,
     sentences,
-    url_host,
-    url_path,
 )
 from techscaniq.evidence.fetch import ResourceKind
+from techscaniq.evidence.urls import in_site, url_host, url_origin, url_path
 
 MAX_ROLES = 500
 MAX_LEADERS = 60
@@ -172,7 +169,7 @@ def ats_for_host(host: str) -> Ats | None:
 
 
 def job_function(department: str | None, title: str) -> str:
-    """The §9 function of a role: from its department, else from title keywords, else "other"."""
+    """The function of a role (docs/evidence.md §9): from its department, else from title keywords, else "other"."""
     if department:
         for function, pattern in FUNCTIONS_BY_DEPARTMENT:
             if re.search(pattern, department, re.IGNORECASE):
@@ -350,7 +347,7 @@ class HiringCollector(BaseCollector):
         if entry is None:
             entry = {
                 "provider": ats.name,
-                "origin": origin(url),
+                "origin": url_origin(url),
                 "token": token,
                 "board_url": None,
                 "source": source,
@@ -359,7 +356,7 @@ class HiringCollector(BaseCollector):
         if token and not entry.get("token"):
             entry["token"] = token
         if token and not entry.get("board_url"):
-            entry["board_url"] = f"{origin(url)}/{token}"
+            entry["board_url"] = f"{url_origin(url)}/{token}"
 
     def _note_ats_links(self, page: CrawledPage, tree: LexborHTMLParser) -> None:
         urls = [url for url, _ in page_links(tree, page.url)]

@@ -1,4 +1,4 @@
-"""Page evidence (evidence-catalog.md §3): one item per fetched URL, fetch failures, and the site's locales.
+"""Page evidence (docs/evidence.md §3): one item per fetched URL, fetch failures, and the site's locales.
 
 Also the small HTML helpers every page-level collector shares (parse once per page, block texts, sentences,
 links), so each collector reads the same text the same way.
@@ -185,36 +185,6 @@ def mailto_addresses(tree: LexborHTMLParser) -> list[str]:
         if "@" in address and address not in out:
             out.append(address)
     return out
-
-
-@lru_cache(maxsize=16_384)
-def url_host(url: str) -> str:
-    """The lower-case host name of a URL ("" when unparseable)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def url_path(url: str) -> str:
-    """The path of a URL, lower-cased, "/" when empty."""
-    try:
-        return (urlsplit(url).path or "/").lower()
-    except ValueError:
-        return "/"
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] of a URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def in_site(host: str, registrable_domain: str) -> bool:
-    """True when the host is the registrable domain or one of its subdomains."""
-    host = host.lower().rstrip(".")
-    domain = registrable_domain.lower().rstrip(".")
-    return bool(domain) and (host == domain or host.endswith("." + domain))
 
 
 def visible_word_count(tree: LexborHTMLParser) -> int:

@@ -1,4 +1,4 @@
-"""Performance evidence (evidence-catalog.md §11): per-page timings, sizes, compression and caching, and
+"""Performance evidence (docs/evidence.md §11): per-page timings, sizes, compression and caching, and
 site-level weight, asset counts, third-party hosts and error rates. LCP/CLS/INP need a browser: a data gap.
 """
 
@@ -11,7 +11,8 @@ from typing import Any
 
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
 from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, CrawledPage, register
-from techscaniq.evidence.collectors.pages import absolute_url, attr, in_site, parsed, url_host, url_path
+from techscaniq.evidence.collectors.pages import absolute_url, attr, parsed
+from techscaniq.evidence.urls import in_site, url_host, url_path
 
 MAX_SAMPLES = 5000
 COUNTERS = (

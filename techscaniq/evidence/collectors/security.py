@@ -37,6 +37,7 @@ from techscaniq.evidence.security_headers import (
     truncate,
     version_disclosure,
 )
+from techscaniq.evidence.urls import url_host
 
 NAME = "security"
 HTTP_PORT = 80
@@ -121,7 +122,7 @@ class SecurityCollector(BaseCollector):
         """Fold one page into the aggregates; the home page is kept for the Observatory."""
         if page.status is None:
             return ()
-        host = (urlsplit(page.url).hostname or "").lower()
+        host = url_host(page.url)
         is_home = page.url == context.root_url or page.page_class == PageClass.HOME
         if self._home is None and is_home:
             self._home = {"url": page.url, "status": page.status, "headers": _kept(page.headers)}
@@ -228,7 +229,7 @@ class SecurityCollector(BaseCollector):
     def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
         """Fetch the http chain, CORS probe and security.txt; score the home page; emit every item."""
         items: list[EvidenceDraft] = []
-        host = (urlsplit(context.root_url).hostname or "").lower()
+        host = url_host(context.root_url)
         chain_result = context.fetcher.fetch(self._http_url(host), ResourceKind.HTML, probe=True)
         auto, https_verified, https_note = self._auto_response(context, host, chain_result)
         chain = _redirect_steps(chain_result)
@@ -310,20 +311,26 @@ class SecurityCollector(BaseCollector):
         return header_values(tuple(chain_result.headers), "Set-Cookie")
 
     def _cors_probe(self, context: CollectContext, auto: _Auto, items: list[EvidenceDraft]) -> Headers | None:
-        """A GET with our Origin (the guard sends only GET and HEAD, so no OPTIONS preflight)."""
+        """A HEAD with our Origin (the guard sends only GET and HEAD, so no OPTIONS preflight)."""
         probe = context.fetcher.fetch(
             auto.url, ResourceKind.HTML, method="HEAD", headers={"Origin": CORS_PROBE_ORIGIN}
         )
         if probe.status is None:
             items.append(
-                _draft(
-                    context,
+                context.observed(
+                    NAME,
+                    EvidenceCategory.SECURITY,
                     EvidenceType.CORS,
-                    auto.url,
-                    f"CORS probe of {auto.url} failed",
-                    f"A request with Origin {CORS_PROBE_ORIGIN} got no answer ({probe.error_code}).",
-                    auto.url,
-                    {"status": "error", "error_code": probe.error_code, "probe_origin": CORS_PROBE_ORIGIN},
+                    key=auto.url,
+                    title=f"CORS probe of {auto.url} failed",
+                    summary=f"A request with Origin {CORS_PROBE_ORIGIN} got no answer ({probe.error_code}).",
+                    source_url=auto.url,
+                    data={
+                        "status": "error",
+                        "error_code": probe.error_code,
+                        "probe_origin": CORS_PROBE_ORIGIN,
+                    },
+                    confidence=HEADER_CONFIDENCE,
                 )
             )
             return None
@@ -343,15 +350,16 @@ class SecurityCollector(BaseCollector):
         else:
             title = f"{auto.url} allows cross-origin reads from {truncate(allow_origin, 100)}"
         items.append(
-            _draft(
-                context,
+            context.observed(
+                NAME,
+                EvidenceCategory.SECURITY,
                 EvidenceType.CORS,
-                auto.url,
-                title[:500],
-                f"A HEAD request with Origin {CORS_PROBE_ORIGIN} was answered with "
+                key=auto.url,
+                title=title[:500],
+                summary=f"A HEAD request with Origin {CORS_PROBE_ORIGIN} was answered with "
                 f"Access-Control-Allow-Origin {allow_origin or 'absent'} and credentials {credentials}.",
-                auto.url,
-                {
+                source_url=auto.url,
+                data={
                     "url": auto.url,
                     "probe_origin": CORS_PROBE_ORIGIN,
                     "method": "HEAD",
@@ -360,7 +368,7 @@ class SecurityCollector(BaseCollector):
                     "reflects_origin": reflects,
                     "status": "observed" if allow_origin is not None else "not_observed",
                 },
-                HEADER_CONFIDENCE,
+                confidence=HEADER_CONFIDENCE,
             )
         )
         return headers
@@ -409,46 +417,57 @@ class SecurityCollector(BaseCollector):
                 title = f"{start} redirects but never reaches https"
             route = " -> ".join(f"{step.url} ({step.status})" for step in chain)
             summary = f"Route from http: {route}."[:1000]
-        return _draft(
-            context, EvidenceType.REDIRECT_CHAIN, start, title, summary, start, data, HEADER_CONFIDENCE
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
+            EvidenceType.REDIRECT_CHAIN,
+            key=start,
+            title=title,
+            summary=summary,
+            source_url=start,
+            data=data,
+            confidence=HEADER_CONFIDENCE,
         )
 
     def _unscored_item(self, context: CollectContext, host: str, reason: str) -> EvidenceDraft:
         url = context.root_url
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
             EvidenceType.OBSERVATORY_SCORE,
-            host,
-            f"No Observatory score for {host}",
-            f"The HTTP Observatory score could not be computed: {reason}.",
-            url,
-            {
+            key=host,
+            title=f"No Observatory score for {host}",
+            summary=f"The HTTP Observatory score could not be computed: {reason}.",
+            source_url=url,
+            data={
                 "score": None,
                 "grade": None,
                 "unscored_reason": reason,
                 "status": "error",
                 "error_code": "unscored",
             },
+            confidence=HEADER_CONFIDENCE,
         )
 
     def _observatory_items(
         self, context: CollectContext, auto: _Auto, result: ObservatoryResult, https_note: str | None
     ) -> list[EvidenceDraft]:
-        host = (urlsplit(auto.url).hostname or "").lower()
+        host = url_host(auto.url)
         if result.score is None:
             return [self._unscored_item(context, host, result.unscored_reason or "unscorable response")]
         failed = [test.name.value for test in result.tests if not test.passed]
         items = [
-            _draft(
-                context,
+            context.observed(
+                NAME,
+                EvidenceCategory.SECURITY,
                 EvidenceType.OBSERVATORY_SCORE,
-                host,
-                f"HTTP Observatory grade {result.grade} ({result.score}) for {host}",
-                f"{auto.url} scores {result.score} (grade {result.grade}) on the MDN HTTP Observatory "
+                key=host,
+                title=f"HTTP Observatory grade {result.grade} ({result.score}) for {host}",
+                summary=f"{auto.url} scores {result.score} (grade {result.grade}) on the MDN HTTP Observatory "
                 f"algorithm v{result.algorithm_version}: {result.tests_passed} of {len(result.tests)} tests pass"
                 + (f"; failing: {', '.join(failed)}." if failed else "."),
-                auto.url,
-                {
+                source_url=auto.url,
+                data={
                     "url": auto.url,
                     "score": result.score,
                     "grade": result.grade,
@@ -460,20 +479,21 @@ class SecurityCollector(BaseCollector):
                     "response_https": auto.https,
                     "https_note": https_note,
                 },
-                HEADER_CONFIDENCE,
+                confidence=HEADER_CONFIDENCE,
             )
         ]
         for test in result.tests:
             modifier = f"{test.score_modifier:+d}" if test.score_modifier else "0"
             items.append(
-                _draft(
-                    context,
+                context.observed(
+                    NAME,
+                    EvidenceCategory.SECURITY,
                     EvidenceType.OBSERVATORY_TEST,
-                    test.name.value,
-                    f"{test.name.value}: {test.result.value} ({modifier})",
-                    f"{test.description} on {auto.url} ({'pass' if test.passed else 'fail'}, {modifier}).",
-                    auto.url,
-                    {
+                    key=test.name.value,
+                    title=f"{test.name.value}: {test.result.value} ({modifier})",
+                    summary=f"{test.description} on {auto.url} ({'pass' if test.passed else 'fail'}, {modifier}).",
+                    source_url=auto.url,
+                    data={
                         "test": test.name.value,
                         "result": test.result.value,
                         "score_modifier": test.score_modifier,
@@ -481,7 +501,7 @@ class SecurityCollector(BaseCollector):
                         "description": test.description,
                         "details": _json_safe(test.data),
                     },
-                    HEADER_CONFIDENCE,
+                    confidence=HEADER_CONFIDENCE,
                 )
             )
         return items
@@ -502,14 +522,15 @@ class SecurityCollector(BaseCollector):
                     f"{row.header}: {row.value}" if row.value else f"{host} sends no {row.header} header"
                 )
                 items.append(
-                    _draft(
-                        context,
+                    context.observed(
+                        NAME,
+                        EvidenceCategory.SECURITY,
                         EvidenceType.SECURITY_HEADER,
-                        f"{host} {row.header.lower()}",
-                        f"{row.header} {state} on {host}",
-                        f"{summary[:400]} ({row.verdict}).",
-                        url,
-                        {
+                        key=f"{host} {row.header.lower()}",
+                        title=f"{row.header} {state} on {host}",
+                        summary=f"{summary[:400]} ({row.verdict}).",
+                        source_url=url,
+                        data={
                             "host": host,
                             "home": host == home_host,
                             "header": row.header,
@@ -522,19 +543,20 @@ class SecurityCollector(BaseCollector):
                             "status": "not_observed" if row.presence is Presence.ABSENT else "observed",
                             "excerpt": truncate(f"{row.header}: {row.value}", 500) if row.value else None,
                         },
-                        HEADER_CONFIDENCE,
+                        confidence=HEADER_CONFIDENCE,
                     )
                 )
             for old in deprecated_headers(headers):
                 items.append(
-                    _draft(
-                        context,
+                    context.observed(
+                        NAME,
+                        EvidenceCategory.SECURITY,
                         EvidenceType.SECURITY_HEADER,
-                        f"{host} {old.header.lower()}",
-                        f"Deprecated {old.header} sent by {host}",
-                        f"{old.header}: {truncate(old.value, 200)} ({old.note}).",
-                        url,
-                        {
+                        key=f"{host} {old.header.lower()}",
+                        title=f"Deprecated {old.header} sent by {host}",
+                        summary=f"{old.header}: {truncate(old.value, 200)} ({old.note}).",
+                        source_url=url,
+                        data={
                             "host": host,
                             "home": host == home_host,
                             "header": old.header,
@@ -544,7 +566,7 @@ class SecurityCollector(BaseCollector):
                             "deprecated": True,
                             "excerpt": truncate(f"{old.header}: {old.value}", 500),
                         },
-                        HEADER_CONFIDENCE,
+                        confidence=HEADER_CONFIDENCE,
                     )
                 )
         return items
@@ -565,16 +587,17 @@ class SecurityCollector(BaseCollector):
             if cookie["prefix_valid"] is False:
                 problems.append(f"breaks the {cookie['prefix']} prefix rules")
             items.append(
-                _draft(
-                    context,
+                context.observed(
+                    NAME,
+                    EvidenceCategory.SECURITY,
                     EvidenceType.COOKIE,
-                    key,
-                    f"Cookie {cookie['name']} on {cookie['host']}: {', '.join(flags)}"[:500],
-                    f"{cookie['url']} sets {cookie['name']}"
+                    key=key,
+                    title=f"Cookie {cookie['name']} on {cookie['host']}: {', '.join(flags)}"[:500],
+                    summary=f"{cookie['url']} sets {cookie['name']}"
                     + (f" ({'; '.join(problems)})." if problems else " with sound flags."),
-                    str(cookie["url"]),
-                    {**cookie, "flags": flags, "problems": problems},
-                    HEADER_CONFIDENCE,
+                    source_url=str(cookie["url"]),
+                    data={**cookie, "flags": flags, "problems": problems},
+                    confidence=HEADER_CONFIDENCE,
                 )
             )
         return items
@@ -586,15 +609,16 @@ class SecurityCollector(BaseCollector):
             source, host = disclosure["source"], disclosure["host"]
             product, version = disclosure["product"], disclosure["version"]
             items.append(
-                _draft(
-                    context,
+                context.observed(
+                    NAME,
+                    EvidenceCategory.TECHNOLOGY,
                     EvidenceType.SERVER_DISCLOSURE,
-                    f"{host} {source.lower()} {product.lower()}",
-                    f"{source} on {host} names {product}" + (f" {version}" if version else ""),
-                    f"{disclosure['url']} sends {source}: {truncate(disclosure['value'], 200)}.",
-                    str(disclosure["url"]),
-                    {**disclosure, "excerpt": truncate(f"{source}: {disclosure['value']}", 500)},
-                    HEADER_CONFIDENCE,
+                    key=f"{host} {source.lower()} {product.lower()}",
+                    title=f"{source} on {host} names {product}" + (f" {version}" if version else ""),
+                    summary=f"{disclosure['url']} sends {source}: {truncate(disclosure['value'], 200)}.",
+                    source_url=str(disclosure["url"]),
+                    data={**disclosure, "excerpt": truncate(f"{source}: {disclosure['value']}", 500)},
+                    confidence=HEADER_CONFIDENCE,
                 )
             )
             if version:
@@ -614,16 +638,17 @@ class SecurityCollector(BaseCollector):
                     entry["hosts"].append(host)
         for key, finding in findings.items():
             items.append(
-                _draft(
-                    context,
+                context.observed(
+                    NAME,
+                    EvidenceCategory.SECURITY,
                     EvidenceType.VERSION_DISCLOSURE,
-                    key,
-                    f"{finding['product']} {finding['version']} disclosed by {', '.join(finding['sources'])}",
-                    f"{', '.join(finding['hosts'])} disclose{'s' if len(finding['hosts']) == 1 else ''} "
+                    key=key,
+                    title=f"{finding['product']} {finding['version']} disclosed by {', '.join(finding['sources'])}",
+                    summary=f"{', '.join(finding['hosts'])} disclose{'s' if len(finding['hosts']) == 1 else ''} "
                     f"{finding['product']} version {finding['version']}.",
-                    str(finding["url"]),
-                    finding,
-                    HEADER_CONFIDENCE,
+                    source_url=str(finding["url"]),
+                    data=finding,
+                    confidence=HEADER_CONFIDENCE,
                 )
             )
         return items
@@ -635,43 +660,45 @@ class SecurityCollector(BaseCollector):
         else:
             title = f"No mixed content on {mixed['pages_checked']} https page(s)"
         examples = [{"page": page, "url": url} for page, url in mixed["examples"]]
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
             EvidenceType.MIXED_CONTENT,
-            "site",
-            title,
-            f"Checked {mixed['pages_checked']} https pages for http:// scripts, styles, images, frames and form targets"
+            key="site",
+            title=title,
+            summary=f"Checked {mixed['pages_checked']} https pages for http:// scripts, styles, images, frames and form targets"
             + (f"; first: {examples[0]['url']} on {examples[0]['page']}." if examples else "."),
-            examples[0]["page"] if examples else context.root_url,
-            {
+            source_url=examples[0]["page"] if examples else context.root_url,
+            data={
                 "pages_checked": mixed["pages_checked"],
                 "pages_with_mixed_content": mixed["pages_with_mixed"],
                 "count": mixed["count"],
                 "examples": examples,
                 "status": "observed" if mixed["count"] else "not_observed",
             },
-            PAGE_CONFIDENCE,
+            confidence=PAGE_CONFIDENCE,
         )
 
     def _sri_item(self, context: CollectContext) -> EvidenceDraft:
         sri = self._sri
         total = sri["with_integrity"] + sri["without_integrity"]
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
             EvidenceType.SUBRESOURCE_INTEGRITY,
-            "site",
-            f"{sri['with_integrity']} of {total} cross-origin script/style loads carry integrity hashes",
-            f"Across {sri['pages_checked']} HTML pages, {sri['without_integrity']} cross-origin script or stylesheet "
+            key="site",
+            title=f"{sri['with_integrity']} of {total} cross-origin script/style loads carry integrity hashes",
+            summary=f"Across {sri['pages_checked']} HTML pages, {sri['without_integrity']} cross-origin script or stylesheet "
             "loads have no integrity attribute"
             + (f"; for example {sri['examples_without'][0]}." if sri["examples_without"] else "."),
-            context.root_url,
-            {
+            source_url=context.root_url,
+            data={
                 "pages_checked": sri["pages_checked"],
                 "with_integrity": sri["with_integrity"],
                 "without_integrity": sri["without_integrity"],
                 "examples_without": list(sri["examples_without"]),
             },
-            PAGE_CONFIDENCE,
+            confidence=PAGE_CONFIDENCE,
         )
 
     def _security_txt_item(self, context: CollectContext) -> EvidenceDraft:
@@ -683,15 +710,16 @@ class SecurityCollector(BaseCollector):
             plain = (result.content_type or "text/plain").startswith("text/plain")
             if result.ok and result.body and plain:
                 return self._security_txt_found(context, result, tried)
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
             EvidenceType.SECURITY_TXT,
-            "security.txt",
-            "No security.txt",
-            "Neither /.well-known/security.txt nor /security.txt served a text/plain file.",
-            str(tried[0]["url"]),
-            {"present": False, "tried": tried, "status": "not_observed"},
-            HEADER_CONFIDENCE,
+            key="security.txt",
+            title="No security.txt",
+            summary="Neither /.well-known/security.txt nor /security.txt served a text/plain file.",
+            source_url=str(tried[0]["url"]),
+            data={"present": False, "tried": tried, "status": "not_observed"},
+            confidence=HEADER_CONFIDENCE,
         )
 
     def _security_txt_found(
@@ -700,21 +728,22 @@ class SecurityCollector(BaseCollector):
         parsed = parse_security_txt(result.text)
         expires = parsed.expires.isoformat() if parsed.expires else None
         state = "expired" if parsed.expired else ("valid" if parsed.valid else "invalid")
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
             EvidenceType.SECURITY_TXT,
-            "security.txt",
-            f"security.txt published ({state}), contact {parsed.contact[0] if parsed.contact else 'missing'}"[
+            key="security.txt",
+            title=f"security.txt published ({state}), contact {parsed.contact[0] if parsed.contact else 'missing'}"[
                 :500
             ],
-            f"{result.final_url} lists {len(parsed.contact)} contact(s), expires {expires or 'never stated'}"
+            summary=f"{result.final_url} lists {len(parsed.contact)} contact(s), expires {expires or 'never stated'}"
             + (
                 f"; problems: {'; '.join([*parsed.errors, *parsed.warnings])}."
                 if parsed.errors or parsed.warnings
                 else "."
             ),
-            result.final_url,
-            {
+            source_url=result.final_url,
+            data={
                 "present": True,
                 "url": result.final_url,
                 "tried": tried,
@@ -733,7 +762,7 @@ class SecurityCollector(BaseCollector):
                 "warnings": list(parsed.warnings),
                 "excerpt": result.text[:500],
             },
-            HEADER_CONFIDENCE,
+            confidence=HEADER_CONFIDENCE,
         )
 
 
@@ -760,29 +789,3 @@ def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
-
-
-def _draft(
-    context: CollectContext,
-    type_: EvidenceType,
-    key: str,
-    title: str,
-    summary: str,
-    url: str,
-    data: dict[str, Any],
-    confidence: float = HEADER_CONFIDENCE,
-) -> EvidenceDraft:
-    data.setdefault("status", "observed")
-    return context.draft(
-        NAME,
-        type_,
-        EvidenceCategory.SECURITY
-        if type_ is not EvidenceType.SERVER_DISCLOSURE
-        else EvidenceCategory.TECHNOLOGY,
-        key=key,
-        title=title,
-        summary=summary,
-        source_url=url,
-        data=data,
-        confidence=confidence,
-    )

@@ -1,7 +1,7 @@
 """Technology stack and hosting evidence: the fingerprint matcher over every page, plus DNS, certificate and robots.
 
 Pages are matched as they arrive and folded into bounded per-technology aggregates; finish() adds the site-wide
-signals and attributes hosting/CDN from CNAME chains cross-checked with response headers (evidence-catalog §6).
+signals and attributes hosting/CDN from CNAME chains cross-checked with response headers (docs/evidence.md §6).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,15 +21,21 @@ from techscaniq.evidence.collectors.pages import parsed
 from techscaniq.evidence.collectors.tls import ca_bundle_of
 from techscaniq.evidence.fingerprints import Detection, FingerprintMatcher, PageSignals, SiteSignals
 from techscaniq.evidence.fingerprints.eol import evaluate as end_of_life
+from techscaniq.evidence.fingerprints.loader import configured_dirs
 from techscaniq.evidence.tls_probe import HANDSHAKE_TIMEOUT_SECONDS, probe_tls
+from techscaniq.evidence.urls import url_host
 
 NAME = "technology"
 MAX_MATCHES_PER_TECHNOLOGY = 20
 MAX_PAGES_PER_TECHNOLOGY = 50
 MAX_HOSTS = 20
 EXCERPT_CHARS = 200
+MAX_REQUESTED_URLS = 300
 SITE_DNS_TYPES = ("TXT", "MX", "NS", "SOA")
 DNS_TIMEOUT_SECONDS = 3.0
+HEAD_SCAN_CHARS = 200_000  # a generator meta tag sits in the head
+MAX_GENERATORS = 10  # distinct unrecognised generator strings kept per scan
+GENERATOR_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -155,36 +162,85 @@ class TechnologyCollector(BaseCollector):
         self._today = now.date() if isinstance(now, datetime) else now
         self._technologies: dict[str, dict[str, Any]] = {}
         self._host_cues: dict[str, dict[str, list[str]]] = {}
+        self._generators: dict[
+            str, list[str]
+        ] = {}  # raw generator string -> pages that no technology explains
 
-    @property
-    def matcher(self) -> FingerprintMatcher:
-        """The fingerprint matcher (our data, compiled once per process)."""
+    def matcher_for(self, context: CollectContext) -> FingerprintMatcher:
+        """The fingerprint matcher: our data plus TECHSCANIQ_FINGERPRINTS_DIR (compiled once per process)."""
         if self._matcher is None:
-            self._matcher = FingerprintMatcher.load()
+            self._matcher = FingerprintMatcher.load(configured_dirs(context.settings.fingerprints_dir))
         return self._matcher
 
-    def on_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
-        """Match one page and fold its detections in; note hosting header cues per host."""
+    def on_page(
+        self, page: CrawledPage, context: CollectContext, allowed: frozenset[str] | None = None
+    ) -> Iterable[EvidenceDraft]:
+        """Match one page and fold its detections in (only `allowed` names when given); note hosting cues."""
         if page.status is None:
             return ()
-        host = (urlsplit(page.url).hostname or "").lower()
+        host = url_host(page.url)
         if host and (host in self._host_cues or len(self._host_cues) < MAX_HOSTS):
             cues = self._host_cues.setdefault(host, {})
             for slug, found in hosting_cues(page.headers).items():
                 known = cues.setdefault(slug, [])
                 known += [cue for cue in found if cue not in known][: 5 - len(known)]
+        tree = parsed(page)
         signals = PageSignals(
             url=page.url,
             headers=page.headers,
             html=page.html,
             cookies=page_cookies(page.headers),
-            tree=parsed(page),
+            tree=tree,
         )
-        for detection in self.matcher.analyze([signals]):
-            self._fold(detection, page.url)
+        explained: set[str] = set()
+        for detection in self.matcher_for(context).analyze([signals]):
+            if allowed is not None and detection.name not in allowed:
+                continue
+            self._fold(detection, page.url, "raw")
+            explained |= {m.value for m in detection.matches if m.signal == "meta" and m.key == "generator"}
+        if allowed is None and tree is not None and "generator" in page.html[:HEAD_SCAN_CHARS].lower():
+            self._note_generators(page.url, tree, explained)
         return ()
 
-    def _fold(self, detection: Detection, page_url: str | None) -> None:
+    def on_rendered_page(
+        self,
+        context: CollectContext,
+        url: str,
+        html: str,
+        cookies: Mapping[str, str],
+        requested: Sequence[str] = (),
+    ) -> None:
+        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set, and
+        the URLs its scripts requested (scripts, XHR and fetch calls: what a visitor's browser talks to)."""
+        signals = [PageSignals(url=url, headers=(), html=html, cookies=dict(cookies))]
+        if requested:
+            # The requests as script sources, so scriptSrc patterns name the vendors behind them.
+            tags = "".join(
+                f'<script src="{html_escape(link)}"></script>' for link in requested[:MAX_REQUESTED_URLS]
+            )
+            signals.append(PageSignals(url=url, headers=(), html=tags))
+        for page_signals in signals:
+            for detection in self.matcher_for(context).analyze([page_signals]):
+                self._fold(detection, url, "rendered")
+
+    def on_challenge_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """A bot-protection challenge page: only the protection vendor's own technologies are detected."""
+        return self.on_page(page, context, allowed=page.bot_check.technologies)
+
+    def _note_generators(self, url: str, tree: Any, explained: set[str]) -> None:
+        """Keep the generator strings no technology claimed; they become `generator` items, never names."""
+        for node in tree.css("meta[name]"):
+            if (node.attributes.get("name") or "").strip().lower() != "generator":
+                continue
+            raw = " ".join((node.attributes.get("content") or "").split())[:GENERATOR_CHARS]
+            if not raw or any(value and value in raw for value in explained):
+                continue
+            if raw in self._generators or len(self._generators) < MAX_GENERATORS:
+                pages = self._generators.setdefault(raw, [])
+                if url not in pages and len(pages) < MAX_PAGES_PER_TECHNOLOGY:
+                    pages.append(url)
+
+    def _fold(self, detection: Detection, page_url: str | None, source: str = "records") -> None:
         entry = self._technologies.setdefault(
             detection.name,
             {
@@ -201,9 +257,13 @@ class TechnologyCollector(BaseCollector):
                 "pages": [],
                 "implied_by": [],
                 "direct": False,
+                "aliases": list(detection.aliases),
             },
         )
         entry["confidence"] = max(entry["confidence"], detection.confidence)
+        seen_in = entry.setdefault("seen_in", [])
+        if source not in seen_in:  # raw HTML, the rendered page, or site records (DNS, certificate, robots)
+            seen_in.append(source)
         if detection.version and (
             entry["version"] is None or _version_key(detection.version) > _version_key(entry["version"])
         ):
@@ -216,18 +276,24 @@ class TechnologyCollector(BaseCollector):
                     entry["implied_by"].append(match.key)
                 continue
             entry["direct"] = True
-            row = [match.page_url or page_url, str(match.signal), match.key, match.value[:EXCERPT_CHARS]]
+            signal = f"rendered {match.signal}" if source == "rendered" else str(match.signal)
+            row = [match.page_url or page_url, signal, match.key, match.value[:EXCERPT_CHARS]]
             if row not in entry["matches"] and len(entry["matches"]) < MAX_MATCHES_PER_TECHNOLOGY:
                 entry["matches"].append(row)
 
     def state(self) -> dict[str, Any]:
         """Per-technology aggregates (≤ 20 matches, ≤ 50 pages each) and hosting cues per host."""
-        return {"technologies": self._technologies, "host_cues": self._host_cues}
+        return {
+            "technologies": self._technologies,
+            "host_cues": self._host_cues,
+            "generators": self._generators,
+        }
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Load the aggregates."""
         self._technologies = {str(k): dict(v) for k, v in dict(state.get("technologies", {})).items()}
         self._host_cues = {str(k): dict(v) for k, v in dict(state.get("host_cues", {})).items()}
+        self._generators = {str(k): list(v) for k, v in dict(state.get("generators", {})).items()}
 
     def finish(self, context: CollectContext) -> Iterable[EvidenceDraft]:
         """Add the site-wide signals, resolve exclusions, and emit technology and hosting items."""
@@ -237,10 +303,11 @@ class TechnologyCollector(BaseCollector):
             cert_issuer=self._cert_issuer(context),
             robots=context.robots_txt,
         )
-        for detection in self.matcher.analyze([], site):
+        for detection in self.matcher_for(context).analyze([], site):
             self._fold(detection, None)
-        self._drop_excluded()
+        self._drop_excluded(context)
         items = [self._technology_item(context, entry) for entry in self._technologies.values()]
+        items += [self._generator_item(context, raw, pages) for raw, pages in self._generators.items()]
         items += self._hosting_items(context, dns_facts)
         return items
 
@@ -284,8 +351,8 @@ class TechnologyCollector(BaseCollector):
         cert = report.certificate
         return (cert.issuer_organization or cert.issuer) if cert else None
 
-    def _drop_excluded(self) -> None:
-        technologies = self.matcher.technologies
+    def _drop_excluded(self, context: CollectContext) -> None:
+        technologies = self.matcher_for(context).technologies
         excluded = {
             name
             for present, entry in self._technologies.items()
@@ -336,12 +403,34 @@ class TechnologyCollector(BaseCollector):
                 "page_count": len(entry["pages"]),
                 "implied_by": entry["implied_by"],
                 "implied_only": not entry["direct"],
+                "seen_in": sorted(entry.get("seen_in", [])),
+                "aliases": entry.get("aliases", []),
                 "status": "observed",
                 "excerpt": matches[0]["excerpt"] if matches else None,
                 "end_of_life": None if eol is None else eol.ended,
                 "eol": None if eol is None else eol.to_data(),
             },
             confidence=confidence,
+        )
+
+    def _generator_item(self, context: CollectContext, raw: str, pages: list[str]) -> EvidenceDraft:
+        # The raw string stays data: a product name read from free text would not be a stable, matchable name.
+        return context.draft(
+            NAME,
+            EvidenceType.GENERATOR,
+            EvidenceCategory.TECHNOLOGY,
+            key=raw.lower(),
+            title=f"Pages name their generator as {raw!r} (not a known technology)"[:500],
+            summary=f"<meta name=generator content={raw!r}> on {len(pages)} page(s); no fingerprint explains it.",
+            source_url=pages[0] if pages else context.root_url,
+            data={
+                "generator": raw,
+                "pages": pages,
+                "page_count": len(pages),
+                "status": "observed",
+                "excerpt": f'<meta name="generator" content="{raw}">'[:EXCERPT_CHARS],
+            },
+            confidence=0.9,
         )
 
     def _hosting_items(self, context: CollectContext, dns_facts: Mapping[str, Any]) -> list[EvidenceDraft]:

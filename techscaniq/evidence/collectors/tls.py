@@ -98,30 +98,6 @@ class TlsCollector(BaseCollector):
         return items
 
 
-def _draft(
-    context: CollectContext,
-    type_: EvidenceType,
-    key: str,
-    title: str,
-    summary: str,
-    url: str,
-    data: dict[str, Any],
-    confidence: float = DIRECT_CONFIDENCE,
-) -> EvidenceDraft:
-    data.setdefault("status", "observed")
-    return context.draft(
-        NAME,
-        type_,
-        EvidenceCategory.TLS,
-        key=key,
-        title=title,
-        summary=summary,
-        source_url=url,
-        data=data,
-        confidence=confidence,
-    )
-
-
 def _report_items(context: CollectContext, report: TlsReport, url: str) -> list[EvidenceDraft]:
     host = report.host
     key = host if report.port == 443 else f"{host}:{report.port}"
@@ -133,23 +109,27 @@ def _report_items(context: CollectContext, report: TlsReport, url: str) -> list[
             "host": host,
         }
         return [
-            _draft(
-                context,
+            context.observed(
+                NAME,
+                EvidenceCategory.TLS,
                 EvidenceType.TLS_HANDSHAKE,
-                key,
-                f"TLS handshake with {host} failed",
-                f"No TLS handshake with {host} port {report.port} completed: {report.error_code}.",
-                url,
-                dict(error),
+                key=key,
+                title=f"TLS handshake with {host} failed",
+                summary=f"No TLS handshake with {host} port {report.port} completed: {report.error_code}.",
+                source_url=url,
+                data=dict(error),
+                confidence=DIRECT_CONFIDENCE,
             ),
-            _draft(
-                context,
+            context.observed(
+                NAME,
+                EvidenceCategory.TLS,
                 EvidenceType.TLS_CERTIFICATE,
-                key,
-                f"No certificate read from {host}",
-                f"The certificate of {host} could not be read because the handshake failed ({report.error_code}).",
-                url,
-                dict(error),
+                key=key,
+                title=f"No certificate read from {host}",
+                summary=f"The certificate of {host} could not be read because the handshake failed ({report.error_code}).",
+                source_url=url,
+                data=dict(error),
+                confidence=DIRECT_CONFIDENCE,
             ),
         ]
     items = [_handshake_item(context, report, key, url), _certificate_item(context, report, key, url)]
@@ -161,15 +141,16 @@ def _report_items(context: CollectContext, report: TlsReport, url: str) -> list[
 def _handshake_item(context: CollectContext, report: TlsReport, key: str, url: str) -> EvidenceDraft:
     alpn = f"ALPN {report.alpn}" if report.alpn else "no ALPN"
     http2 = " (HTTP/2)" if report.http2 else ""
-    return _draft(
-        context,
+    return context.observed(
+        NAME,
+        EvidenceCategory.TLS,
         EvidenceType.TLS_HANDSHAKE,
-        key,
-        f"{report.host} negotiates {report.version} with {report.cipher}, {alpn}{http2}",
-        f"A handshake with {report.host} offering h2 and http/1.1 settled on {report.version}, "
+        key=key,
+        title=f"{report.host} negotiates {report.version} with {report.cipher}, {alpn}{http2}",
+        summary=f"A handshake with {report.host} offering h2 and http/1.1 settled on {report.version}, "
         f"{report.cipher} ({report.cipher_bits}-bit) and {alpn}.",
-        url,
-        {
+        source_url=url,
+        data={
             "host": report.host,
             "port": report.port,
             "version": report.version,
@@ -178,6 +159,7 @@ def _handshake_item(context: CollectContext, report: TlsReport, key: str, url: s
             "alpn": report.alpn,
             "http2": report.http2,
         },
+        confidence=DIRECT_CONFIDENCE,
     )
 
 
@@ -186,27 +168,32 @@ def _certificate_item(context: CollectContext, report: TlsReport, key: str, url:
     verified = bool(check and check.verified)
     reason = None if verified or check is None else (check.failure.value if check.failure else check.message)
     if cert is None:
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.TLS,
             EvidenceType.TLS_CERTIFICATE,
-            key,
-            f"{report.host} sent no certificate",
-            f"The handshake with {report.host} completed without a certificate.",
-            url,
-            {"host": report.host, "verified": verified, "status": "not_observed"},
+            key=key,
+            title=f"{report.host} sent no certificate",
+            summary=f"The handshake with {report.host} completed without a certificate.",
+            source_url=url,
+            data={"host": report.host, "verified": verified, "status": "not_observed"},
+            confidence=DIRECT_CONFIDENCE,
         )
     issuer = cert.issuer_organization or cert.issuer_common_name or cert.issuer
     verdict = "verifies" if verified else f"does not verify ({reason})"
-    return _draft(
-        context,
+    return context.observed(
+        NAME,
+        EvidenceCategory.TLS,
         EvidenceType.TLS_CERTIFICATE,
-        key,
-        f"Certificate of {report.host} from {issuer} {verdict}, expires in {cert.days_to_expiry} days"[:500],
-        f"The certificate for {', '.join(cert.sans[:5]) or cert.subject} was issued by {issuer}, is valid until "
+        key=key,
+        title=f"Certificate of {report.host} from {issuer} {verdict}, expires in {cert.days_to_expiry} days"[
+            :500
+        ],
+        summary=f"The certificate for {', '.join(cert.sans[:5]) or cert.subject} was issued by {issuer}, is valid until "
         f"{cert.not_after[:10]}, uses a {cert.key_type.upper()} {cert.key_bits}-bit key signed with "
         f"{cert.signature_algorithm}, and {verdict}."[:1000],
-        url,
-        {
+        source_url=url,
+        data={
             "host": report.host,
             "port": report.port,
             "subject": cert.subject,
@@ -234,6 +221,7 @@ def _certificate_item(context: CollectContext, report: TlsReport, key: str, url:
             "chain": "leaf only",
             "excerpt": f"subject {cert.subject}; issuer {cert.issuer}; not after {cert.not_after}"[:500],
         },
+        confidence=DIRECT_CONFIDENCE,
     )
 
 
@@ -245,14 +233,15 @@ def _protocols_item(context: CollectContext, report: TlsReport, key: str, url: s
     summary = f"{report.host} accepted {', '.join(offered) or 'none'}; refused {', '.join(refused) or 'none'}"
     if untested:
         summary += f"; could not test {', '.join(untested)} from here"
-    return _draft(
-        context,
+    return context.observed(
+        NAME,
+        EvidenceCategory.TLS,
         EvidenceType.TLS_PROTOCOLS,
-        key,
-        f"{report.host} offers {', '.join(offered) or 'no probed TLS version'}",
-        summary + ".",
-        url,
-        {
+        key=key,
+        title=f"{report.host} offers {', '.join(offered) or 'no probed TLS version'}",
+        summary=summary + ".",
+        source_url=url,
+        data={
             "host": report.host,
             "offered": offered,
             "not_offered": refused,
@@ -263,6 +252,7 @@ def _protocols_item(context: CollectContext, report: TlsReport, key: str, url: s
                 {"version": p.version.value, "offered": p.offered, "note": p.note} for p in report.protocols
             ],
         },
+        confidence=DIRECT_CONFIDENCE,
     )
 
 
@@ -270,28 +260,31 @@ def _hsts_item(context: CollectContext, host: str, url: str, values: list[str]) 
     preloaded = is_preloaded(host)
     hsts = parse_hsts(values)
     if hsts is None:
-        return _draft(
-            context,
+        return context.observed(
+            NAME,
+            EvidenceCategory.TLS,
             EvidenceType.HSTS,
-            host,
-            f"{host} sends no HSTS header" + (" (but is preloaded)" if preloaded else ""),
-            f"The first https response of {host} carries no Strict-Transport-Security header.",
-            url,
-            {"host": host, "present": False, "preloaded": preloaded, "status": "not_observed"},
+            key=host,
+            title=f"{host} sends no HSTS header" + (" (but is preloaded)" if preloaded else ""),
+            summary=f"The first https response of {host} carries no Strict-Transport-Security header.",
+            source_url=url,
+            data={"host": host, "present": False, "preloaded": preloaded, "status": "not_observed"},
+            confidence=DIRECT_CONFIDENCE,
         )
     flags = [
         name for name, on in (("includeSubDomains", hsts.include_subdomains), ("preload", hsts.preload)) if on
     ]
     validity = "" if hsts.valid else f" (invalid: {hsts.problem})"
-    return _draft(
-        context,
+    return context.observed(
+        NAME,
+        EvidenceCategory.TLS,
         EvidenceType.HSTS,
-        host,
-        f"{host} sends HSTS max-age {hsts.max_age}{' with ' + ', '.join(flags) if flags else ''}{validity}",
-        f"Strict-Transport-Security: {truncate(', '.join(values), 300)}; "
+        key=host,
+        title=f"{host} sends HSTS max-age {hsts.max_age}{' with ' + ', '.join(flags) if flags else ''}{validity}",
+        summary=f"Strict-Transport-Security: {truncate(', '.join(values), 300)}; "
         f"{'on' if preloaded else 'not on'} the HSTS preload list.",
-        url,
-        {
+        source_url=url,
+        data={
             "host": host,
             "present": True,
             "value": truncate(", ".join(values)),
@@ -303,6 +296,7 @@ def _hsts_item(context: CollectContext, host: str, url: str, values: list[str]) 
             "preloaded": preloaded,
             "excerpt": truncate(", ".join(values), 500),
         },
+        confidence=DIRECT_CONFIDENCE,
     )
 
 

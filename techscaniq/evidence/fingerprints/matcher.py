@@ -6,7 +6,6 @@ Pure: it reads only the page and site signals it is given and makes no requests.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import re._constants as sre_constants
@@ -42,7 +41,9 @@ class Signal(StrEnum):
     META = "meta"
     SCRIPT_SRC = "scriptSrc"
     SCRIPTS = "scripts"
+    CSS = "css"
     HTML = "html"
+    TEXT = "text"
     DOM = "dom"
     URL = "url"
     DNS = "dns"
@@ -51,7 +52,7 @@ class Signal(StrEnum):
     IMPLIES = "implies"
 
 
-PAGE_PLAIN = (Signal.SCRIPT_SRC, Signal.SCRIPTS, Signal.HTML, Signal.URL)
+PAGE_PLAIN = (Signal.SCRIPT_SRC, Signal.SCRIPTS, Signal.CSS, Signal.HTML, Signal.TEXT, Signal.URL)
 SITE_PLAIN = (Signal.CERT_ISSUER, Signal.ROBOTS)
 
 
@@ -100,6 +101,7 @@ class Detection:
     oss: bool | None
     pricing: tuple[str, ...]
     matches: tuple[SignalMatch, ...]
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,11 @@ class Technology:
     requires: tuple[str, ...]
     requires_categories: tuple[str, ...]
     keyed: Mapping[Signal, tuple[tuple[str, Pattern], ...]]  # headers, cookies, meta, dns
-    plain: Mapping[Signal, tuple[Pattern, ...]]  # scriptSrc, scripts, html, url, certIssuer, robots
+    plain: Mapping[
+        Signal, tuple[Pattern, ...]
+    ]  # scriptSrc, scripts, css, html, text, url, certIssuer, robots
     dom: tuple[DomRule, ...]
+    aliases: tuple[str, ...] = ()  # the names other tools (Wappalyzer, BuiltWith) give the same product
 
 
 def slugify(name: str) -> str:
@@ -260,8 +265,12 @@ def _literals_of(items: list[Any]) -> tuple[str, ...] | None:
     return best
 
 
-def parse_pattern(value: str) -> Pattern | None:
-    """Compile `regex\\;confidence:N\\;version:\\1`; None if the regex is invalid."""
+class FingerprintDataError(ValueError):
+    """A fingerprint definition that cannot be used as written (bad JSON, regex, selector or shape)."""
+
+
+def parse_pattern(value: str, strict: bool = False) -> Pattern | None:
+    """Compile `regex\\;confidence:N\\;version:\\1`; None if the regex is invalid (strict: raise)."""
     parts = value.split("\\;")
     source, confidence, version = parts[0], 100, None
     for tag in parts[1:]:
@@ -270,12 +279,16 @@ def parse_pattern(value: str) -> Pattern | None:
             confidence = min(100, int(tag_value))
         elif key == "version":
             version = tag_value
+        elif strict:
+            raise FingerprintDataError(f"pattern {value!r} has an unknown tag {tag!r}")
     if not source:
         return Pattern(value, None, None, confidence, version)
     bounded = bound_repetition(_js_to_python(source))
     try:
         compiled = regex.compile(bounded, regex.IGNORECASE | regex.ASCII)
     except (regex.error, OverflowError, RecursionError) as exc:
+        if strict:
+            raise FingerprintDataError(f"pattern {source!r} is not a valid regex: {exc}") from exc
         log.warning("fingerprint pattern skipped, invalid regex %r: %s", source, exc)
         return None
     return Pattern(value, compiled, required_literals(bounded), confidence, version)
@@ -337,7 +350,7 @@ _PROPERTY_ATTRIBUTES = {"classname": "class", "htmlfor": "for"}
 _VALIDATION_TREE = LexborHTMLParser("<html><body></body></html>")
 
 
-def _dom_rules(spec: Any) -> list[DomRule]:
+def _dom_rules(spec: Any, strict: bool = False) -> list[DomRule]:
     rules: list[DomRule] = []
     if isinstance(spec, str):
         spec = [spec]
@@ -349,15 +362,17 @@ def _dom_rules(spec: Any) -> list[DomRule]:
         try:
             _VALIDATION_TREE.css(selector)
         except (SelectolaxError, ValueError, TypeError) as exc:
+            if strict:
+                raise FingerprintDataError(f"dom selector {selector!r} is not valid: {exc}") from exc
             log.warning("fingerprint dom selector skipped %r: %s", selector, exc)
             continue
         checks = checks if isinstance(checks, dict) else {"exists": ""}
-        exists = parse_pattern(checks["exists"]) if isinstance(checks.get("exists"), str) else None
-        text = parse_pattern(checks["text"]) if isinstance(checks.get("text"), str) else None
+        exists = parse_pattern(checks["exists"], strict) if isinstance(checks.get("exists"), str) else None
+        text = parse_pattern(checks["text"], strict) if isinstance(checks.get("text"), str) else None
         attributes: list[tuple[str, Pattern]] = []
         for group in ("attributes", "properties"):
             for name, value in (checks.get(group) or {}).items():
-                pattern = parse_pattern(value) if isinstance(value, str) else None
+                pattern = parse_pattern(value, strict) if isinstance(value, str) else None
                 if pattern:
                     attr = name.lower()
                     attributes.append((_PROPERTY_ATTRIBUTES.get(attr, attr), pattern))
@@ -375,17 +390,21 @@ def _as_list(value: Any) -> list[str]:
     return []
 
 
-def _compile_list(value: Any) -> tuple[Pattern, ...]:
-    return tuple(p for p in map(parse_pattern, _as_list(value)) if p)
+def _compile_list(value: Any, strict: bool) -> tuple[Pattern, ...]:
+    if strict and not isinstance(value, str | list | None):
+        raise FingerprintDataError(f"expected a pattern or a list of patterns, got {type(value).__name__}")
+    return tuple(p for p in (parse_pattern(v, strict) for v in _as_list(value)) if p)
 
 
-def _compile_keyed(value: Any, lower_keys: bool) -> tuple[tuple[str, Pattern], ...]:
+def _compile_keyed(value: Any, lower_keys: bool, strict: bool) -> tuple[tuple[str, Pattern], ...]:
     if not isinstance(value, dict):
+        if strict and value is not None:
+            raise FingerprintDataError(f"expected an object of name: pattern, got {type(value).__name__}")
         return ()
     out: list[tuple[str, Pattern]] = []
     for key, patterns in value.items():
         name = key.lower() if lower_keys else key.upper()
-        out.extend((name, p) for p in _compile_list(patterns))
+        out.extend((name, p) for p in _compile_list(patterns, strict))
     return tuple(out)
 
 
@@ -402,28 +421,42 @@ def _implied(value: Any) -> tuple[Implied, ...]:
     return tuple(out)
 
 
-def compile_technology(name: str, spec: Mapping[str, Any], categories: Mapping[str, str]) -> Technology:
-    """Compile one technology definition; category ids resolve through `categories`."""
-    cat_names = tuple(categories.get(str(c), str(c)) for c in spec.get("cats", []))
-    keyed = {
-        Signal.HEADERS: _compile_keyed(spec.get("headers"), lower_keys=True),
-        Signal.COOKIES: _compile_keyed(spec.get("cookies"), lower_keys=True),
-        Signal.META: _compile_keyed(spec.get("meta"), lower_keys=True),
-        Signal.DNS: _compile_keyed(spec.get("dns"), lower_keys=False),
-    }
-    plain = {
-        Signal.SCRIPT_SRC: _compile_list(spec.get("scriptSrc")),
-        Signal.SCRIPTS: _compile_list(spec.get("scripts")),
-        Signal.HTML: _compile_list(spec.get("html")),
-        Signal.URL: _compile_list(spec.get("url")),
-        Signal.CERT_ISSUER: _compile_list(spec.get("certIssuer")),
-        Signal.ROBOTS: _compile_list(spec.get("robots")),
-    }
+KEYED_SIGNALS = {Signal.HEADERS: True, Signal.COOKIES: True, Signal.META: True, Signal.DNS: False}
+PLAIN_SIGNALS = (*PAGE_PLAIN, *SITE_PLAIN)
+
+
+def compile_technology(
+    name: str, spec: Mapping[str, Any], categories: Mapping[str, str], strict: bool = False
+) -> Technology:
+    """Compile one technology definition; category ids resolve through `categories`.
+
+    Strict (an operator's files, checked at start): a bad pattern or selector raises FingerprintDataError
+    naming the signal; otherwise it is skipped with a warning.
+    """
+    keyed: dict[Signal, tuple[tuple[str, Pattern], ...]] = {}
+    plain: dict[Signal, tuple[Pattern, ...]] = {}
+    current = ""
+    try:
+        for signal, lower_keys in KEYED_SIGNALS.items():
+            current = signal.value
+            keyed[signal] = _compile_keyed(spec.get(signal.value), lower_keys, strict)
+        for signal in PLAIN_SIGNALS:
+            current = signal.value
+            plain[signal] = _compile_list(spec.get(signal.value), strict)
+        current = "dom"
+        dom = tuple(_dom_rules(spec["dom"], strict)) if "dom" in spec else ()
+        current = "cats"
+        cats = spec.get("cats", [])
+        if strict and not (isinstance(cats, list) and all(isinstance(c, int | str) for c in cats)):
+            raise FingerprintDataError("cats must be a list of category ids")
+    except FingerprintDataError as exc:
+        raise FingerprintDataError(f"technology {name!r}, {current}: {exc}") from exc
     pricing = spec.get("pricing")
+    slug = spec.get("slug")
     return Technology(
         name=name,
-        slug=slugify(name),
-        categories=cat_names,
+        slug=slug if isinstance(slug, str) and slug else slugify(name),
+        categories=tuple(categories.get(str(c), str(c)) for c in cats),
         website=spec.get("website") if isinstance(spec.get("website"), str) else None,
         saas=spec.get("saas") if isinstance(spec.get("saas"), bool) else None,
         oss=spec.get("oss") if isinstance(spec.get("oss"), bool) else None,
@@ -434,51 +467,9 @@ def compile_technology(name: str, spec: Mapping[str, Any], categories: Mapping[s
         requires_categories=tuple(categories.get(str(c), str(c)) for c in spec.get("requiresCategory", [])),
         keyed={k: v for k, v in keyed.items() if v},
         plain={k: v for k, v in plain.items() if v},
-        dom=tuple(_dom_rules(spec["dom"])) if "dom" in spec else (),
+        dom=dom,
+        aliases=tuple(_as_list(spec.get("aliases"))),
     )
-
-
-# ---------------------------------------------------------------- loading
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
-def _load_dir(directory: Path, base_categories: Mapping[str, str]) -> dict[str, Technology]:
-    categories = dict(base_categories)
-    cat_file = directory / "categories.json"
-    if cat_file.is_file():
-        categories = {str(k): v.get("name", str(k)) for k, v in _read_json(cat_file).items()}
-    files = sorted(directory.glob("*.json")) + sorted((directory / "technologies").glob("*.json"))
-    techs: dict[str, Technology] = {}
-    for path in files:
-        if path.name in ("categories.json", "groups.json"):
-            continue
-        try:
-            specs = _read_json(path)
-        except (OSError, ValueError) as exc:
-            log.warning("fingerprint file skipped %s: %s", path, exc)
-            continue
-        for name, spec in specs.items():
-            if isinstance(spec, dict):
-                techs[name] = compile_technology(name, spec, categories)
-    return techs
-
-
-@functools.lru_cache(maxsize=8)
-def _load_cached(dirs: tuple[Path, ...]) -> FingerprintMatcher:
-    base_categories = {
-        str(k): v.get("name", str(k)) for k, v in _read_json(DATA_DIR / "categories.json").items()
-    }
-    techs: dict[str, Technology] = {}
-    for directory in (DATA_DIR, *dirs):
-        if not directory.is_dir():
-            log.warning("fingerprint directory missing: %s", directory)
-            continue
-        techs.update(_load_dir(directory, base_categories))  # later directories override by name
-    return FingerprintMatcher(techs.values())
 
 
 # ---------------------------------------------------------------- matching
@@ -501,6 +492,9 @@ class _CandidateIndex:
             s: {} for s in (Signal.HEADERS, Signal.COOKIES, Signal.META)
         }
         self.prefixed: dict[Signal, list[tuple[str, str]]] = {s: [] for s in self.keyed}
+        # The body text and stylesheet URLs join the searched text only when some technology looks at them.
+        self.wants_text = False
+        self.wants_css = False
         by_literal: dict[str, set[str]] = {}
         for tech in technologies:
             literal_sets = [p.literals for signal in PAGE_PLAIN for p in tech.plain.get(signal, ())]
@@ -519,6 +513,8 @@ class _CandidateIndex:
                         self.keyed[signal].setdefault(key, []).append((pattern.literals, tech.name))
             if tech.keyed.get(Signal.DNS) or any(tech.plain.get(s) for s in SITE_PLAIN):
                 self.site.add(tech.name)
+            self.wants_text = self.wants_text or bool(tech.plain.get(Signal.TEXT))
+            self.wants_css = self.wants_css or bool(tech.plain.get(Signal.CSS))
         self._names_by_literal = [frozenset(names) for names in by_literal.values()]
         self.searchable = len(by_literal) > 0
         # A DFA: about three times faster than an NFA walk over a 10 KB page, for a little more memory.
@@ -535,7 +531,12 @@ class _CandidateIndex:
             names |= self.site
         for page in pages:
             if self.searchable:
-                haystack = "\n".join((page.html_lower, page.script_srcs.joined, page.url_texts.joined))
+                parts = [page.html_lower, page.script_srcs.joined, page.url_texts.joined]
+                if self.wants_css:
+                    parts.append(page.css.joined)  # hrefs with entities decoded
+                if self.wants_text:
+                    parts.append(page.text_lower)  # text spans tags, so its literals may not be in the html
+                haystack = "\n".join(parts)
                 found = {
                     index
                     for index, _, _ in self.automaton.find_matches_as_indexes(haystack, overlapping=True)
@@ -612,6 +613,32 @@ class _Page:
         if "<script" not in self.html_lower:
             return _Texts([])
         return _Texts([node.text(deep=True) for node in self.tree.css("script:not([src])")])
+
+    @functools.cached_property
+    def css(self) -> _Texts:
+        """Stylesheet link URLs, then the text of each inline `<style>`."""
+        lower = self.html_lower
+        if "<link" not in lower and "<style" not in lower:
+            return _Texts([])
+        hrefs = [
+            href[:VALUE_MAX_CHARS]
+            for node in self.tree.css("link[href]")
+            if "stylesheet" in (node.attributes.get("rel") or "").lower()
+            and (href := node.attributes.get("href"))
+        ]
+        styles = [node.text(deep=True) for node in self.tree.css("style")] if "<style" in lower else []
+        return _Texts(hrefs + styles)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The body's text: tags dropped, whitespace collapsed (what a reader sees, plus inline code)."""
+        body = self.tree.body
+        raw = body.text(deep=True, separator=" ") if body is not None else ""
+        return " ".join(raw.split())
+
+    @functools.cached_property
+    def text_lower(self) -> str:
+        return self.text.lower()
 
     @functools.cached_property
     def url_texts(self) -> _Texts:
@@ -698,8 +725,13 @@ class FingerprintMatcher:
 
     @classmethod
     def load(cls, extra_dirs: Sequence[Path] = ()) -> FingerprintMatcher:
-        """Return the matcher for our data plus the operator's directories (compiled once per process)."""
-        return _load_cached(tuple(Path(d).resolve() for d in extra_dirs))
+        """Return the matcher for our data plus the operator's directories (compiled once per process).
+
+        Raises FingerprintDataError naming the file and pattern when a file cannot be used.
+        """
+        from techscaniq.evidence.fingerprints.loader import load_cached
+
+        return load_cached(tuple(Path(d).resolve() for d in extra_dirs))
 
     @classmethod
     def from_specs(
@@ -753,16 +785,21 @@ class FingerprintMatcher:
         for signal, patterns in tech.plain.items():
             if signal is Signal.URL:
                 texts = page.url_texts
-            elif signal is Signal.HTML:
+            elif signal is Signal.HTML or signal is Signal.TEXT:
+                text, lower = (
+                    (page.html, page.html_lower) if signal is Signal.HTML else (page.text, page.text_lower)
+                )
                 for pattern in patterns:
-                    groups = _search(pattern, page.html, page.html_lower, prefilter)
+                    groups = _search(pattern, text, lower, prefilter)
                     if groups is not None:
-                        hit.add(url, signal, "", pattern, page.html, groups)
+                        hit.add(url, signal, "", pattern, text, groups)
                 continue
             elif signal is Signal.SCRIPT_SRC:
                 texts = page.script_srcs
             elif signal is Signal.SCRIPTS:
                 texts = page.scripts
+            elif signal is Signal.CSS:
+                texts = page.css
             else:
                 continue
             for pattern in patterns:
@@ -888,6 +925,7 @@ class FingerprintMatcher:
                     oss=tech.oss,
                     pricing=tech.pricing,
                     matches=tuple(matches),
+                    aliases=tech.aliases,
                 )
             )
         out.sort(key=lambda d: (-d.confidence, d.name.lower()))

@@ -1,7 +1,4 @@
-"""Helpers shared by the operations tests: Procfile lines, shell processes, JSON-logging workers, HTTP scans.
-
-No tests live here (the name only keeps it beside the test_ops_* modules it serves).
-"""
+"""Helpers shared by the operations tests: Procfile lines, shell processes, JSON-logging workers, HTTP scans."""
 
 from __future__ import annotations
 
@@ -22,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCAN_TIMEOUT_SECONDS = 120
 PROCESS_STOP_TIMEOUT_SECONDS = 60
 
-# A real `celery worker` whose logging is set up the way celery_app will once it calls install_celery_logging.
+# A real `celery worker` with JSON logging installed before Celery starts (worker.worker_app() installs it too).
 JSON_WORKER_BOOT = (
     "import sys\n"
     "from techscaniq.config import Settings\n"

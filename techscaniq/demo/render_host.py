@@ -1,0 +1,109 @@
+"""The fixture company's web app host: facts that only a browser sees. Registered by one line in `site.build_site`.
+
+- The home page loads one first-party tag-manager script; it injects the session-replay and A/B-testing vendors'
+  tags, so no vendor name is in the HTML (Hotjar, Optimizely).
+- `/directory` is client-rendered: its HTML is an empty mount point; the script builds the list (Vue-style scoped
+  attributes) and the links to the partner pages, which exist only after rendering.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+RENDER_LABEL = "app"
+HOTJAR_SITE_ID = "3712904"
+OPTIMIZELY_PROJECT = "24681357"
+FULLSTORY_ORG = "o-1NWL7K-na1"
+VUE_SCOPE = "data-v-5f1c2a3b"
+PARTNERS = ("ledgerlink", "paybridge", "taxwise", "closekit", "auditrail")
+# Technologies a scan finds only when it renders, and where they come from.
+RENDER_ONLY_TECHNOLOGIES = {
+    "Hotjar": "tag injected by /static/tags.js",
+    "Optimizely": "tag injected by /static/tags.js",
+    "FullStory": "settings request (fetch) made by /static/tags.js; in no DOM",
+    "Vue.js": "scoped attributes written by /static/directory.js on /directory",
+}
+
+TAGS_JS = f"""(function () {{
+  var tags = [
+    "https://static.hotjar.com/c/hotjar-{HOTJAR_SITE_ID}.js?sv=6",
+    "https://cdn.optimizely.com/js/{OPTIMIZELY_PROJECT}.js"
+  ];
+  window.nwlTags = {{ loaded: tags.length, version: "2.4.1" }};
+  fetch("https://edge.fullstory.com/s/settings/{FULLSTORY_ORG}/v1/web").catch(function () {{}});
+  tags.forEach(function (src) {{
+    var script = document.createElement("script");
+    script.async = true;
+    script.src = src;
+    document.head.appendChild(script);
+  }});
+}})();
+"""
+
+DIRECTORY_JS = """(function () {
+  var partners = PARTNERS;
+  var mount = document.getElementById("app");
+  var list = document.createElement("ul");
+  list.setAttribute("SCOPE", "");
+  list.className = "partner-list";
+  partners.forEach(function (slug) {
+    var item = document.createElement("li");
+    item.setAttribute("SCOPE", "");
+    var link = document.createElement("a");
+    link.href = "/directory/" + slug;
+    link.textContent = slug;
+    item.appendChild(link);
+    list.appendChild(item);
+  });
+  mount.appendChild(list);
+  window.__directory__ = { count: partners.length };
+})();
+""".replace("PARTNERS", json.dumps(list(PARTNERS))).replace("SCOPE", VUE_SCOPE)
+
+
+def _page(title: str, body: str, head: str = "") -> bytes:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
+        f"<body>{body}</body></html>\n"
+    ).encode()
+
+
+def install(builder: Any) -> dict[str, Any]:
+    """Add the app host (pages, scripts, a 404 page, an A record) to a site builder; returns its manifest facts."""
+    from techscaniq.demo.site_model import SiteResponse
+
+    host = f"{RENDER_LABEL}.{builder.domain}"
+    builder.hosts[RENDER_LABEL] = host
+    html = (("Content-Type", "text/html; charset=utf-8"), ("Server", "nginx"))
+    script = (("Content-Type", "application/javascript; charset=utf-8"), ("Server", "nginx"))
+    home = _page(
+        "Northwind Ledger app",
+        '<main><h1>Welcome back</h1><p>Sign in to close your books.</p><a href="/directory">Partner directory</a>'
+        "</main>",
+        '<script async src="/static/tags.js"></script>',
+    )
+    directory = _page(
+        "Partner directory | Northwind Ledger",
+        '<div id="app"></div><noscript>The directory needs JavaScript.</noscript>',
+        '<script defer src="/static/directory.js"></script>',
+    )
+    responses = {
+        "/": (html, home),
+        "/directory": (html, directory),
+        "/static/tags.js": (script, TAGS_JS.encode()),
+        "/static/directory.js": (script, DIRECTORY_JS.encode()),
+    }
+    for slug in PARTNERS:
+        responses[f"/directory/{slug}"] = (html, _page(f"{slug} | Partner directory", f"<h1>{slug}</h1>"))
+    for path, (headers, body) in responses.items():
+        builder.responses[(host, path)] = SiteResponse(200, headers, body)
+    builder.not_found[host] = SiteResponse(404, html, _page("Not found", "<h1>Not found</h1>"))
+    builder.zone[host] = {"A": ["{ip}"]}
+    return {
+        "host": host,
+        "home_path": "/",
+        "client_rendered_path": "/directory",
+        "client_rendered_links": [f"/directory/{slug}" for slug in PARTNERS],
+        "render_only_technologies": RENDER_ONLY_TECHNOLOGIES,
+    }

@@ -1,0 +1,523 @@
+"""One headless system Chromium per worker process, driven by Playwright, every request through the guarded fetch.
+
+Playwright's asyncio API runs on a private event-loop thread; the evidence step calls `Renderer.render()` from its
+own thread and waits for the result. The browser is reused across pages and scans, relaunched after a crash, and
+never downloads anything: the binary is the system's (TECHSCANIQ_CHROMIUM_PATH or the PATH).
+
+Containment: each page gets a fresh context whose `route` fulfils every request with the GuardedFetcher's answer
+(or aborts what it refuses); WebSockets are closed, service workers blocked, downloads refused, popups closed. A
+dead proxy and an empty host resolver catch what routing cannot see (preconnects, DNS prefetch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from techscaniq.config import Settings
+from techscaniq.errors import TechScanError
+from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+VIEWPORT = {"width": 1280, "height": 800}
+LAUNCH_TIMEOUT_SECONDS = 30.0
+PAGE_SECONDS = 30.0  # one page: navigation, settling and capture
+SETTLE_SECONDS = 3.0  # after "load", how long the page may keep fetching before it is captured
+MAX_REQUESTS_PER_PAGE = 300
+MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
+FETCH_THREADS = 6
+# Past this, the browser (all its processes) is relaunched before the next page: long-lived renderers grow.
+MEMORY_CEILING_MB = 1024
+# Headers the browser must not see from a decoded, re-framed body.
+DROPPED_RESPONSE_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
+)
+# Anything that escapes routing meets a proxy nobody runs and a resolver that knows no name.
+LAUNCH_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--metrics-recording-only",
+    "--dns-prefetch-disable",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--proxy-server=http://127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache",
+)
+
+T = TypeVar("T")
+
+
+class BrowserUnavailable(TechScanError):
+    """Rendering was required but Chromium could not be found or started."""
+
+    code = "browser_unavailable"
+    http_status = 503
+    retryable = False
+
+
+def find_chromium(settings: Settings) -> str | None:
+    """The Chromium binary: TECHSCANIQ_CHROMIUM_PATH, else the first of CHROMIUM_NAMES on the PATH."""
+    if settings.chromium_path:
+        path = settings.chromium_path
+        found = shutil.which(path) if os.sep not in path else path
+        return found if found and os.access(found, os.X_OK) else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@dataclass
+class RequestRecord:
+    """One request the page made: where, what kind, how it ended and how many bytes it brought."""
+
+    url: str
+    host: str
+    resource_type: str
+    method: str
+    status: int | None
+    bytes: int
+    outcome: str  # "fulfilled", "refused" (the guard), "blocked" (rendering rules), "failed"
+    code: str | None = None
+
+
+@dataclass
+class RenderedPage:
+    """What one rendered page showed."""
+
+    url: str
+    final_url: str
+    status: int | None
+    dom: str
+    title: str
+    links: list[str]
+    globals: dict[str, Any]
+    requests: list[RequestRecord]
+    console_errors: list[str]
+    cookies: dict[str, str]
+    seconds: float
+    headers: list[tuple[str, str]] = field(default_factory=list)  # the document response's
+    screenshot: bytes | None = None
+    taken_at: float = field(default_factory=time.time)
+
+
+class RenderFailed(Exception):
+    """One page could not be rendered: a stable code and a message (a data gap, never the scan's failure)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# A bounded, side-effect-free walk of the page's own globals: only own data properties are read (never a getter,
+# so no page code runs), at most 300 names, two levels deep, 40 keys per object, strings cut to 120 characters.
+GLOBALS_WALK = """() => {
+  const frame = document.createElement('iframe');
+  frame.style.display = 'none';
+  document.documentElement.appendChild(frame);
+  const standard = new Set(Object.getOwnPropertyNames(frame.contentWindow));
+  frame.remove();
+  const out = {};
+  const describe = (value, depth) => {
+    const kind = typeof value;
+    if (value === null || kind === 'undefined') return null;
+    if (kind === 'string') return value.slice(0, 120);
+    if (kind === 'number' || kind === 'boolean') return value;
+    if (kind === 'function') return '[function]';
+    if (kind !== 'object' || depth >= 2) return '[' + kind + ']';
+    const inner = {};
+    let names = [];
+    try { names = Object.getOwnPropertyNames(value).slice(0, 40); } catch (e) { return '[object]'; }
+    for (const name of names) {
+      let d;
+      try { d = Object.getOwnPropertyDescriptor(value, name); } catch (e) { continue; }
+      if (d && 'value' in d) inner[name] = describe(d.value, depth + 1);
+      else inner[name] = '[accessor]';
+    }
+    return inner;
+  };
+  let count = 0;
+  for (const name of Object.getOwnPropertyNames(window)) {
+    if (standard.has(name) || count >= 300) continue;
+    let d;
+    try { d = Object.getOwnPropertyDescriptor(window, name); } catch (e) { continue; }
+    if (!d || !('value' in d)) continue;
+    out[name] = describe(d.value, 0);
+    count += 1;
+  }
+  return out;
+}"""
+
+
+class Renderer:
+    """One Chromium for this process; `render()` is called from any thread, one page at a time."""
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+        self.tag = ""
+        self.launches = 0
+        self.version = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="renderer", daemon=True)
+        self._thread.start()
+        self._pool = ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="render-fetch")
+        self._lock = threading.Lock()
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._context_lock = asyncio.Lock()
+
+    def _run(self, factory: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+        future = asyncio.run_coroutine_threadsafe(factory(), self._loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    # -- the browser ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Launch Chromium now (raises BrowserUnavailable)."""
+        with self._lock:
+            self._run(self._ensure_browser, LAUNCH_TIMEOUT_SECONDS + 5)
+
+    async def _ensure_browser(self) -> Any:
+        if self._browser is not None and self._browser.is_connected():
+            return self._browser
+        await self._discard_browser()
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError as exc:  # the render extra is not installed
+            raise BrowserUnavailable(
+                "Playwright is not installed (pip install 'techscaniq[render]')"
+            ) from exc
+        if self._playwright is None:
+            self._playwright = await async_playwright().start()
+        # Playwright gives every launch a fresh, temporary profile (user-data dir) and removes it on close.
+        self.tag = uuid.uuid4().hex
+        args = [*LAUNCH_ARGS, f"--techscaniq-renderer={self.tag}"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--no-sandbox")
+        try:
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=self.executable,
+                headless=True,
+                args=args,
+                timeout=LAUNCH_TIMEOUT_SECONDS * 1000,
+                handle_sigint=False,
+                handle_sigterm=False,
+                handle_sighup=False,
+            )
+        except Exception as exc:
+            raise BrowserUnavailable(f"Chromium at {self.executable} did not start: {exc}") from exc
+        self.launches += 1
+        self.version = self._browser.version
+        return self._browser
+
+    async def _discard_browser(self) -> None:
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await browser.close()
+
+    def close(self) -> None:
+        """Close the browser and Playwright, and stop the loop."""
+        with self._lock:
+
+            async def shutdown() -> None:
+                await self._discard_browser()
+                if self._playwright is not None:
+                    with contextlib.suppress(Exception):
+                        await self._playwright.stop()
+                    self._playwright = None
+
+            with contextlib.suppress(Exception):
+                self._run(shutdown, 15)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def browser_pid(self) -> int | None:
+        """The Chromium browser process's pid, found by the tag on its command line (for tests and benchmarks)."""
+        if not self.tag:
+            return None
+        marker = f"--techscaniq-renderer={self.tag}".encode()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    parts = handle.read().split(b"\0")
+            except OSError:
+                continue
+            if marker in parts and not any(p.startswith(b"--type=") for p in parts):
+                return int(entry)
+        return None
+
+    # -- one page -------------------------------------------------------------------------------------------
+
+    def render(
+        self, url: str, fetcher: GuardedFetcher, *, screenshot: bool = False, seconds: float = PAGE_SECONDS
+    ) -> RenderedPage:
+        """Render one page; raises RenderFailed (timeout, crash, refusal) or BrowserUnavailable."""
+        with self._lock:
+            try:
+                return self._run(lambda: self._render(url, fetcher, screenshot, seconds), seconds + 10)
+            except TimeoutError as exc:
+                raise RenderFailed("render_timeout", f"{url} did not render within {seconds:.0f} s") from exc
+            finally:
+                self._relaunch_if_too_big()
+
+    def memory_mb(self) -> float:
+        """Resident memory of the browser and every process it started, in MiB (0 when not running)."""
+        pid = self.browser_pid()
+        return tree_memory_mb(pid) if pid is not None else 0.0
+
+    def _relaunch_if_too_big(self) -> None:
+        if self.memory_mb() > MEMORY_CEILING_MB:
+            with contextlib.suppress(Exception):
+                self._run(self._discard_browser, 15)  # the next page launches a fresh one
+
+    async def _render(
+        self, url: str, fetcher: GuardedFetcher, screenshot: bool, seconds: float
+    ) -> RenderedPage:
+        browser = await self._ensure_browser()
+        started = time.monotonic()
+        try:
+            context = await browser.new_context(
+                viewport=VIEWPORT,
+                service_workers="block",
+                accept_downloads=False,
+                java_script_enabled=True,
+                bypass_csp=False,
+                permissions=[],
+            )
+        except Exception as exc:
+            await self._discard_browser()
+            raise RenderFailed("browser_crashed", f"the browser could not open a page: {exc}") from exc
+        records: list[RequestRecord] = []
+        errors: list[str] = []
+        budget = {"requests": 0, "bytes": 0}
+        try:
+            await context.route("**/*", lambda route: self._fulfil(route, fetcher, records, budget))
+            await context.route_web_socket("**/*", lambda ws: ws.close())
+            page = await context.new_page()
+            context.on(
+                "page", lambda other: asyncio.ensure_future(other.close()) if other is not page else None
+            )
+            page.on("download", lambda download: asyncio.ensure_future(download.cancel()))
+            page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+            page.on("console", lambda message: _console(errors, message))
+            page.on(
+                "pageerror",
+                lambda error: errors.append(f"uncaught: {error}"[:300]) if len(errors) < 50 else None,
+            )
+            try:
+                response = await asyncio.wait_for(self._load(page, url, seconds), timeout=seconds)
+            except TimeoutError as exc:
+                raise RenderFailed("render_timeout", f"{url} did not load within {seconds:.0f} s") from exc
+            capture_started = time.monotonic()
+            remaining = max(5.0, seconds - (capture_started - started))
+            captured = await asyncio.wait_for(self._capture(page, context, screenshot), timeout=remaining)
+            dom, title, links, found_globals, cookies, picture = captured
+            headers: list[tuple[str, str]] = []
+            if response is not None:
+                with contextlib.suppress(Exception):
+                    headers = [(h["name"], h["value"]) for h in await response.headers_array()]
+            return RenderedPage(
+                url=url,
+                final_url=page.url,
+                status=response.status if response is not None else None,
+                dom=dom,
+                title=title,
+                links=links,
+                globals=found_globals,
+                requests=records,
+                console_errors=errors,
+                cookies=cookies,
+                seconds=round(time.monotonic() - started, 3),
+                headers=headers,
+                screenshot=picture,
+            )
+        except RenderFailed:
+            raise
+        except TimeoutError as exc:
+            raise RenderFailed("render_timeout", f"{url} could not be captured in time") from exc
+        except Exception as exc:
+            if not browser.is_connected():
+                await self._discard_browser()
+                raise RenderFailed("browser_crashed", f"the browser died while rendering {url}") from exc
+            raise RenderFailed("render_failed", f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                # Requests still waiting on the guard are let go before the context closes under them.
+                await asyncio.wait_for(context.unroute_all(behavior="ignoreErrors"), timeout=5)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(context.close(), timeout=5)
+
+    async def _load(self, page: Any, url: str, seconds: float) -> Any:
+        response = await page.goto(url, wait_until="load", timeout=seconds * 1000)
+        with contextlib.suppress(Exception):
+            await page.wait_for_load_state("networkidle", timeout=SETTLE_SECONDS * 1000)
+        return response
+
+    async def _capture(
+        self, page: Any, context: Any, screenshot: bool
+    ) -> tuple[str, str, list[str], dict[str, Any], dict[str, str], bytes | None]:
+        dom = await page.content()
+        title = await page.title()
+        links = await page.eval_on_selector_all(
+            "a[href]", "nodes => nodes.slice(0, 500).map(node => node.href).filter(Boolean)"
+        )
+        found_globals = await page.evaluate(GLOBALS_WALK)
+        cookies = {c["name"]: c["value"][:200] for c in await context.cookies()}
+        picture = await page.screenshot(type="png", full_page=False) if screenshot else None
+        return dom, title, list(links), dict(found_globals), cookies, picture
+
+    async def _fulfil(
+        self, route: Any, fetcher: GuardedFetcher, records: list[RequestRecord], budget: dict[str, int]
+    ) -> None:
+        request = route.request
+        url, method, rtype = request.url, request.method, request.resource_type
+        host = (urlsplit(url).hostname or "").lower()
+        record = RequestRecord(url[:500], host, rtype, method, None, 0, "blocked")
+        if len(records) < MAX_REQUESTS_PER_PAGE * 2:
+            records.append(record)
+        if method not in ("GET", "HEAD") or not url.startswith(("http://", "https://")):
+            record.code = "method_not_rendered" if method not in ("GET", "HEAD") else "scheme_not_rendered"
+            await route.abort("blockedbyclient")
+            return
+        budget["requests"] += 1
+        if budget["requests"] > MAX_REQUESTS_PER_PAGE or budget["bytes"] > MAX_BYTES_PER_PAGE:
+            record.code = "page_budget_spent"
+            await route.abort("blockedbyclient")
+            return
+        kind = ResourceKind.HTML if rtype == "document" else ResourceKind.OTHER
+        loop = asyncio.get_running_loop()
+        result: FetchResult = await loop.run_in_executor(
+            self._pool, lambda: fetcher.fetch(url, kind, method=method)
+        )
+        record.status, record.bytes = result.status, result.decoded_bytes
+        budget["bytes"] += result.decoded_bytes
+        if result.status is None:
+            refused = (result.error_code or "").startswith(("ssrf_", "invalid_url"))
+            record.outcome, record.code = ("refused" if refused else "failed"), result.error_code
+            await route.abort("blockedbyclient" if refused else "failed")
+            return
+        record.outcome = "fulfilled"
+        if rtype == "document" and result.redirects and result.final_url != url:
+            # The page's own URL must be where the guard ended up, or its relative links would resolve wrongly.
+            await route.fulfill(status=302, headers={"Location": result.final_url}, body=b"")
+            return
+        headers: dict[str, str] = {}
+        for name, value in result.headers:
+            lower = name.lower()
+            if lower in DROPPED_RESPONSE_HEADERS:
+                continue
+            headers[lower] = (
+                f"{headers[lower]}\n{value}" if lower in headers and lower == "set-cookie" else value
+            )
+        await route.fulfill(status=result.status, headers=headers, body=result.body)
+
+
+def tree_memory_mb(root: int) -> float:
+    """Memory of a process and all its descendants in MiB: the proportional set size (shared pages split between
+    the processes that map them, so Chromium's many processes are not counted many times), else the RSS."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return 0.0
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21])
+    total_kib, queue = 0.0, [root]
+    while queue:
+        pid = queue.pop()
+        total_kib += _pss_kib(pid, rss.get(pid, 0) * os.sysconf("SC_PAGE_SIZE") / 1024)
+        queue.extend(children.get(pid, []))
+    return total_kib / 1024
+
+
+def _pss_kib(pid: int, fallback: float) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return fallback
+
+
+def _console(errors: list[str], message: Any) -> None:
+    if message.type == "error" and len(errors) < 50:
+        errors.append(str(message.text)[:300])
+
+
+_process_renderer: Renderer | None = None
+_process_lock = threading.Lock()
+
+
+def renderer_for(settings: Settings) -> Renderer | None:
+    """This process's renderer (started on first use); None when rendering is off or Chromium is missing.
+
+    Raises BrowserUnavailable when the settings require a browser that cannot start.
+    """
+    global _process_renderer
+    if settings.browser == "off" or settings.render_pages <= 0:
+        return None
+    with _process_lock:
+        if _process_renderer is None:
+            executable = find_chromium(settings)
+            if executable is None:
+                if settings.browser == "required":
+                    raise BrowserUnavailable(
+                        "no Chromium found (TECHSCANIQ_CHROMIUM_PATH, or chromium on the PATH); rendering is required"
+                    )
+                return None
+            _process_renderer = Renderer(executable)
+        renderer = _process_renderer
+    try:
+        renderer.start()
+    except BrowserUnavailable:
+        if settings.browser == "required":
+            raise
+        return None
+    return renderer
+
+
+def _forget_renderer_after_fork() -> None:
+    global _process_renderer, _process_lock
+    _process_renderer = None  # the parent's browser and loop thread do not exist in a forked child
+    _process_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_renderer_after_fork)

@@ -1,0 +1,148 @@
+"""Scans of the fixture company's app host through real workers, with and without the real Chromium."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from techscaniq.demo.dns_server import LoopbackDNSServer
+from techscaniq.demo.server import SiteServer
+from techscaniq.storage import repo
+from techscaniq.storage.db import session_scope
+from tests.support.api import status, submit, wait_until
+from tests.support.collectors import load_site_zone
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def stack(rendering_stack: Stack) -> Stack:
+    """Workers that render (the suite's default stack does not)."""
+    return rendering_stack
+
+
+@pytest.fixture(scope="module")
+def app_site(fixture_dns: LoopbackDNSServer) -> Iterator[SiteServer]:
+    """The fixture company, whose app host holds a tag-manager-only tag and a client-rendered page."""
+    server = SiteServer.started(pages=30, domain="northwind-app.test")
+    load_site_zone(fixture_dns, server.site)
+    yield server
+    server.stop()
+
+
+def _scan(stack: Stack, site: SiteServer, **metadata: Any) -> tuple[list[Any], Any]:
+    url = site.site.url("app", "/")
+    scan_id = submit(stack, url, company_name="Northwind Ledger", metadata=metadata)
+    final = wait_until(stack, scan_id, {"completed", "failed", "cancelled"})
+    assert final["scanRequest"]["status"] == "completed", final
+    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+        return repo.all_evidence(session, scan_id), repo.latest_report(session, scan_id)
+
+
+def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
+    stack: Stack, app_site: SiteServer
+) -> None:
+    facts = app_site.site.manifest["rendering"]
+    render_only = set(facts["render_only_technologies"])
+
+    items, _ = _scan(stack, app_site)
+    technologies = {i.data["name"]: i.data for i in items if i.type == "technology"}
+    assert render_only <= set(technologies), sorted(technologies)
+    for name in render_only:
+        assert technologies[name]["seen_in"] == ["rendered"], (name, technologies[name])
+        assert all(m["signal"].startswith("rendered ") for m in technologies[name]["matches"])
+    summary = next(i.data for i in items if i.type == "render_summary")
+    assert summary["status"] == "done" and summary["pages_rendered"] >= 2, summary
+    assert {"static.hotjar.com", "cdn.optimizely.com"} <= set(summary["third_parties"])
+    assert summary["third_parties"]["static.hotjar.com"]["types"] == {"script": 1}
+    pages = {i.data["url"]: i.data for i in items if i.type == "rendered_page"}
+    directory = app_site.site.url("app", facts["client_rendered_path"])
+    partners = {app_site.site.url("app", path) for path in facts["client_rendered_links"]}
+    assert partners <= set(pages[directory]["links"])
+    # The links that exist only after rendering joined the crawl.
+    assert partners <= {i.data["final_url"] for i in items if i.type == "page"}
+    assert "nwlTags" in pages[app_site.site.url("app", "/")]["globals"]
+    shot = next(i for i in items if i.type == "screenshot")
+    assert shot.data["url"] == shot.source_url == app_site.site.url("app", "/") and shot.data["taken_at"]
+    assert base64.b64decode(shot.data["png_base64"]).startswith(b"\x89PNG\r\n\x1a\n")
+
+    items, report = _scan(stack, app_site, render={"pages": 0})
+    technologies = {i.data["name"] for i in items if i.type == "technology"}
+    assert not render_only & technologies
+    summary = next(i.data for i in items if i.type == "render_summary")
+    assert summary["status"] == "not_done" and "metadata.render.pages" in summary["reason"]
+    assert not [i for i in items if i.type in {"rendered_page", "screenshot"}]
+    assert not partners & {i.data["final_url"] for i in items if i.type == "page"}
+    assert report is not None
+    rows = [row["text"] for row in report.content["coverage"]]
+    assert any(text.startswith("Pages were not rendered in a browser") for text in rows), rows
+    assert report.content["data_gaps"][0]["topic"] == "Not seen in a browser"
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, queue = [], list(children.get(root, []))
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def _worker_browsers(stack: Stack) -> list[int]:
+    """The Chromium browser processes our evidence worker started (never another process)."""
+    assert stack.evidence_worker.process is not None
+    browsers = []
+    for pid in _descendants(stack.evidence_worker.process.pid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                parts = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if any(p.startswith(b"--techscaniq-renderer=") for p in parts) and not any(
+            p.startswith(b"--type=") for p in parts
+        ):
+            browsers.append(pid)
+    return browsers
+
+
+def test_a_renderer_killed_mid_scan_costs_only_its_page(stack: Stack, app_site: SiteServer) -> None:
+    app_site.response_delay_seconds = 0.4  # every answer slower: each page takes seconds to render
+    try:
+        scan_id = submit(stack, app_site.site.url("app", "/"), company_name="Northwind Ledger")
+        deadline = time.monotonic() + 120
+        while not str(status(stack, scan_id)["progress"]["evidenceCollection"].get("phase")).startswith(
+            "rendering: page"
+        ):
+            assert time.monotonic() < deadline, status(stack, scan_id)
+            time.sleep(0.1)
+        browsers = _worker_browsers(stack)
+        assert browsers, "the evidence worker's browser was not found"
+        for pid in browsers:
+            os.kill(pid, signal.SIGKILL)
+        final = wait_until(stack, scan_id, {"completed", "failed", "cancelled"})
+    finally:
+        app_site.response_delay_seconds = 0.0
+    assert final["scanRequest"]["status"] == "completed", final
+    with session_scope(stack.settings, write=False) as session:  # type: ignore[arg-type]
+        items = repo.all_evidence(session, scan_id)
+    summary = next(i.data for i in items if i.type == "render_summary")
+    assert summary["pages_failed"] >= 1, summary
+    assert {f["code"] for f in summary["failures"]} <= {"browser_crashed", "render_failed", "render_timeout"}
+    # The other page was rendered: before the kill, or by the browser relaunched after it.
+    assert summary["status"] == "partial" and summary["pages_rendered"] >= 1, summary

@@ -1,0 +1,67 @@
+"""The report's coverage facts for a site that answered some requests with bot-protection challenges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from techscaniq.domain import Evidence
+from techscaniq.report.coverage_facts import MAX_BLOCKED_CONFIDENCE_PENALTY, site_coverage
+
+
+def _item(item_id: str, type_: str, **data: Any) -> Evidence:
+    return Evidence(
+        id=item_id,
+        scan_id="scan-1",
+        type=type_,
+        category="security",
+        title="",
+        summary="",
+        data=data,
+        source_url="https://example.test/",
+        collector="bot_protection",
+        confidence=0.95,
+        dedup_key=str(data.get("host", item_id)),
+        collected_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def _protection(item_id: str, host: str, blocked: int, answered: int, **extra: Any) -> Evidence:
+    return _item(
+        item_id,
+        "bot_protection",
+        host=host,
+        vendor="Cloudflare",
+        pages_blocked=blocked,
+        pages_answered=answered,
+        outcomes={"challenge": blocked} if blocked else {},
+        site_pages_answered=45,
+        site_pages_blocked=41,
+        **extra,
+    )
+
+
+def test_the_site_sentence_says_how_much_was_seen() -> None:
+    evidence = [
+        _protection("ev-1", "www.example.test", 30, 32),
+        _protection("ev-2", "app.example.test", 11, 11),
+        _protection("ev-3", "docs.example.test", 0, 2),  # the bot product without a challenge
+        _item("ev-4", "page", host="www.example.test"),
+    ]
+    coverage = site_coverage(evidence)
+    assert coverage is not None
+    assert coverage.sentence() == (
+        "The site answered 41 of 45 requests with a Cloudflare challenge; these findings rest on 4 pages."
+    )
+    assert coverage.evidence_ids == ["ev-1", "ev-2"]
+    assert coverage.host_sentences() == [
+        "app.example.test answered 11 of 11 requests with a Cloudflare challenge.",
+        "www.example.test answered 30 of 32 requests with a Cloudflare challenge.",
+    ]
+    assert coverage.confidence_penalty == round(MAX_BLOCKED_CONFIDENCE_PENALTY * 41 / 45)
+    assert coverage.data_gap()["question"].startswith(coverage.sentence())
+
+
+def test_no_challenge_no_coverage_facts() -> None:
+    assert site_coverage([_protection("ev-3", "docs.example.test", 0, 2)]) is None
+    assert site_coverage([]) is None
