@@ -8,7 +8,18 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("fingerprints", "report", "api", "dispatch", "crawl", "memory", "e2e", "burst", "render")
+BENCHMARKS = (
+    "fingerprints",
+    "report",
+    "api",
+    "dispatch",
+    "crawl",
+    "memory",
+    "e2e",
+    "burst",
+    "render",
+    "workflow",
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -10,11 +10,14 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from techscaniq.api.companies import companies_api
+from techscaniq.api.compare import compare_api
 from techscaniq.api.flower import flower_proxy
 from techscaniq.api.laptop_mode import install_laptop_guard
 from techscaniq.api.metrics import metrics_api
 from techscaniq.api.openapi import openapi_api
 from techscaniq.api.reports import reports_api
+from techscaniq.api.reviews import reviews_api
 from techscaniq.api.scans import api
 from techscaniq.api.validation import MAX_BODY_BYTES, install_id_check
 from techscaniq.api.webhook_secrets import webhook_secrets_api
@@ -23,6 +26,7 @@ from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.logs import configure_logging, install_flask_logging
 from techscaniq.web.views import init_ui, web
+from techscaniq.web.workflow_views import workflow_web
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(metrics_api)
     app.register_blueprint(openapi_api)
     app.register_blueprint(webhook_secrets_api)
+    # The analyst's workflow (issue 18).
+    app.register_blueprint(companies_api)
+    app.register_blueprint(compare_api)
+    app.register_blueprint(reviews_api)
+    app.register_blueprint(workflow_web)
     install_flask_logging(app)
     if settings.force_https:
         # Behind a TLS-terminating proxy the visitor's scheme arrives in X-Forwarded-Proto; without a proxy

@@ -21,6 +21,7 @@ TASK_ROUTES = {
     "techscaniq.generate_report": {"queue": REPORTS_QUEUE},
     "techscaniq.mark_scan_failed": {"queue": REPORTS_QUEUE},
     "techscaniq.deliver_webhook": {"queue": REPORTS_QUEUE},
+    "techscaniq.submit_due_scans": {"queue": REPORTS_QUEUE},
 }
 # kombu's Redis transport keeps a queue's messages in a list named after it, those with a priority in
 # "<queue>\x06\x16<step>" lists, and messages delivered but not yet acknowledged in one hash.
@@ -65,7 +66,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": settings.broker_url,
         "result_backend": settings.celery_result_backend,
-        "imports": ("techscaniq.tasks",),
+        "imports": ("techscaniq.tasks", "techscaniq.workflow.tasks"),
         # Only ids cross the broker; no pickle.
         "task_serializer": "json",
         "result_serializer": "json",
@@ -116,6 +117,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "redis_socket_timeout": 10,
         "broker_use_ssl": _verified_tls(settings.broker_url),
         "redis_backend_use_ssl": _verified_tls(settings.celery_result_backend),
+        # `celery -A techscaniq beat` ticks the re-scan schedules; the task moves each due time on with a
+        # conditional UPDATE, so two beats (or a repeated tick) still submit each due scan once.
+        "beat_schedule": {
+            "submit-due-scans": {
+                "task": "techscaniq.submit_due_scans",
+                "schedule": float(settings.beat_tick_seconds),
+                "options": {"expires": max(1, settings.beat_tick_seconds - 5)},
+            },
+        },
     }
 
 

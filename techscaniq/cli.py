@@ -385,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--criteria", default=None, help="thesis slug (default digital-transformation)")
     demo.add_argument("--output", default=None, help="folder for the report files")
     demo.set_defaults(func=cmd_demo)
+
+    from techscaniq.workflow.cli import add_workflow_commands  # the analyst's workflow: diff, compare
+
+    add_workflow_commands(commands)
     return parser
 
 

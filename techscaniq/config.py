@@ -81,6 +81,7 @@ class Settings:
     visibility_timeout_seconds: int = 3600
     step_lease_seconds: int = 120
     reaper_interval_seconds: int = 30
+    beat_tick_seconds: int = 60
     max_step_deliveries: int = 3
     step_queue_timeout_seconds: int = 3600
     step_claim_wait_seconds: float = 15.0
@@ -152,6 +153,7 @@ class Settings:
             visibility_timeout_seconds=_int(env, "TECHSCANIQ_VISIBILITY_TIMEOUT", 3600),
             step_lease_seconds=_int(env, "TECHSCANIQ_STEP_LEASE_SECONDS", 120),
             reaper_interval_seconds=_int(env, "TECHSCANIQ_REAPER_INTERVAL_SECONDS", 30),
+            beat_tick_seconds=_int(env, "TECHSCANIQ_BEAT_TICK_SECONDS", 60),
             max_step_deliveries=_int(env, "TECHSCANIQ_MAX_STEP_DELIVERIES", 3),
             step_queue_timeout_seconds=_int(env, "TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS", queue_timeout),
             step_claim_wait_seconds=_float(env, "TECHSCANIQ_STEP_CLAIM_WAIT_SECONDS", 15.0),

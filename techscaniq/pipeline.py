@@ -216,6 +216,10 @@ def report(
             evidence = repo.all_evidence(session, scan_id)
         reporter.update(10, phase="scoring")
         written = write_report(scan, evidence, settings)
+        # The analyst's workflow: a scan whose company was scanned before gets "What changed since <date>".
+        from techscaniq.workflow.service import what_changed_section
+
+        written.content.update(what_changed_section(settings, scan, evidence, written.content))
         problems = content_problems(written.content, written.citations, {item.id for item in evidence})
         if problems:
             raise TechScanError(f"report citations invalid: {'; '.join(problems[:3])}", code="report_invalid")

@@ -192,7 +192,12 @@ def _deliver(
         items = repo.count_evidence(session, scan_id)
         secrets = webhook_secrets.signing_secrets(session, scan.org_id)
     url = scan.callback_url
-    body = json.dumps(completion_summary(scan, report, items), sort_keys=True, separators=(",", ":")).encode()
+    summary = completion_summary(scan, report, items)
+    # The analyst's workflow: a scheduled scan's payload carries what changed since the previous scan.
+    from techscaniq.workflow.schedules import webhook_extra
+
+    summary.update(webhook_extra(settings, scan_id))
+    body = json.dumps(summary, sort_keys=True, separators=(",", ":")).encode()
     ended = scan.finished_at.isoformat() if scan.finished_at else "unknown"
     delivery_id = f"{scan_id}@{ended}"
     outcome = DeliveryOutcome()

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from techscaniq import __version__
+from techscaniq.api import workflow_openapi
 from techscaniq.api.validation import MAX_IDEMPOTENCY_KEY_CHARS, MAX_PER_PAGE
 from techscaniq.domain import ScanStatus, StepStatus
 from techscaniq.evidence.addresses import MAX_URL_LENGTH_CHARS
@@ -586,6 +587,10 @@ PATHS: dict[str, Any] = {
         },
     },
 }
+
+# The analyst's workflow documents its own routes.
+PATHS.update(workflow_openapi.PATHS)
+SCHEMAS.update(workflow_openapi.SCHEMAS)
 
 
 def openapi_document() -> dict[str, Any]:

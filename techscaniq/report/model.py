@@ -43,6 +43,18 @@ class Node(BaseModel):
 # --- statements: text with citation markers ---------------------------------------------------------------
 
 
+class ReviewStamp(Node):
+    """An analyst's review on a finding or criterion of a published version: who, when, the verdict and why."""
+
+    omit_when_none = frozenset({"review_id", "reason", "by", "at"})
+
+    review_id: str | None = None
+    verdict: str
+    reason: str | None = None
+    by: str | None = None
+    at: str | None = None
+
+
 class Statement(Node):
     """A cited sentence: its text, its citation number and the evidence ids behind it."""
 
@@ -54,7 +66,7 @@ class Statement(Node):
 class FindingStatement(Statement):
     """A finding of a rule, cited by its evidence; `id` is stable for the same rule and evidence."""
 
-    omit_when_none = frozenset({"id"})
+    omit_when_none = frozenset({"id", "review", "disputed"})
 
     id: str | None = None
     rule: str
@@ -62,6 +74,9 @@ class FindingStatement(Statement):
     impact: Impact
     severity: Severity
     points: int
+    # A published version (analyst judgement): the review on this finding, and whether it no longer counts.
+    review: ReviewStamp | None = None
+    disputed: bool | None = None
 
 
 class ProseStatement(Statement):
@@ -134,6 +149,9 @@ class Header(Node):
     evidence_count: int
     method_version: str
     writer: WriterInfo
+    analyst_judgement: bool | None = None
+
+    omit_when_none = frozenset({"analyst_judgement"})
 
 
 class Assessment(Node):
@@ -183,6 +201,7 @@ class RecommendationSection(Node):
     """The decision, the rule that made it, and why, with the conditions of a conditional proceed."""
 
     omit_when_unset = frozenset({"because", "reasons"})
+    omit_when_none = frozenset({"original_decision"})
 
     decision: Recommendation | None
     rule: str
@@ -190,6 +209,7 @@ class RecommendationSection(Node):
     reasons: list[RuleReason | ConfidenceReason] = Field(default_factory=list)
     high_high_risk: bool
     conditions: list[RiskCondition | DataRoomCondition]
+    original_decision: Recommendation | None = None
 
 
 class ExecutiveSummary(Node):
@@ -219,6 +239,10 @@ class CriterionResult(Node):
     points: float | None
     trace: str
     findings: list[FindingStatement]
+    original_score: int | None = None
+    review: ReviewStamp | None = None
+
+    omit_when_none = frozenset({"original_score", "review"})
 
 
 class Total(Node):
@@ -231,6 +255,10 @@ class Total(Node):
     scored_weight: int
     unscored_weight: int
     formula: str
+    original_score: int | None = None
+    original_grade: str | None = None
+
+    omit_when_none = frozenset({"original_score", "original_grade"})
 
 
 class CategoryResult(Node):
@@ -242,6 +270,9 @@ class CategoryResult(Node):
     grade: str | None
     trace: str
     findings: list[FindingStatement]
+    original_score: int | None = None
+
+    omit_when_none = frozenset({"original_score"})
 
 
 class Scores(Node):
@@ -336,6 +367,9 @@ class Risk(Node):
     cost_band: str
     criteria: list[str]
     evidence_ids: list[str]
+    disputed: bool | None = None
+
+    omit_when_none = frozenset({"disputed"})
 
 
 class Initiative(Node):
@@ -408,8 +442,44 @@ class Metadata(Node):
     llm: dict[str, Any] | None = None
 
 
+# --- the analyst's workflow: a published version's judgement, and what changed since the previous scan -------
+
+
+class AnalystJudgement(Node):
+    """A published version's notice: what the analysts changed, each change beside the machine's original."""
+
+    statement: str
+    published_from_report_id: str | None = None
+    published_from_version: int | None = None
+    published_by: str | None = None
+    published_at: str | None = None
+    changes: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+
+
+class WhatChanged(Node):
+    """What changed since the company's previous completed scan; entries cite both scans' items under `evidence`."""
+
+    scan_id: str
+    against_scan_id: str
+    against_completed_at: str | None
+    technologies: dict[str, list[dict[str, Any]]]
+    findings: dict[str, list[dict[str, Any]]]
+    risks: dict[str, list[dict[str, Any]]]
+    scores: dict[str, Any]
+    security: dict[str, Any]
+    coverage: dict[str, Any]
+    summary: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The section as stored in the report JSON."""
+        return self.model_dump(mode="json")
+
+
 class Report(Node):
     """The whole report, in the order it is stored and rendered."""
+
+    omit_when_none = frozenset({"analyst_judgement", "what_changed"})
 
     schema_version: Literal["techscaniq.report/1"] = Field(default=SCHEMA_VERSION, alias="schema")
     header: Header
@@ -426,6 +496,8 @@ class Report(Node):
     evidence_appendix: list[AppendixItem]
     references: list[Reference]
     metadata: Metadata
+    analyst_judgement: AnalystJudgement | None = None
+    what_changed: WhatChanged | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stored and served JSON."""

@@ -90,6 +90,21 @@ def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
     return [*lines, ""]
 
 
+def _what_changed_markdown(view: ReportView) -> list[str]:
+    """The analyst's workflow: the judgement notice of a published version, and "What changed since <date>"."""
+    out: list[str] = []
+    judgement = view.analyst_judgement
+    if judgement:
+        from techscaniq.workflow.text import judgement_markdown
+
+        out.append(judgement_markdown(judgement))
+    if view.what_changed:
+        from techscaniq.workflow.text import diff_markdown
+
+        out.append(diff_markdown(view.what_changed, heading="##"))
+    return out
+
+
 def _md_behind(findings: Sequence[FindingStatement]) -> str:
     return "; ".join(f"{f.rule} {f.points:+d} [^{f.cite}]" for f in findings) or "no evidence"
 
@@ -115,6 +130,7 @@ def _md_summary(view: ReportView) -> list[str]:
         f"{readable_time(h.dates.evidence_to)}",
         f"- Writer: {md_escape(view.writer_label)}; method version {h.method_version}",
         "",
+        *_what_changed_markdown(view),
         "## 1. Executive summary",
         "",
         md_escape(es.fit),

@@ -167,6 +167,18 @@ class ReportView:
         return [(bucket, items) for bucket, items in self.report.roadmap.items() if items]
 
     @property
+    def analyst_judgement(self) -> dict[str, Any] | None:
+        """A published version's notice with each change beside the machine's original; None for the machine's."""
+        judgement = self.report.analyst_judgement
+        return None if judgement is None else judgement.model_dump(mode="json")
+
+    @property
+    def what_changed(self) -> dict[str, Any] | None:
+        """What changed since the company's previous completed scan, when the report holds that section."""
+        changed = self.report.what_changed
+        return None if changed is None else changed.model_dump(mode="json")
+
+    @property
     def cited_claims(self) -> int:
         """How many numbered claims the report makes."""
         return len(self.report.references)

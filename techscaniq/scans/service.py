@@ -22,6 +22,7 @@ from techscaniq.scans.rate_limit import enforce_submit_rate
 from techscaniq.scans.submission import ScanRequest, validate_scan_request
 from techscaniq.storage import repo, report_files, security_repo
 from techscaniq.storage.db import session_scope
+from techscaniq.workflow.service import attach_new_scan
 
 # How long a repeat waits for the first request with its Idempotency-Key to finish before answering 409.
 IDEMPOTENCY_WAIT_SECONDS = 15.0
@@ -148,6 +149,14 @@ def _insert_scan(
             metadata=submission.metadata,
             task_ids=task_ids,
             callback_url=submission.callback_url,
+        )
+        # The analyst's workflow: the scan joins its company in the transaction that creates it.
+        attach_new_scan(
+            session,
+            scan_id=scan_id,
+            org_id=org_id,
+            website_url=submission.website_url,
+            company_name=submission.company_name,
         )
         if idempotency_key is not None:
             # The scan and its key's answer commit together: an API that dies after this commit leaves a key that

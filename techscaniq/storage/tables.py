@@ -240,3 +240,57 @@ webhook_secrets = Table(
     Column("retired_at", Timestamp),
     Index("ix_webhook_secrets_org", "org_id"),
 )
+
+# --- the analyst's workflow (issue 18): companies, schedules, reviews ------------------------------------------
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("domain", String(253), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("org_id", "domain", name="uq_companies_org_domain"),
+)
+
+company_scans = Table(
+    "company_scans",
+    metadata,
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_id", String(36), ForeignKey("companies.id", ondelete="CASCADE"), nullable=False),
+    Column("scheduled", Boolean, nullable=False, default=False),
+    Index("ix_company_scans_company", "company_id"),
+)
+
+report_reviews = Table(
+    "report_reviews",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("report_id", String(36), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("scan_id", String(36), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("key_id", String(36)),
+    Column("key_label", String(200)),
+    Column("target_kind", String(20), nullable=False),
+    Column("target_id", String(200), nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("comment", Text),
+    Column("score", Integer),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_report_reviews_report", "report_id"),
+)
+
+company_schedules = Table(
+    "company_schedules",
+    metadata,
+    Column("company_id", String(36), ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True),
+    Column("every_days", Integer, nullable=False),
+    Column("thesis", String(100)),
+    Column("next_due_at", Timestamp, nullable=False),
+    Column("created_by_key_id", String(36)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("last_scan_id", String(36)),
+    Column("last_error", Text),
+    Index("ix_company_schedules_due", "next_due_at"),
+)

@@ -28,7 +28,7 @@ def _run(
 def test_migrate_is_idempotent_and_keys_print_alone_on_the_last_line(tmp_path: Path) -> None:
     first, second = _run(tmp_path, "migrate"), _run(tmp_path, "migrate")
     assert first.returncode == second.returncode == 0
-    assert first.stdout.split()[:4] == second.stdout.split()[:4] == ["database", "at", "revision", "0004"]
+    assert first.stdout.split()[:4] == second.stdout.split()[:4] == ["database", "at", "revision", "0005"]
     created = _run(tmp_path, "keys", "create", "--org", "Test PE Firm", "--admin", "--label", "Jane Analyst")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]

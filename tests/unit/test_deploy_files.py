@@ -21,19 +21,21 @@ from techscaniq.config import Settings
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOFT_SHUTDOWN_SECONDS = Settings().worker_soft_shutdown_seconds  # celeryconfig.worker_soft_shutdown_timeout
 EVENT_STREAM_SECONDS = Settings().sse_stream_seconds  # the longest SSE response
-ROLES = ("web", "worker_evidence", "worker_report", "flower")
+ROLES = ("web", "worker_evidence", "worker_report", "flower", "beat")
 COMPOSE_SERVICES = {
     "migrate": "release",
     "web": "web",
     "worker-evidence": "worker_evidence",
     "worker-report": "worker_report",
     "flower": "flower",
+    "beat": "beat",
 }
 RAILWAY_FILES = {
     "web": "web",
     "worker-evidence": "worker_evidence",
     "worker-report": "worker_report",
     "flower": "flower",
+    "beat": "beat",
 }
 # Fields of Railway's config-as-code schema (railway.schema.json) this project uses or may use.
 RAILWAY_BUILD_FIELDS = {"builder", "dockerfilePath", "watchPatterns", "buildCommand"}
@@ -88,6 +90,10 @@ def test_procfile_has_every_role_with_the_documented_commands() -> None:
         assert words[words.index("-n") + 1].endswith("@%h")
     flower = shlex.split(commands["flower"])
     assert flower[:5] == ["exec", "celery", "-A", "techscaniq", "flower"] and "--url_prefix=flower" in flower
+    beat = shlex.split(commands["beat"])
+    assert beat[:5] == ["exec", "celery", "-A", "techscaniq", "--quiet"] and beat[5] == "beat"
+    # Beat keeps its schedule state in a file: somewhere the non-root image can write.
+    assert beat[beat.index("--schedule") + 1].startswith("/tmp/")
     # Platform files wrap each line in sh -c '...'.
     assert all("'" not in command for command in commands.values())
 
@@ -147,7 +153,7 @@ def test_compose_services_are_durable_and_checked() -> None:
     assert any(volume.endswith(":/data") for volume in services["redis"]["volumes"])
     assert any(volume.endswith(":/var/lib/postgresql/data") for volume in services["postgres"]["volumes"])
     assert set(document["volumes"]) == {"redis-data", "postgres-data"}
-    for name in ("redis", "postgres", "web", "worker-evidence", "worker-report", "flower"):
+    for name in ("redis", "postgres", "web", "worker-evidence", "worker-report", "flower", "beat"):
         assert services[name]["healthcheck"]["test"], name
     assert services["migrate"]["restart"] == "no"
     for name in ("web", "worker-evidence", "worker-report"):
@@ -206,6 +212,7 @@ def test_render_blueprint_runs_every_role_with_persistent_redis() -> None:
         "techscaniq-worker-evidence": ("worker", "worker_evidence"),
         "techscaniq-worker-report": ("worker", "worker_report"),
         "techscaniq-flower": ("pserv", "flower"),
+        "techscaniq-beat": ("worker", "beat"),
     }
     for name, (kind, role) in roles.items():
         service = services[name]
