@@ -18,7 +18,6 @@ from techscaniq.api.auth import SESSION_COOKIE_NAME
 from techscaniq.config import Settings
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
-from tests.e2e.conftest import DESKTOP
 from tests.e2e.server import LiveServer, ui_app
 from tests.support.ops import (
     procfile_commands,
@@ -33,6 +32,7 @@ from tests.support.processes import RedisServer, free_port
 pytestmark = pytest.mark.integration
 
 FLOWER_USER, FLOWER_PASSWORD = "ops", "flower-e2e-password"
+VIEWPORT = {"width": 1400, "height": 900}
 
 
 @dataclass
@@ -81,7 +81,7 @@ def flower_site(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFact
 
 
 def _context(browser: Any, **options: Any) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport=DESKTOP, **options)
+    context = browser.new_context(viewport=VIEWPORT, **options)
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems: list[str] = []
