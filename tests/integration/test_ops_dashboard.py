@@ -275,7 +275,17 @@ def test_metrics_are_admin_only_and_count_what_happened(ops: Ops) -> None:
             task_ids={step: f"{failed_id}.{step}.1" for step in StepName},
         )  # fmt: skip
     error = TechScanError("the site timed out", code="fetch_timeout", retryable=True)
-    pipeline.release_for_retry(ops.settings, failed_id, StepName.EVIDENCE, error, 1)
+    with session_scope(ops.settings) as session:
+        claimed = repo.claim_step(
+            session,
+            failed_id,
+            StepName.EVIDENCE,
+            owner="ops-test",
+            lease_seconds=60,
+            task_id=f"{failed_id}.evidence.1",
+        )
+        assert claimed is not None
+    pipeline.release_for_retry(ops.settings, failed_id, StepName.EVIDENCE, error, 1, owner="ops-test")
     pipeline.fail_scan(ops.settings, failed_id, StepName.EVIDENCE, error)
     # Basic credentials of the operator work too (Prometheus supports both kinds).
     after = client.get("/metrics", headers=_basic(FLOWER_USER, FLOWER_PASSWORD))
