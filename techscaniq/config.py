@@ -97,6 +97,7 @@ class Settings:
     report_concurrency: int = 2
     flower_url: str = "http://127.0.0.1:5555"
     flower_basic_auth: str = ""
+    flower_host: str = ""
     submit_rate: str = "60/minute"
     retention_days: int = 0
     fingerprints_dir: str = ""
@@ -167,6 +168,7 @@ class Settings:
             report_concurrency=_int(env, "TECHSCANIQ_REPORT_CONCURRENCY", 2),
             flower_url=env.get("TECHSCANIQ_FLOWER_URL", "http://127.0.0.1:5555").rstrip("/"),
             flower_basic_auth=env.get("FLOWER_BASIC_AUTH", ""),
+            flower_host=env.get("TECHSCANIQ_FLOWER_HOST", "").strip().lower(),
             submit_rate=env.get("TECHSCANIQ_SUBMIT_RATE", "60/minute").strip() or "60/minute",
             retention_days=_int(env, "TECHSCANIQ_RETENTION_DAYS", 0),
             fingerprints_dir=env.get("TECHSCANIQ_FINGERPRINTS_DIR", ""),

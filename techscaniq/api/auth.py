@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Request, current_app, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from techscaniq import accounts
 from techscaniq.accounts import Viewer
+from techscaniq.api.ops_host import flower_host_matches
 from techscaniq.config import Settings
 from techscaniq.errors import AuthError, ForbiddenError
 
@@ -33,6 +34,13 @@ def settings() -> Settings:
 
 class UiSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, marked Secure whenever the request itself came over https."""
+
+    def open_session(self, app: Flask, req: Request) -> SecureCookieSession | None:
+        """No session on Flower's operations host: the app's cookie is neither read nor refreshed there."""
+        configured: Settings = app.config["TECHSCANIQ_SETTINGS"]
+        if flower_host_matches(configured.flower_host, req.host):
+            return None
+        return super().open_session(app, req)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Secure when configured or when this request is https (behind a proxy: with ProxyFix)."""

@@ -1,8 +1,10 @@
-"""Flower at /flower on the API's own host: an admin-only streaming reverse proxy to TECHSCANIQ_FLOWER_URL.
+"""Flower at /flower on its own origin (TECHSCANIQ_FLOWER_HOST): an admin-only streaming reverse proxy.
 
-Flower runs with `--url_prefix=flower`, so paths are forwarded unchanged (prefix kept, no rewriting). The proxy
-decides who gets in (an admin API key, an admin UI session, or the FLOWER_BASIC_AUTH credentials) and adds
-Flower's own basic-auth header upstream, so Flower checks too.
+Flower's pages need 'unsafe-inline' scripts and show attacker-influenced text (task arguments, results, worker
+names), so they must not run on the app's origin. The proxy answers /flower only on the operations host, where
+the app's session cookie is never accepted (the FLOWER_BASIC_AUTH credentials or an admin API key are) and no
+other route of the app is served; on the app's host /flower redirects there. Flower runs with
+`--url_prefix=flower`, so paths are forwarded unchanged, with Flower's own basic-auth header added upstream.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
-from flask import Blueprint, Response, redirect, request, stream_with_context
+from flask import Blueprint, Response, jsonify, redirect, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
+from techscaniq.api.ops_host import flower_host_matches
 from techscaniq.errors import TechScanError
 
 log = logging.getLogger(__name__)
@@ -128,6 +131,46 @@ def _cross_site() -> bool:
     return origin is not None and urlsplit(origin).netloc != request.host
 
 
+def on_flower_host() -> bool:
+    """True when this request came to the operations host."""
+    return flower_host_matches(settings().flower_host, request.host)
+
+
+def _is_flower_path(path: str) -> bool:
+    return path == FLOWER_PREFIX or path.startswith(f"{FLOWER_PREFIX}/")
+
+
+def _refusal(status: int, code: str, message: str) -> Response:
+    response = jsonify({"success": False, "error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+@flower_proxy.before_app_request
+def serve_only_flower_on_its_host() -> ResponseReturnValue | None:
+    """The operations host is Flower's origin alone: none of the app's pages, API or session live there."""
+    if not on_flower_host() or _is_flower_path(request.path):
+        return None
+    if request.path == "/" and request.method in SAFE_METHODS:
+        return redirect(f"{FLOWER_PREFIX}/", code=302)
+    return _refusal(404, "not_found", "the operations host serves only /flower")
+
+
+def _elsewhere() -> ResponseReturnValue:
+    """On the app's host: send browsers to the operations host, or say it is not configured."""
+    host = settings().flower_host
+    if not host:
+        return _refusal(
+            404, "flower_host_not_configured", "set TECHSCANIQ_FLOWER_HOST to serve Flower on its own origin"
+        )
+    if request.method not in {"GET", "HEAD"}:
+        return _refusal(404, "not_found", f"Flower is served at {request.scheme}://{host}{FLOWER_PREFIX}/")
+    target = f"{request.scheme}://{host}{request.path}"
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, code=302)
+
+
 def _upstream_headers() -> dict[str, str]:
     headers = {name: value for name, value in request.headers.items() if name.lower() not in NOT_FORWARDED_UP}
     # Flower builds its URLs and checks Origin against the Host the browser used.
@@ -157,11 +200,20 @@ def _relative_location(location: str) -> str:
     return location
 
 
-def _proxy(path: str) -> ResponseReturnValue:
+def flower_auth_kind() -> str | None:
+    """How the request proves an admin is asking on the operations host; the app's session never counts."""
     kind = admin_auth_kind()
+    return None if kind == AuthKind.SESSION else kind
+
+
+def _proxy(path: str) -> ResponseReturnValue:
+    if not on_flower_host():
+        return _elsewhere()
+    kind = flower_auth_kind()
     if kind is None:
         return unauthorized()
-    if kind == AuthKind.SESSION and request.method not in SAFE_METHODS and _cross_site():
+    # Browsers resend cached basic credentials on their own, so a cross-site write is refused like a cookie's.
+    if kind == AuthKind.BASIC and request.method not in SAFE_METHODS and _cross_site():
         return Response("cross-site request refused", status=403, mimetype="text/plain")
     target = f"{flower_base_url(settings().flower_url)}{FLOWER_PREFIX}/{path}"
     if request.query_string:
@@ -207,7 +259,9 @@ def _proxy(path: str) -> ResponseReturnValue:
 @flower_proxy.route(FLOWER_PREFIX, methods=PROXIED_METHODS)
 def flower_root() -> ResponseReturnValue:
     """Flower serves its dashboard at /flower/ only; admins are sent there, everyone else gets 401."""
-    if admin_auth_kind() is None:
+    if not on_flower_host():
+        return _elsewhere()
+    if flower_auth_kind() is None:
         return unauthorized()
     return redirect(f"{FLOWER_PREFIX}/", code=302)
 
@@ -221,5 +275,6 @@ def flower_path(path: str) -> ResponseReturnValue:
 
 @flower_proxy.route("/admin/queues", strict_slashes=False)
 def bull_board_address() -> ResponseReturnValue:
-    """The seed's Bull Board address now leads to Flower."""
-    return redirect(FLOWER_PREFIX, code=302)
+    """The seed's Bull Board address now leads to Flower (on the operations host, when one is set)."""
+    host = settings().flower_host
+    return redirect(f"{request.scheme}://{host}{FLOWER_PREFIX}/" if host else FLOWER_PREFIX, code=302)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -18,8 +19,10 @@ import redis as redis_client
 from flask import Flask
 
 from techscaniq import pipeline
+from techscaniq.api.auth import SESSION_COOKIE_NAME
 from techscaniq.api.flower import FLOWER_CSP, flower_proxy
 from techscaniq.api.metrics import metrics_api
+from techscaniq.api.ops_host import flower_host_matches
 from techscaniq.config import Settings
 from techscaniq.domain import StepName
 from techscaniq.errors import TechScanError
@@ -41,6 +44,8 @@ from tests.support.sites import LoopbackSite
 pytestmark = pytest.mark.integration
 
 FLOWER_USER, FLOWER_PASSWORD = "ops", "flower-test-password"
+OPS_HOST = "ops.localhost"  # Flower's own origin; the test client's default host "localhost" is the app's
+ON_OPS_HOST: dict[str, Any] = {"base_url": f"http://{OPS_HOST}"}
 FLOWER_WAIT_SECONDS = 30
 SCAN_WAIT_SECONDS = 90
 
@@ -89,6 +94,7 @@ def ops(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> 
         "FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{FLOWER_PASSWORD}",
         "FLOWER_PORT": str(flower_port),
         "FLOWER_ADDRESS": "127.0.0.1",
+        "TECHSCANIQ_FLOWER_HOST": OPS_HOST,
     }
     settings = Settings.from_env(env)
     migrate(settings)
@@ -154,29 +160,31 @@ def test_flower_refuses_everyone_but_admins(ops: Ops) -> None:
         "/flower/static/js/flower.js",
     ):
         for headers in ({}, _bearer(ops.member_key), _bearer("tsq_unknown_key_000000"), wrong_basic):
-            response = client.get(path, headers=headers)
+            response = client.get(path, headers=headers, **ON_OPS_HOST)
             assert response.status_code == 401, (path, headers, response.status_code)
             assert response.headers["WWW-Authenticate"].startswith("Basic")
-    shutdown = client.post("/flower/api/worker/shutdown/ops-evidence@x", headers=_bearer(ops.member_key))
+    shutdown = client.post(
+        "/flower/api/worker/shutdown/ops-evidence@x", headers=_bearer(ops.member_key), **ON_OPS_HOST
+    )
     assert shutdown.status_code == 401
 
 
 def test_admins_see_the_dashboard_and_a_worker_for_each_queue(ops: Ops) -> None:
     client = ops.app.test_client()
-    redirect = client.get("/flower", headers=_bearer(ops.admin_key))
+    redirect = client.get("/flower", headers=_bearer(ops.admin_key), **ON_OPS_HOST)
     assert redirect.status_code == 302 and redirect.headers["Location"].endswith("/flower/")
     for headers in (_bearer(ops.admin_key), _basic(FLOWER_USER, FLOWER_PASSWORD)):
-        page = client.get("/flower/", headers=headers)
+        page = client.get("/flower/", headers=headers, **ON_OPS_HOST)
         assert page.status_code == 200
         assert "text/html" in page.headers["Content-Type"]
         assert b"Flower" in page.data
         # Flower's pages run inline scripts: they get their own policy, not the app's strict one.
         assert page.headers["Content-Security-Policy"] == FLOWER_CSP
-    static = client.get("/flower/static/js/flower.js", headers=_bearer(ops.admin_key))
+    static = client.get("/flower/static/js/flower.js", headers=_bearer(ops.admin_key), **ON_OPS_HOST)
     assert static.status_code == 200 and len(static.data) > 1000
 
     def workers() -> dict[str, Any]:
-        response = client.get("/flower/api/workers?refresh=1", headers=_bearer(ops.admin_key))
+        response = client.get("/flower/api/workers?refresh=1", headers=_bearer(ops.admin_key), **ON_OPS_HOST)
         assert response.status_code == 200, response.data[:500]
         return dict(response.get_json())
 
@@ -200,7 +208,7 @@ def test_a_finished_scans_tasks_are_visible_in_flower(ops: Ops) -> None:
     client = ops.app.test_client()
 
     def tasks() -> dict[str, Any]:
-        response = client.get("/flower/api/tasks?limit=100", headers=_bearer(ops.admin_key))
+        response = client.get("/flower/api/tasks?limit=100", headers=_bearer(ops.admin_key), **ON_OPS_HOST)
         assert response.status_code == 200, response.data[:500]
         return dict(response.get_json())
 
@@ -212,14 +220,16 @@ def test_a_finished_scans_tasks_are_visible_in_flower(ops: Ops) -> None:
     assert found[ops.task_ids["evidence"]]["worker"].startswith("ops-evidence@")
     assert found[ops.task_ids["report"]]["name"] == "techscaniq.generate_report"
     assert found[ops.task_ids["report"]]["worker"].startswith("ops-reports@")
-    info = client.get(f"/flower/api/task/info/{ops.task_ids['report']}", headers=_bearer(ops.admin_key))
+    info = client.get(
+        f"/flower/api/task/info/{ops.task_ids['report']}", headers=_bearer(ops.admin_key), **ON_OPS_HOST
+    )
     assert info.status_code == 200 and info.get_json()["state"] == "SUCCESS"
 
 
 def test_admin_queues_redirects_to_flower(ops: Ops) -> None:
     response = ops.app.test_client().get("/admin/queues")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/flower")
+    assert response.headers["Location"] == f"http://{OPS_HOST}/flower/"
 
 
 def _metric_values(text: str) -> dict[str, float]:
@@ -265,7 +275,17 @@ def test_metrics_are_admin_only_and_count_what_happened(ops: Ops) -> None:
             task_ids={step: f"{failed_id}.{step}.1" for step in StepName},
         )  # fmt: skip
     error = TechScanError("the site timed out", code="fetch_timeout", retryable=True)
-    pipeline.release_for_retry(ops.settings, failed_id, StepName.EVIDENCE, error, 1)
+    with session_scope(ops.settings) as session:
+        claimed = repo.claim_step(
+            session,
+            failed_id,
+            StepName.EVIDENCE,
+            owner="ops-test",
+            lease_seconds=60,
+            task_id=f"{failed_id}.evidence.1",
+        )
+        assert claimed is not None
+    pipeline.release_for_retry(ops.settings, failed_id, StepName.EVIDENCE, error, 1, owner="ops-test")
     pipeline.fail_scan(ops.settings, failed_id, StepName.EVIDENCE, error)
     # Basic credentials of the operator work too (Prometheus supports both kinds).
     after = client.get("/metrics", headers=_basic(FLOWER_USER, FLOWER_PASSWORD))
@@ -302,23 +322,92 @@ def test_worker_logs_are_json_with_scan_and_task_ids(ops: Ops) -> None:
         assert all(e["component"] == "worker" for e in entries)
 
 
-def test_flower_down_is_a_502_and_cookie_sessions_cannot_post_cross_site(ops: Ops) -> None:
+def test_flower_down_is_a_502_and_basic_credentials_cannot_post_cross_site(ops: Ops) -> None:
     nothing_there = ops.settings.with_overrides(flower_url=f"127.0.0.1:{free_port()}")
     down = ops_app(nothing_there).test_client()
-    response = down.get("/flower/api/workers", headers=_bearer(ops.admin_key))
+    response = down.get("/flower/api/workers", headers=_bearer(ops.admin_key), **ON_OPS_HOST)
     assert response.status_code == 502 and response.get_json()["error"]["code"] == "flower_unavailable"
-    # With auth off every browser is an admin session: a cross-site POST must not reach Flower's API.
-    open_app = ops_app(nothing_there.with_overrides(auth_mode="off")).test_client()
-    cross_site = open_app.post("/flower/api/worker/shutdown/x", headers={"Sec-Fetch-Site": "cross-site"})
+    # Browsers resend cached basic credentials by themselves: a cross-site POST must not reach Flower's API.
+    basic = _basic(FLOWER_USER, FLOWER_PASSWORD)
+    shutdown = "/flower/api/worker/shutdown/x"
+    cross_site = down.post(shutdown, headers={**basic, "Sec-Fetch-Site": "cross-site"}, **ON_OPS_HOST)
     assert cross_site.status_code == 403
-    foreign_origin = open_app.post(
-        "/flower/api/worker/shutdown/x", headers={"Origin": "https://evil.example"}
-    )
+    same_site = down.post(shutdown, headers={**basic, "Sec-Fetch-Site": "same-site"}, **ON_OPS_HOST)
+    assert same_site.status_code == 403  # the app's own host is same-site with the operations host
+    foreign_origin = down.post(shutdown, headers={**basic, "Origin": "https://evil.example"}, **ON_OPS_HOST)
     assert foreign_origin.status_code == 403
-    same_origin = open_app.post("/flower/api/worker/shutdown/x", headers={"Sec-Fetch-Site": "same-origin"})
+    same_origin = down.post(shutdown, headers={**basic, "Sec-Fetch-Site": "same-origin"}, **ON_OPS_HOST)
     assert same_origin.status_code == 502  # allowed through to the (absent) Flower
-    # An API key is not a cookie: no browser can forge it, so no origin check applies.
+    # An API key is not ambient: no browser can forge it, so no origin check applies.
     keyed = down.post(
-        "/flower/api/worker/shutdown/x", headers={**_bearer(ops.admin_key), "Sec-Fetch-Site": "cross-site"}
+        shutdown, headers={**_bearer(ops.admin_key), "Sec-Fetch-Site": "cross-site"}, **ON_OPS_HOST
     )
     assert keyed.status_code == 502
+
+
+def _signed_in_admin(client: Any, admin_key: str) -> str:
+    """Sign in through the UI on the app's host; the value of the app's session cookie."""
+    page = client.get("/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, page[:500]
+    signed = client.post(
+        "/signin", data={"api_key": admin_key, "csrf_token": token.group(1), "next": "/scans"}
+    )
+    assert signed.status_code == 303
+    cookie = client.get_cookie(SESSION_COOKIE_NAME)
+    assert cookie is not None
+    return str(cookie.value)
+
+
+def test_flower_lives_on_its_own_origin_where_the_apps_session_counts_for_nothing(ops: Ops) -> None:
+    client = ops.app.test_client()
+    session_cookie = _signed_in_admin(client, ops.admin_key)
+    # On the app's origin a signed-in admin is sent to the operations host; Flower's page never runs here.
+    for path in ("/flower", "/flower/", "/flower/api/workers?refresh=1"):
+        moved = client.get(path)
+        assert moved.status_code == 302, (path, moved.status_code)
+        assert moved.headers["Location"] == f"http://{OPS_HOST}{path}"
+    assert client.post("/flower/api/worker/shutdown/x").status_code == 404
+    assert client.get("/admin/queues").headers["Location"] == f"http://{OPS_HOST}/flower/"
+    # Even if the app's session cookie reaches the operations host (same name, another port), it is refused.
+    client.set_cookie(SESSION_COOKIE_NAME, session_cookie, domain=OPS_HOST)
+    for path in ("/flower", "/flower/", "/flower/api/workers", "/flower/api/tasks"):
+        refused = client.get(path, **ON_OPS_HOST)
+        assert refused.status_code == 401, (path, refused.status_code)
+    shutdown = client.post(
+        "/flower/api/worker/shutdown/x", headers={"Sec-Fetch-Site": "same-origin"}, **ON_OPS_HOST
+    )
+    assert shutdown.status_code == 401
+    # Script in Flower's page cannot reach the app through its own origin: only /flower is served there.
+    for path in ("/api/scans", "/scans", "/signin", "/metrics", "/api/openapi.json"):
+        for headers in ({}, _bearer(ops.admin_key)):
+            missing = client.get(path, headers=headers, **ON_OPS_HOST)
+            assert missing.status_code == 404, (path, missing.status_code)
+    assert client.post("/signin", data={"api_key": ops.admin_key}, **ON_OPS_HOST).status_code == 404
+    home = client.get("/", **ON_OPS_HOST)
+    assert home.status_code == 302 and home.headers["Location"].endswith("/flower/")
+    # The operator's own credentials still open Flower there, and no app session cookie is handed out.
+    page = client.get("/flower/", headers=_basic(FLOWER_USER, FLOWER_PASSWORD), **ON_OPS_HOST)
+    assert page.status_code == 200 and page.headers["Content-Security-Policy"] == FLOWER_CSP
+    assert SESSION_COOKIE_NAME not in " ".join(page.headers.getlist("Set-Cookie"))
+
+
+def test_flower_is_refused_until_its_host_is_configured(ops: Ops) -> None:
+    client = ops_app(ops.settings.with_overrides(flower_host="")).test_client()
+    for path in ("/flower", "/flower/", "/flower/api/workers"):
+        refused = client.get(path, headers=_bearer(ops.admin_key))
+        assert refused.status_code == 404
+        assert refused.get_json()["error"]["code"] == "flower_host_not_configured"
+
+
+def test_the_flower_host_rule_compares_ports_only_when_configured() -> None:
+    assert flower_host_matches("ops.example.com", "ops.example.com")
+    assert flower_host_matches("ops.example.com", "OPS.example.com:8443")
+    assert flower_host_matches("ops.example.com:8443", "ops.example.com:8443")
+    assert not flower_host_matches("ops.example.com:8443", "ops.example.com:443")
+    assert not flower_host_matches("ops.example.com", "app.example.com")
+    assert not flower_host_matches("ops.example.com", "ops.example.com.evil.example")
+    assert not flower_host_matches("", "localhost")
+    assert flower_host_matches("[::1]:8001", "[::1]:8001") and not flower_host_matches(
+        "[::1]:8001", "[::1]:8000"
+    )

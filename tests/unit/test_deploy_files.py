@@ -163,6 +163,10 @@ def test_compose_services_are_durable_and_checked() -> None:
     assert _seconds(services["web"]["stop_grace_period"]) > EVENT_STREAM_SECONDS
     assert services["web"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
     assert services["web"]["environment"]["TECHSCANIQ_FLOWER_URL"] == "http://flower:5555"
+    assert (
+        services["web"]["environment"]["TECHSCANIQ_FLOWER_HOST"]
+        == "${TECHSCANIQ_FLOWER_HOST:-ops.localhost:8000}"
+    )
 
 
 def _seconds(duration: str) -> int:
@@ -225,6 +229,7 @@ def test_render_blueprint_runs_every_role_with_persistent_redis() -> None:
         assert services[worker]["maxShutdownDelaySeconds"] > SOFT_SHUTDOWN_SECONDS
     assert services["techscaniq-web"]["maxShutdownDelaySeconds"] > EVENT_STREAM_SECONDS
     assert services["techscaniq-web"]["preDeployCommand"] == procfile()["release"]
+    assert {"key": "TECHSCANIQ_FLOWER_HOST", "sync": False} in services["techscaniq-web"]["envVars"]
     key_value = services["techscaniq-redis"]
     assert key_value["type"] == "keyvalue" and key_value["maxmemoryPolicy"] == "noeviction"
     assert key_value["plan"] != "free"  # the free plan keeps nothing across a restart
