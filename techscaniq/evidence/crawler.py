@@ -319,33 +319,18 @@ class Crawler:
         self._started = time.monotonic()
         self._last_checkpoint = self._started
         self._report(progress, force=True)
-        executor = ThreadPoolExecutor(
-            max_workers=max(1, self.limits.scan_concurrency), thread_name_prefix="crawl"
-        )
-        in_flight: list[_Work] = []
-        try:
+
+        def start(run_round: Callable[[list[_Candidate]], None]) -> None:
             self._discover(checkpoint, progress)
             home = self._frontier.pop(self.home_url)
             self._done.add(home.url)
             if self._policy_for(url_origin(home.url)).allows(home.url):
-                self._run_round([home], executor, in_flight, on_page, checkpoint, progress)
+                run_round([home])
             else:
                 self._robots_skipped.append(home.url)
             self._add_probes(url_origin(home.url))
-            while not self._stop.is_set():
-                selected = self._select_round(checkpoint)
-                if not selected:
-                    break
-                self._run_round(selected, executor, in_flight, on_page, checkpoint, progress)
-        except BaseException:
-            self._stop.set()
-            executor.shutdown(wait=False, cancel_futures=True)
-            self._await_in_flight(in_flight, CANCEL_GRACE_SECONDS)
-            raise
-        executor.shutdown(wait=True)
-        self._phase = CrawlPhase.DONE
-        self._report(progress, force=True)
-        return self._summary()
+
+        return self._crawl_rounds(on_page, checkpoint, progress, start)
 
     def follow(
         self,
@@ -360,16 +345,32 @@ class Crawler:
             url = canonical_url(link)
             if url is not None and self._in_scope(url):
                 self._offer(url, depth=depth + 1, via="link")
+        return self._crawl_rounds(on_page, checkpoint, progress)
+
+    def _crawl_rounds(
+        self,
+        on_page: Callable[[CrawledPage, list[str]], None],
+        checkpoint: Callable[[], None],
+        progress: Callable[[CrawlProgress], None],
+        start: Callable[[Callable[[list[_Candidate]], None]], None] | None = None,
+    ) -> CrawlSummary:
+        """Fetch the frontier in rounds on a thread pool until it is empty, a cap is hit or a callback raises."""
         executor = ThreadPoolExecutor(
             max_workers=max(1, self.limits.scan_concurrency), thread_name_prefix="crawl"
         )
         in_flight: list[_Work] = []
+
+        def run_round(selected: list[_Candidate]) -> None:
+            self._run_round(selected, executor, in_flight, on_page, checkpoint, progress)
+
         try:
+            if start is not None:
+                start(run_round)
             while not self._stop.is_set():
                 selected = self._select_round(checkpoint)
                 if not selected:
                     break
-                self._run_round(selected, executor, in_flight, on_page, checkpoint, progress)
+                run_round(selected)
         except BaseException:
             self._stop.set()
             executor.shutdown(wait=False, cancel_futures=True)
