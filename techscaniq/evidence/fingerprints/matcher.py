@@ -26,6 +26,7 @@ DATA_DIR = Path(__file__).parent / "data"
 
 MAX_REPEAT = 250  # replaces unbounded + and * so one pattern cannot scan a whole page per start position
 MIN_LITERAL_CHARS = 3  # shorter literals filter too little to be worth a lookup
+REGEX_FLAGS = regex.IGNORECASE | regex.ASCII
 REGEX_TIMEOUT_SECONDS = 0.1  # backstop against catastrophic backtracking in operator data
 HTML_HEAD_CHARS = 1_500_000  # html patterns see the head and the tail of very large pages
 HTML_TAIL_CHARS = 500_000
@@ -106,13 +107,23 @@ class Detection:
 
 @dataclass(frozen=True)
 class Pattern:
-    """One compiled pattern: regex (None matches anything), pre-filter literals and tags."""
+    """One checked pattern: its regex (None matches anything), pre-filter literals and tags."""
 
     source: str
-    regex: Any
+    expression: str | None
     literals: tuple[str, ...] | None
     confidence: int
     version: str | None
+
+    @property
+    def regex(self) -> Any:
+        """The compiled regex, compiled on first use (most patterns are never a page's candidate)."""
+        return None if self.expression is None else _compiled(self.expression)
+
+
+@functools.cache
+def _compiled(expression: str) -> Any:
+    return regex.compile(expression, REGEX_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -285,13 +296,14 @@ def parse_pattern(value: str, strict: bool = False) -> Pattern | None:
         return Pattern(value, None, None, confidence, version)
     bounded = bound_repetition(_js_to_python(source))
     try:
-        compiled = regex.compile(bounded, regex.IGNORECASE | regex.ASCII)
+        # Checked now and dropped: kept compiled, ~3,000 technologies' regexes cost a worker tens of MB.
+        regex.compile(bounded, REGEX_FLAGS)
     except (regex.error, OverflowError, RecursionError) as exc:
         if strict:
             raise FingerprintDataError(f"pattern {source!r} is not a valid regex: {exc}") from exc
         log.warning("fingerprint pattern skipped, invalid regex %r: %s", source, exc)
         return None
-    return Pattern(value, compiled, required_literals(bounded), confidence, version)
+    return Pattern(value, bounded, required_literals(bounded), confidence, version)
 
 
 def resolve_version(template: str, groups: Sequence[str | None]) -> str:
