@@ -108,19 +108,6 @@ def following_due_time(schedule: Schedule, now: datetime) -> datetime:
     return following
 
 
-def give_back_due_time(session: Session, schedule: Schedule, *, now: datetime) -> bool:
-    """Undo a claim whose submission failed for a passing reason, so the next tick tries the same due time."""
-    result = session.execute(
-        update(company_schedules)
-        .where(
-            company_schedules.c.company_id == schedule.company_id,
-            company_schedules.c.next_due_at == following_due_time(schedule, now),
-        )
-        .values(next_due_at=schedule.next_due_at)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
 def claim_due_time(session: Session, schedule: Schedule, *, now: datetime) -> bool:
     """Take this due time for one submitter: moves next_due_at on only if nobody moved it first."""
     following = following_due_time(schedule, now)

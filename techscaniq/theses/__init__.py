@@ -58,6 +58,7 @@ __all__ = [
     "list_theses",
     "resolve_thesis",
     "score_band",
+    "thesis_request",
     "validate_registry",
     "validate_thesis",
 ]
@@ -364,6 +365,28 @@ def resolve_thesis(
         detail = "; ".join(f"{path}: {message}" for path, message in errors.items())
         raise ValidationError(f"invalid investment thesis: {detail}", fields=errors)
     return resolved
+
+
+def thesis_request(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The submission fields that ask for a stored thesis snapshot again (a scheduled re-scan repeats its scan's)."""
+    resolved = ResolvedThesis.from_dict(snapshot)
+    if resolved.slug in THESES and resolved == _from_stock(THESES[resolved.slug], resolved.focus_areas):
+        return {"primary_criteria": resolved.slug, "thesis_tags": list(resolved.focus_areas)}
+    data: dict[str, Any] = {
+        "thesisType": resolved.slug if resolved.slug in THESES else CUSTOM_SLUG,
+        "criteria": [{key: c.to_dict()[key] for key in _CRITERION_FIELDS} for c in resolved.criteria],
+        "focusAreas": list(resolved.focus_areas),
+        "threshold": resolved.threshold,
+    }
+    optional = {
+        "customThesisName": resolved.name,
+        "customThesisDescription": resolved.description,
+        "timeHorizon": resolved.time_horizon,
+        "targetMultiple": resolved.target_multiple,
+        "notes": resolved.notes,
+    }
+    data.update({key: value for key, value in optional.items() if value})
+    return {"investment_thesis_data": data}
 
 
 def _resolve_stock(

@@ -103,7 +103,12 @@ class Tick:
 
 
 def submit_due_scans(config: Settings, *, now: datetime | None = None) -> Tick:
-    """Submit every due scan once: each due time goes to whichever process moves next_due_at on first."""
+    """Submit every due scan once, then move its due time on.
+
+    The submission is idempotent per due time, so a tick that dies between creating the scan and moving the due
+    time on loses nothing: the next tick replays the same scan and moves it then. Of two ticks, the one that moves
+    the due time on first records the outcome.
+    """
     from techscaniq.workflow.submit import submit_scheduled_scan
 
     moment = now or datetime.now(UTC)
@@ -112,32 +117,33 @@ def submit_due_scans(config: Settings, *, now: datetime | None = None) -> Tick:
     submitted: list[str] = []
     lost = failed = 0
     for schedule in due:
-        with session_scope(config) as session:
-            won = schedule_store.claim_due_time(session, schedule, now=moment)
-        if not won:
-            lost += 1
-            continue
         try:
-            scan_id = submit_scheduled_scan(config, schedule)
-        except Exception as error:  # noqa: BLE001 - the due time is taken: say why it produced no scan
+            scan_id: str | None = submit_scheduled_scan(config, schedule)
+            error: str | None = None
+        except Exception as exc:  # noqa: BLE001 - say why this due time produced no scan
             failed += 1
-            message = (
-                error.message if isinstance(error, TechScanError) else f"{type(error).__name__}: {error}"
+            scan_id, error = (
+                None,
+                exc.message if isinstance(exc, TechScanError) else f"{type(exc).__name__}: {exc}",
             )
-            # A passing failure (broker or database down, rate limit) hands the due time back for the next tick;
-            # nothing was created, so the due time still yields one scan.
-            passing = isinstance(error, TechScanError) and (
-                error.retryable or error.http_status in (429, 503)
-            )
-            log.warning("scheduled scan of company %s not submitted: %s", schedule.company_id, message)
-            with session_scope(config) as session:
-                if passing:
-                    schedule_store.give_back_due_time(session, schedule, now=moment)
-                schedule_store.record_outcome(session, schedule.company_id, scan_id=None, error=message)
-            continue
-        submitted.append(scan_id)
+            log.warning("scheduled scan of company %s not submitted: %s", schedule.company_id, error)
+            # A passing failure (broker or database down, rate limit, a twin tick still submitting) keeps the due
+            # time, so the next tick tries it again; a lasting one (a revoked key) spends it.
+            if isinstance(exc, TechScanError) and (
+                exc.retryable
+                or exc.http_status in (429, 503)
+                or exc.code == "idempotency_request_in_progress"
+            ):
+                with session_scope(config) as session:
+                    schedule_store.record_outcome(session, schedule.company_id, scan_id=None, error=error)
+                continue
         with session_scope(config) as session:
-            schedule_store.record_outcome(session, schedule.company_id, scan_id=scan_id, error=None)
+            if not schedule_store.claim_due_time(session, schedule, now=moment):
+                lost += 1  # another tick moved it on and recorded the same scan
+                continue
+            schedule_store.record_outcome(session, schedule.company_id, scan_id=scan_id, error=error)
+        if scan_id is not None:
+            submitted.append(scan_id)
     return Tick(submitted, lost, failed)
 
 

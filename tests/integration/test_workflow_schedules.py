@@ -15,14 +15,19 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
+from techscaniq.accounts import Viewer
+from techscaniq.scans import service as scan_service
+from techscaniq.storage import companies as company_store
 from techscaniq.storage import repo
 from techscaniq.storage import schedules as schedule_store
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import companies, company_scans
 from techscaniq.workflow.schedules import submit_due_scans
+from techscaniq.workflow.submit import submit_scheduled_scan
 from tests.support.api import wait_until
 from tests.support.changing_site import ChangingSite
 from tests.support.databases import Database, settings_for
+from tests.support.processes import RedisServer
 from tests.support.stack import Stack
 from tests.support.webhooks import Receiver
 
@@ -161,15 +166,62 @@ def test_a_due_time_seen_by_two_tickers_is_claimed_by_one(database: Database) ->
     # Ten days overdue on a three-day rhythm owes one scan, and the next is due within one period.
     assert after is not None and now < after.next_due_at <= now + timedelta(days=3)
 
-    # A claim whose submission failed for a passing reason is handed back: the same due time is due again.
+    # The second claim failed, so the due time was not moved twice: it is one period ahead, not two.
+    assert after.next_due_at == schedule_store.following_due_time(seen[0][0], now)
     with session_scope(settings) as session:  # type: ignore[arg-type]
-        assert schedule_store.give_back_due_time(session, seen[0][0], now=now)
-    with session_scope(settings) as session:  # type: ignore[arg-type]
-        again = schedule_store.due_schedules(session, now)
-        assert [s.next_due_at for s in again] == [seen[0][0].next_due_at]
+        schedule_store.set_next_due(session, "company-y", seen[0][0].next_due_at)
     # A schedule whose key is gone records why, and its due time is spent (a person must set it again).
     tick = submit_due_scans(settings, now=now)  # type: ignore[arg-type]
     assert (tick.submitted, tick.failed) == ([], 1)
     with session_scope(settings, write=False) as session:  # type: ignore[arg-type]
         spent = schedule_store.get_schedule(session, "company-y")
     assert spent is not None and spent.next_due_at > now and "revoked or gone" in (spent.last_error or "")
+
+
+CUSTOM_THESIS = {
+    "thesisType": "custom",
+    "customThesisName": "Vertical SaaS roll-up",
+    "criteria": [
+        {"id": "edge", "name": "Edge hardening", "weight": 70, "basis": "security-posture"},
+        {"id": "reach", "name": "Reach", "weight": 30, "basis": "web-presence-performance"},
+    ],
+    "threshold": 72,
+}
+
+
+def test_a_tick_that_died_after_submitting_costs_no_due_time_and_repeats_a_custom_thesis(
+    database: Database, redis_server: RedisServer
+) -> None:
+    # Its own Redis database: the chains this test sends must not reach the session's workers.
+    settings = settings_for(database, REDIS_URL=f"redis://127.0.0.1:{redis_server.port}/9")
+    now = datetime.now(UTC)
+    with session_scope(settings) as session:  # type: ignore[arg-type]
+        stored_key, _ = repo.create_api_key(session, "Fund Z", label="watcher", is_admin=False)
+        owner = schedule_store.schedule_owner(session, stored_key.id)
+    assert owner is not None
+    viewer = Viewer(org_id=owner.org_id, org_name=owner.org_name, key_id=owner.key_id, is_admin=False)
+    body = {"company_name": "Zephyr Ledger", "website_url": "https://zephyr.example",
+            "investment_thesis_data": CUSTOM_THESIS}  # fmt: skip
+    first = scan_service.submit(settings, viewer, body).scan_id  # type: ignore[arg-type]
+    with session_scope(settings) as session:  # type: ignore[arg-type]
+        company_id = company_store.company_id_of_scan(session, first)
+        assert company_id is not None
+        schedule_store.put_schedule(
+            session, company_id, every_days=7, thesis=None, key_id=owner.key_id, now=now
+        )
+        schedule_store.set_next_due(session, company_id, now - timedelta(minutes=1))
+        due = schedule_store.due_schedules(session, now)
+    # A tick created the scan and died before it moved the due time on.
+    orphan = submit_scheduled_scan(settings, due[0])  # type: ignore[arg-type]
+    tick = submit_due_scans(settings, now=now)  # type: ignore[arg-type]
+    assert (tick.submitted, tick.failed) == ([orphan], 0)
+    assert submit_due_scans(settings, now=now).submitted == []  # type: ignore[arg-type]
+    with session_scope(settings, write=False) as session:  # type: ignore[arg-type]
+        scans = company_store.company_scans_newest_first(session, company_id)
+        repeat = repo.get_scan(session, orphan)
+        original = repo.get_scan(session, first)
+        schedule = schedule_store.get_schedule(session, company_id)
+    assert [s.id for s in scans] == [orphan, first]
+    assert repeat.thesis == original.thesis and repeat.thesis["custom"] is True
+    assert repeat.metadata["submitted_by"] == "schedule"
+    assert schedule is not None and schedule.last_scan_id == orphan and schedule.next_due_at > now

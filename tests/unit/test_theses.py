@@ -14,6 +14,7 @@ from techscaniq.theses import (
     DEFAULT_THESIS,
     FOCUS_AREAS,
     SCORING_BASES,
+    THESES,
     Category,
     Criterion,
     ResolvedThesis,
@@ -24,6 +25,7 @@ from techscaniq.theses import (
     list_theses,
     resolve_thesis,
     score_band,
+    thesis_request,
     validate_registry,
     validate_thesis,
 )
@@ -741,3 +743,43 @@ def test_custom_and_stock_criteria_are_judged_by_one_model(field: str, value: An
     with pytest.raises(PydanticValidationError) as stock:
         CriterionModel.model_validate(criterion, context={"scoring_bases": SCORING_BASES, "categories": ()})
     assert error_lines(stock.value)[0].startswith(f"{field}: {message}")
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        *({"primary_criteria": slug} for slug in THESES),
+        {"primary_criteria": "buy-and-build", "thesis_tags": ["api-driven"]},
+        {"investment_thesis_data": {"thesisType": "buy-and-build", "threshold": 80, "notes": "board memo 4"}},
+        {
+            "investment_thesis_data": {
+                "thesisType": "custom",
+                "customThesisName": "Vertical SaaS roll-up",
+                "customThesisDescription": "Bolt-ons every year",
+                "criteria": [
+                    {
+                        "id": "edge",
+                        "name": "Edge",
+                        "weight": 60,
+                        "basis": "security-posture",
+                        "description": "d",
+                    },
+                    {"id": "reach", "name": "Reach", "weight": 40, "basis": "web-presence-performance"},
+                ],
+                "focusAreas": ["api-driven"],
+                "timeHorizon": "3 years",
+            }
+        },
+    ],
+)
+def test_a_stored_thesis_asked_for_again_resolves_to_the_same_thesis(asked: dict[str, Any]) -> None:
+    resolved = resolve_thesis(
+        asked.get("primary_criteria"), asked.get("investment_thesis_data"), asked.get("thesis_tags")
+    )
+    again = thesis_request(json.loads(json.dumps(resolved.to_dict())))
+    assert (
+        resolve_thesis(
+            again.get("primary_criteria"), again.get("investment_thesis_data"), again.get("thesis_tags")
+        )
+        == resolved
+    )
