@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, cast
 
+import redis
+
 from techscaniq import pipeline, tasks
 from techscaniq.broker import KOMBU_UNACKED_KEY, QUEUES, queue_keys, redis_client
 from techscaniq.config import Settings
@@ -134,6 +136,20 @@ def broker_task_ids(settings: Settings) -> set[str] | None:
     return found
 
 
+def broker_uptime_seconds(settings: Settings) -> int | None:
+    """How long the Redis broker has run (INFO uptime), or None without Redis or when it cannot say."""
+    if not settings.redis_url:
+        return None
+    client = redis_client(settings.redis_url, timeout_seconds=BROKER_TIMEOUT_SECONDS)
+    try:
+        uptime = cast(dict[str, Any], client.info("server")).get("uptime_in_seconds")
+    except redis.RedisError:
+        return None  # some managed plans refuse INFO: the queue timeout alone then decides
+    finally:
+        client.close()
+    return uptime if isinstance(uptime, int) else None
+
+
 def _sends(task_id: str) -> int:
     match = _RESENT_SUFFIX.search(task_id)
     return int(match.group("count")) + 1 if match else 1
@@ -145,8 +161,13 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
     A step whose task id is still in the broker waits on (a long queue is no fault). One found nowhere is sent
     again under a new task id; once it was sent max_step_deliveries times, it fails with code `lost`.
     """
+    uptime = broker_uptime_seconds(settings)
     with session_scope(settings, write=False) as session:
         cutoff = repo.database_time(session, -settings.step_queue_timeout_seconds)
+        if uptime is not None and uptime < settings.step_queue_timeout_seconds:
+            # Redis restarted since: a message sent before that may be gone with a Redis that keeps nothing on
+            # disk, so every step waiting since before the restart is looked for now, not after the full wait.
+            cutoff = repo.database_time(session, -uptime)
         waiting = ops_repo.steps_waiting_for_a_message(
             session, pipeline.STEP_ORDER, waiting_since_before=cutoff
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import redis
 
+from techscaniq import reaper
 from techscaniq.app import create_app
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, Scan, ScanStatus, StepName, StepStatus
@@ -180,3 +182,35 @@ def test_a_message_that_keeps_vanishing_fails_the_scan_lost_while_a_queued_one_i
         lost.worker("evidence")
         lost.wait_for("the queued scan to finish", lambda: lost.scan(queued_id).status.is_final)
     assert lost.scan(queued_id).status == ScanStatus.COMPLETED
+
+
+@pytest.mark.parametrize("keeps_data", [False, True], ids=["forgets", "keeps"])
+def test_after_a_redis_restart_the_reaper_looks_for_older_messages_at_once(
+    database: Database, tmp_path: Path, keeps_data: bool
+) -> None:
+    private = RedisServer(tmp_path / "redis").start()
+    try:
+        # The default wait before a search (5 minutes with Redis), so only the restart can make it look now.
+        settings = settings_for(database, REDIS_URL=private.url, TECHSCANIQ_STEP_QUEUE_TIMEOUT_SECONDS="300")
+        with session_scope(settings) as session:
+            _, key = repo.create_api_key(session, "Restart Capital", label="tests", is_admin=False)
+        client = create_app(settings).test_client()
+        scan_id = submit_scan(client, key, "http://127.0.0.1:9/")
+        time.sleep(1.1)  # INFO counts whole seconds: the scan must be older than the restarted server
+        assert reaper.recover_lost_messages(settings, dispatch=True) == []
+        private.stop()
+        if not keeps_data:
+            shutil.rmtree(tmp_path / "redis")  # a Redis that keeps nothing on disk comes back empty
+        private.start()
+        time.sleep(1.1)
+        handled = reaper.recover_lost_messages(settings, dispatch=True)
+        broker = redis.Redis.from_url(private.url)
+        queued = [json.loads(raw)["headers"]["id"] for raw in broker.lrange("evidence", 0, -1)]  # type: ignore[union-attr]
+        broker.close()
+        if keeps_data:
+            assert (handled, queued) == ([], [f"{scan_id}.evidence.1"])
+        else:
+            assert handled == [(scan_id, StepName.EVIDENCE, "resent")]
+            assert queued == [f"{scan_id}.evidence.1.q1"]
+    finally:
+        private.stop()
