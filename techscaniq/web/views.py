@@ -45,6 +45,8 @@ def _template_globals() -> dict[str, Any]:
         "csrf_token": auth.csrf_token,
         "viewer": auth.optional_viewer,
         "auth_mode": auth.settings().auth_mode,
+        # Flower lives on its own origin: without one configured, its link would lead to a refusal.
+        "flower_configured": bool(auth.settings().flower_host),
     }
 
 

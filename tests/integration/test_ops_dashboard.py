@@ -362,6 +362,7 @@ def _signed_in_admin(client: Any, admin_key: str) -> str:
 def test_flower_lives_on_its_own_origin_where_the_apps_session_counts_for_nothing(ops: Ops) -> None:
     client = ops.app.test_client()
     session_cookie = _signed_in_admin(client, ops.admin_key)
+    assert 'href="/flower/"' in client.get("/scans").get_data(as_text=True)  # the admin's link to the queues
     # On the app's origin a signed-in admin is sent to the operations host; Flower's page never runs here.
     for path in ("/flower", "/flower/", "/flower/api/workers?refresh=1"):
         moved = client.get(path)
@@ -398,6 +399,8 @@ def test_flower_is_refused_until_its_host_is_configured(ops: Ops) -> None:
         refused = client.get(path, headers=_bearer(ops.admin_key))
         assert refused.status_code == 404
         assert refused.get_json()["error"]["code"] == "flower_host_not_configured"
+    _signed_in_admin(client, ops.admin_key)
+    assert 'href="/flower/"' not in client.get("/scans").get_data(as_text=True)  # no link to a refusal
 
 
 def test_the_flower_host_rule_compares_ports_only_when_configured() -> None:

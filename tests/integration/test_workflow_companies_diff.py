@@ -242,6 +242,8 @@ def test_the_report_of_a_rescan_says_what_changed_in_every_format(stack: Stack, 
     html = _get(stack, f"/api/reports/{report['id']}.html", scanned.key).get_data(as_text=True)
     assert 'id="what-changed"' in html and "Technology removed: jQuery 3.7.1" in html
     page = _get(stack, f"/reports/{report['id']}", scanned.key).get_data(as_text=True)
-    assert 'id="what-changed"' in page and "Added: Bootstrap 5.3.2" in page
+    assert 'id="what-changed"' in page and "Added: Bootstrap 5.3.2" in page and 'id="changes-link"' in page
+    first_page = _get(stack, f"/reports/{first['id']}", scanned.key).get_data(as_text=True)
+    assert 'id="changes-link"' not in first_page  # a company's first scan has nothing to compare with
     same = _get(stack, f"/api/scans/{scanned.again}/report", scanned.key).get_json()
     assert same["content"]["what_changed"]["summary"]["changed"] is False
