@@ -173,3 +173,28 @@ def render_coverage(evidence: Sequence[Evidence]) -> RenderCoverage | None:
             return None
         return RenderCoverage(status, sentence, item.id)
     return None
+
+
+@dataclass(frozen=True)
+class UnseenCheck:
+    """A site-level check left ungraded because the response it reads was a bot-protection challenge."""
+
+    check: str
+    reason: str
+    evidence_id: str
+
+    def sentence(self) -> str:
+        """E.g. "HTTP Observatory grade and security headers not seen: the root answered with a Cloudflare
+        challenge"."""
+        return f"{self.check} not seen: {self.reason}; no grade was given and nothing was scored from it."
+
+
+def unseen_checks(evidence: Sequence[Evidence]) -> list[UnseenCheck]:
+    """The site-level items that say a challenge stood where their response should have been."""
+    found = []
+    for item in evidence:
+        data = item.data
+        if data.get("not_seen") and isinstance(data.get("challenge"), dict):
+            check = str(data.get("check") or item.type)
+            found.append(UnseenCheck(check, str(data["not_seen"]), item.id))
+    return sorted(found, key=lambda c: (c.check, c.evidence_id))
