@@ -159,7 +159,7 @@ def test_a_challenge_page_reaches_only_the_collectors_that_ask_for_it() -> None:
     facts = site.manifest["bot_protection"]
     assert page.challenged and page.bot_check.vendor == facts["vendor"]
     context = CollectContext(
-        make_scan(page.url), Settings(), GuardedFetcher(Settings()), page.url, site.domain
+        make_scan(page.url), Settings(), GuardedFetcher(Settings()), site.url("portal", "/"), site.domain
     )
     collectors = {name: factory() for name, factory in load_collectors().items()}
     routed = {
@@ -169,6 +169,12 @@ def test_a_challenge_page_reaches_only_the_collectors_that_ask_for_it() -> None:
     assert routed == {"bot_protection", "technology", "security"}
     list(_page_call(collectors["security"], page, context)())
     assert collectors["security"].state()["home_challenge"] is None
+    home = CrawledPage(
+        **{**vars(page), "url": site.url("portal", "/"), "depth": 0, "page_class": PageClass.HOME}
+    )
+    list(_page_call(collectors["security"], home, context)())
+    noted = collectors["security"].state()["home_challenge"]
+    assert (noted["vendor"], noted["outcome"], noted["status"]) == ("Cloudflare", "challenge", 403)
 
     # The page would show Google Tag Manager as the company's; on a challenge page only the vendor counts.
     unfiltered = TechnologyCollector()

@@ -33,6 +33,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 LAUNCH_TIMEOUT_SECONDS = 30.0
 PAGE_SECONDS = 30.0  # one page: navigation, settling and capture
 SETTLE_SECONDS = 3.0  # after "load", how long the page may keep fetching before it is captured
+COOKIE_REQUEST_TYPES = frozenset({"document", "xhr", "fetch"})  # requests sent with the page's cookies
 MAX_RELOADS = 3  # documents the page may load after the first (a passed challenge reloads) before capture
 MAX_REQUESTS_PER_PAGE = 300
 MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
@@ -455,8 +456,11 @@ class Renderer:
             await route.abort("blockedbyclient")
             return
         kind = ResourceKind.HTML if rtype == "document" else ResourceKind.OTHER
-        # The cookies the page holds for this URL go with it, as a browser's would (a JS challenge sets one).
-        jar = {c["name"]: c["value"] for c in await context.cookies(url)}
+        # The cookies the page holds for this URL go with its documents and API calls, as a browser's would (a
+        # JavaScript challenge sets one); not with every image, so a flood of requests costs no lookups.
+        jar = {}
+        if rtype in COOKIE_REQUEST_TYPES:
+            jar = {c["name"]: c["value"] for c in await context.cookies(url)}
         loop = asyncio.get_running_loop()
         result: FetchResult = await loop.run_in_executor(
             self._pool, lambda: fetcher.fetch(url, kind, method=method, cookies=jar)

@@ -85,7 +85,7 @@ class Challenged:
     limit: int = 0  # pages the phase may render in all, the continuation included
 
 
-def _links_past_challenge(page: RenderedPage, challenged: Challenged, queued: set[str]) -> list[str]:
+def links_past_challenge(page: RenderedPage, challenged: Challenged, queued: set[str]) -> list[str]:
     """The rendered page's links the crawler could not see: on a challenged host, not served to it, not queued."""
     found = []
     for link in page.links:
@@ -155,7 +155,7 @@ def render_pages(
         passed = behind and url not in challenged.seen
         if behind:
             jar = page.cookie_jar
-            new = _links_past_challenge(page, challenged, queued)
+            new = links_past_challenge(page, challenged, queued)
             queue += new[: max(0, limit - len(queue))]
         if passed:
             past.append(url)
