@@ -6,16 +6,22 @@ Real challenge responses (tests/support/challenge_samples.py) served on loopback
 
 from __future__ import annotations
 
+import ssl
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import trustme
 
 from techscaniq.config import Settings
+from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.domain import Evidence, EvidenceDraft, EvidenceType
 from techscaniq.evidence.bot_protection import check_response
 from techscaniq.evidence.collect import rendered_as_crawled
 from techscaniq.evidence.collectors.base import CollectContext, CrawledPage, PageClass
+from techscaniq.evidence.collectors.dns_email import DnsEmailCollector
 from techscaniq.evidence.collectors.security import SecurityCollector
 from techscaniq.evidence.fetch import GuardedFetcher
 from techscaniq.evidence.render.browser import RenderedPage
@@ -28,7 +34,7 @@ from tests.support.challenge_samples import (
     CLOUDFLARE_MANAGED_CHALLENGE,
     DATADOME_BLOCK,
 )
-from tests.support.collectors import TEST_ALLOW_NETWORKS, make_scan
+from tests.support.collectors import TEST_ALLOW_NETWORKS, make_dns_context, make_scan
 from tests.support.http_servers import LoopbackHTTPServer, respond
 
 pytestmark = pytest.mark.integration
@@ -151,3 +157,32 @@ def test_a_challenge_the_browser_passed_is_graded_from_the_browsers_document(
     # The static CORS probe met the challenge again: not seen rather than "allows no cross-origin reads".
     [cors] = [i for i in items if i.type == EvidenceType.CORS]
     assert cors.data["not_seen"] == "the root answered with a Cloudflare challenge"
+
+
+def test_an_mta_sts_policy_behind_a_challenge_is_not_seen_rather_than_invalid(
+    fixture_dns: LoopbackDNSServer, tmp_path: Path
+) -> None:
+    apex = f"gate-{uuid.uuid4().hex[:8]}.test"
+    ca = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(f"mta-sts.{apex}", f"www.{apex}").configure_cert(tls)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    fixture_dns.set_records(f"_mta-sts.{apex}", "TXT", ['"v=STSv1; id=20261206"'])
+    for name in (f"mta-sts.{apex}", f"www.{apex}"):
+        fixture_dns.set_records(name, "A", ["127.0.0.1"])
+    settings = Settings().with_overrides(
+        allow_networks=TEST_ALLOW_NETWORKS, dns_servers=(fixture_dns.address,)
+    )
+    with LoopbackHTTPServer(tls_context=tls) as server:
+        status, headers, body = CLOUDFLARE_MANAGED_CHALLENGE
+        server.route("/.well-known/mta-sts.txt", respond(status, body.encode(), None, headers))
+        with GuardedFetcher(settings, ca_bundle=str(bundle)) as fetcher:
+            context = make_dns_context(fetcher, settings, server.url("/", f"www.{apex}"), apex)
+            items = list(DnsEmailCollector().finish(context))
+        assert server.seen("/.well-known/mta-sts.txt")
+    [mta] = [i.data for i in items if i.type == EvidenceType.MTA_STS]
+    assert (
+        mta["policy_valid"] is None and mta["problems"] == [] and mta["challenge"]["vendor"] == "Cloudflare"
+    )
+    assert mta["not_seen"].endswith("answered with a Cloudflare challenge")
