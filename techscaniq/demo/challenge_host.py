@@ -3,6 +3,10 @@
 The page is the kind an enterprise zone customises (Cloudflare's custom challenge pages): the company's logo and
 its tag-manager snippet around the vendor's challenge script, so a scanner that read it as the company's page
 would report Google Tag Manager from it. Registered by one line in `site.build_site`.
+
+The gate host (`install_passable`) is the variant a browser passes: a JavaScript challenge that sets a clearance
+cookie and reloads (`Site.gates`: the server answers the challenge to any request without that cookie), behind which
+a few pages (home, pricing, careers, security) send the company's own security headers.
 """
 
 from __future__ import annotations

@@ -570,10 +570,8 @@ class GuardedFetcher:
         checked = normalize_and_check_url(url, self.allow_networks, self.allowed_ports)
         visited: set[str] = set()
         cookies = RequestsCookieJar()
-        for (
-            name,
-            value,
-        ) in browser_cookies.items():  # scoped to the host: a redirect elsewhere does not carry them
+        # The browser's cookies are scoped to the host: a redirect elsewhere does not carry them.
+        for name, value in browser_cookies.items():
             cookies.set(name, value, domain=checked.host, path="/")
         for hop in range(self.max_redirects + 1):
             result.final_url = checked.url

@@ -409,14 +409,15 @@ class Renderer:
 
     async def _load(self, page: Any, url: str, seconds: float, documents: list[Any]) -> Any:
         response = await page.goto(url, wait_until="load", timeout=seconds * 1000)
-        settled = 0
         # A challenge the browser passes reloads the page: settle again on each new document, a few at most.
-        while settled < len(documents) and settled < MAX_RELOADS:
-            settled = len(documents)
+        for _ in range(MAX_RELOADS + 1):
+            documents_seen = len(documents)
             with contextlib.suppress(Exception):
                 await page.wait_for_load_state("load", timeout=SETTLE_SECONDS * 1000)
             with contextlib.suppress(Exception):
                 await page.wait_for_load_state("networkidle", timeout=SETTLE_SECONDS * 1000)
+            if len(documents) == documents_seen:
+                break
         return response
 
     async def _capture(
