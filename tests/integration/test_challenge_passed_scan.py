@@ -68,6 +68,8 @@ def test_a_challenge_the_browser_passes_is_continued_in_the_browser(
     assert not [r for r in served[through:] if r.path in inner and r.status != 200], served[through:]
     passed = {r.path for r in served if r.status == 200 and r.path in facts["pages"]}
     assert passed == {urlsplit(page).path for page in behind}, served
+    # A page's own script went with the cookie too, as a browser's would.
+    assert [r.status for r in served if r.path == "/assets/jquery-3.7.1.min.js"][:1] == [200], served
 
     # Their DOMs reached the page classifier and technology detection, each item saying where it came from.
     pages = {i.data["final_url"]: i.data for i in items if i.type == "page"}

@@ -33,7 +33,9 @@ VIEWPORT = {"width": 1280, "height": 800}
 LAUNCH_TIMEOUT_SECONDS = 30.0
 PAGE_SECONDS = 30.0  # one page: navigation, settling and capture
 SETTLE_SECONDS = 3.0  # after "load", how long the page may keep fetching before it is captured
-COOKIE_REQUEST_TYPES = frozenset({"document", "xhr", "fetch"})  # requests sent with the page's cookies
+COOKIE_REQUEST_TYPES = frozenset(
+    {"document", "xhr", "fetch"}
+)  # requests that look the page's cookies up afresh
 MAX_RELOADS = 3  # documents the page may load after the first (a passed challenge reloads) before capture
 MAX_REQUESTS_PER_PAGE = 300
 MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
@@ -340,7 +342,10 @@ class Renderer:
         try:
             if cookies:
                 await context.add_cookies([dict(cookie) for cookie in cookies])
-            await context.route("**/*", lambda route: self._fulfil(route, fetcher, records, budget, context))
+            jars: dict[str, dict[str, str]] = {}  # the page's cookies by host, for its requests
+            await context.route(
+                "**/*", lambda route: self._fulfil(route, fetcher, records, budget, context, jars)
+            )
             await context.route_web_socket("**/*", lambda ws: ws.close())
             page = await context.new_page()
             page.on(
@@ -440,6 +445,7 @@ class Renderer:
         records: list[RequestRecord],
         budget: dict[str, int],
         context: Any,
+        jars: dict[str, dict[str, str]],
     ) -> None:
         request = route.request
         url, method, rtype = request.url, request.method, request.resource_type
@@ -457,11 +463,11 @@ class Renderer:
             await route.abort("blockedbyclient")
             return
         kind = ResourceKind.HTML if rtype == "document" else ResourceKind.OTHER
-        # The cookies the page holds for this URL go with its documents and API calls, as a browser's would (a
-        # JavaScript challenge sets one); not with every image, so a flood of requests costs no lookups.
-        jar = {}
-        if rtype in COOKIE_REQUEST_TYPES:
-            jar = {c["name"]: c["value"] for c in await context.cookies(url)}
+        # The page's cookies go with its requests, as a browser's would (a JavaScript challenge sets one): looked
+        # up afresh for documents and API calls, once per host for the rest, so a flood of images costs one lookup.
+        if rtype in COOKIE_REQUEST_TYPES or host not in jars:
+            jars[host] = {c["name"]: c["value"] for c in await context.cookies(url)}
+        jar = jars[host]
         loop = asyncio.get_running_loop()
         result: FetchResult = await loop.run_in_executor(
             self._pool, lambda: fetcher.fetch(url, kind, method=method, cookies=jar)
