@@ -51,7 +51,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.log: list[RequestRecord] = []
         self.throttle_counts: dict[tuple[str, str], int] = {}
-        self.gzip_cache: dict[tuple[str, str], bytes] = {}
+        self.gzip_cache: dict[tuple[str, ...], bytes] = {}
         self.connections: set[socket.socket] = set()
         self.response_delay_seconds = 0.0
 
@@ -141,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         host, target = self._host_and_target()
-        response = self._site().lookup(host, target)
+        response = self._site().lookup(host, target, self.headers.get("Cookie", ""))
         if response is None:
             self._misdirected(host, target)
             return
@@ -159,7 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(self.server.response_delay_seconds)
         if self._may_compress(response):
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
-            body = self._compressed(key, body)
+            # A gated path answers the challenge or the page: each is cached on its own.
+            body = self._compressed((*key, str(response.status)), body)
         self._record(host, target, response.status)
         self._start(response.status, headers, len(body))
         if not send_body:
@@ -182,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return (response.header("Content-Type") or "").startswith(COMPRESSIBLE_TYPES)
 
-    def _compressed(self, key: tuple[str, str], body: bytes) -> bytes:
+    def _compressed(self, key: tuple[str, ...], body: bytes) -> bytes:
         cached = self.server.gzip_cache.get(key)
         if cached is None:
             cached = gzip.compress(body, compresslevel=6, mtime=0)

@@ -101,6 +101,7 @@ def build_site(
     if builder.extra_manifest:
         manifest["extra_hosts"] = builder.extra_manifest
     manifest["bot_protection"] = challenge_host.install(builder)
+    manifest["bot_protection_passable"] = challenge_host.install_passable(builder)
     manifest["rendering"] = render_host.install(builder)
     expected = FIXED_PAGES + sum(builder.counts.values())
     if manifest["page_count"] != expected:
@@ -114,5 +115,6 @@ def build_site(
         manifest=manifest,
         host_redirects={builder.domain: builder.hosts["www"]},
         not_found=builder.not_found,
+        gates=builder.gates,
         zone_template=builder.zone,
     )

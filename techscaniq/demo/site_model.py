@@ -33,16 +33,22 @@ class Site:
     manifest: dict[str, Any]
     host_redirects: dict[str, str] = field(default_factory=dict)
     not_found: dict[str, SiteResponse] = field(default_factory=dict)
+    # Hosts behind a challenge: the cookie ("name=value") that passes it, and the challenge answered without it.
+    gates: dict[str, tuple[str, SiteResponse]] = field(default_factory=dict)
     zone_template: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def url(self, host_label: str = "www", path: str = "/") -> str:
         """Absolute URL of `path` on the host with this label (apex, www, docs, status, trust, api, mta-sts, jobs)."""
         return origin_url(self.scheme, self.hosts[host_label], self.port) + path
 
-    def lookup(self, host: str, target: str) -> SiteResponse | None:
-        """The response for a Host header value and request target; None when the host is not part of the site."""
+    def lookup(self, host: str, target: str, cookie: str = "") -> SiteResponse | None:
+        """The response for a Host header value, request target and Cookie header; None when the host is not
+        part of the site."""
         host = host.split(":", 1)[0].strip().lower().rstrip(".")
         path = target.split("?", 1)[0].split("#", 1)[0] or "/"
+        gate = self.gates.get(host)
+        if gate is not None and gate[0] not in [part.strip() for part in cookie.split(";")]:
+            return gate[1]
         if host in self.host_redirects:
             location = origin_url(self.scheme, self.host_redirects[host], self.port) + target
             return SiteResponse(

@@ -385,3 +385,21 @@ def check_response(status: int | None, headers: Sequence[tuple[str, str]], body:
     signals = tuple([f"{kind}: {signal}" for kind, signal in decisive[vendor]] + supporting.get(vendor, []))
     vendors = tuple(dict.fromkeys([vendor, *decisive, *protected]))
     return BotCheck(vendor, str(outcome), signals, vendors)
+
+
+def challenge_facts(check: BotCheck, url: str) -> dict[str, object]:
+    """What a site-level item records when the response it would grade was a challenge or block page."""
+    return {
+        "vendor": check.vendor,
+        "outcome": check.outcome,
+        "url": url,
+        "signals": list(check.signals[:5]),
+    }
+
+
+def not_seen_reason(check: BotCheck, what: str = "the root") -> str:
+    """Why a check was not graded: e.g. "the root answered with a Cloudflare challenge"."""
+    outcome = "block page" if check.outcome == MarkerKind.BLOCK else "challenge"
+    vendor = check.vendor or "bot-protection"
+    article = "an" if vendor[0].lower() in "aeiou" else "a"
+    return f"{what} answered with {article} {vendor} {outcome}"

@@ -21,13 +21,14 @@ from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, Sca
 from techscaniq.errors import FetchError, FetchRefused, ScanCancelled, StepLeaseTaken
 from techscaniq.evidence import collectors as collectors_package
 from techscaniq.evidence.addresses import is_in_networks
-from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, registered
+from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, PageClass, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
-from techscaniq.evidence.fetch import GuardedFetcher
+from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
 from techscaniq.evidence.host_budget import host_budget_for
+from techscaniq.evidence.page_class import classify
 from techscaniq.evidence.render.browser import RenderedPage, renderer_for
-from techscaniq.evidence.render.phase import RenderCandidate, choose_pages, render_pages
-from techscaniq.evidence.urls import registrable_domain, url_host
+from techscaniq.evidence.render.phase import Challenged, RenderCandidate, choose_pages, render_pages
+from techscaniq.evidence.urls import canonical_url, registrable_domain, url_host
 from techscaniq.progress import ProgressReporter
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
@@ -43,6 +44,12 @@ BEGIN_THREADS = 2
 REFUSAL_PREFIXES = ("ssrf_", "invalid_url")
 # Requests of a rendered page matched as script sources: the code it ran and the endpoints that code called.
 REQUEST_TYPES_MATCHED = frozenset({"script", "xhr", "fetch"})
+# Page-level collectors that read a page the browser rendered past a challenge the crawler could not pass: they
+# read its markup and the document's headers. Not performance (no comparable timings), not technology (it
+# matches the DOM itself), not bot_protection (told separately).
+READS_RENDERED = frozenset(
+    {"pages", "security", "tls", "compliance", "hiring", "business", "developer", "dns_email"}
+)
 
 
 def load_collectors() -> dict[str, Any]:
@@ -301,6 +308,7 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         render_candidates = [
             RenderCandidate(r.url, r.page_class, r.depth) for r in already if r.status == 200 and r.depth > 0
         ]
+        served = {r.url for r in already if r.status == 200}  # pages the crawler saw (not challenged)
 
         batch = _PageBatch(settings, scan.id, collection, context, reporter)
 
@@ -316,6 +324,8 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
                     drafts.extend(_call(name, run, produce, context))
             batch.add(page, outlinks, drafts)
             pages_done += 1
+            if page.status is not None and not page.challenged:
+                served.update((page.url, page.requested_url))
             if page.depth > 0 and page.status == 200 and page.is_html and not page.challenged:
                 render_candidates.append(RenderCandidate(page.url, page.page_class, page.depth))
 
@@ -343,7 +353,9 @@ def collect_evidence(settings: Settings, scan: Scan, reporter: ProgressReporter)
         if not saved_state.get("rendered"):
             # Its own phase, stored with the collectors' checkpoint: a redelivery does not render again.
             links: list[tuple[int, str]] = []
-            rendered = _render_phase(settings, context, collection, render_candidates, reporter, links)
+            rendered = _render_phase(
+                settings, context, collection, render_candidates, reporter, links, frozenset(served)
+            )
             _store(settings, scan.id, rendered, collection, root_url, reporter, rendered=True)
             batch.rendered = True
             if links:  # links that exist only in the rendered pages join the crawl, within its caps
@@ -507,8 +519,12 @@ def _render_phase(
     candidates: list[RenderCandidate],
     reporter: ProgressReporter,
     links: list[tuple[int, str]],
+    served: frozenset[str] = frozenset(),
 ) -> list[EvidenceDraft]:
-    """Render the home page and the top pages by class (evidence/render/); the DOMs feed the technology collector."""
+    """Render the home page and the top pages by class (evidence/render/); the DOMs feed the technology collector.
+
+    Pages past a challenge the crawler could not pass also feed the page-level collectors of READS_RENDERED.
+    """
     reporter.update(CRAWL_PROGRESS_SHARE, phase="rendering", force=True)
     renderer = None
     limit = _render_limit(settings, context.scan)
@@ -520,11 +536,22 @@ def _render_phase(
         renderer = renderer_for(settings)  # raises BrowserUnavailable when rendering is required
         reason = "" if renderer is not None else "no Chromium was found, or it did not start"
     technology = collection.runs.get("technology")
+    challenged = Challenged(_challenged_hosts(collection), served, limit)
+    extra: list[EvidenceDraft] = []
 
     depths = {candidate.url: candidate.depth for candidate in candidates}
 
-    def on_rendered(page: RenderedPage) -> None:
-        links.extend((depths.get(page.url, 0), link) for link in page.links)
+    def on_rendered(page: RenderedPage, past_challenge: bool) -> None:
+        depth = depths.get(page.url, 0)
+        links.extend(
+            (depth, link)
+            for link in page.links
+            if url_host(link) not in challenged.hosts or not past_challenge
+        )
+        for link in page.links:
+            depths.setdefault(canonical_url(link) or link, depth + 1)
+        if past_challenge:
+            extra.extend(_past_challenge_items(collection, context, page, depth))
         if technology is not None and not technology.failed:
             matcher = getattr(technology.collector, "on_rendered_page", None)
             if matcher is not None:
@@ -535,7 +562,56 @@ def _render_phase(
         reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")
 
     urls = choose_pages(candidates, context.root_url, limit)
-    return render_pages(context, renderer, urls, on_rendered, progress, reason)
+    drafts = render_pages(context, renderer, urls, on_rendered, progress, reason, challenged)
+    return drafts + extra
+
+
+def _challenged_hosts(collection: Collection) -> frozenset[str]:
+    """Hosts that answered the crawler with a challenge or block page (the bot_protection collector's count)."""
+    run = collection.runs.get("bot_protection")
+    if run is None:
+        return frozenset()
+    hosts = run.collector.state().get("hosts") or {}
+    return frozenset(host for host, entry in hosts.items() if int(entry.get("blocked") or 0) > 0)
+
+
+def rendered_as_crawled(page: RenderedPage, page_class: str, depth: int) -> CrawledPage:
+    """A page rendered past a challenge, as the page-level collectors read a crawled one: its DOM and headers."""
+    fetch = FetchResult(
+        requested_url=page.url,
+        final_url=page.final_url,
+        status=page.status,
+        headers=list(page.headers),
+        content_type="text/html",
+        decoded_bytes=len(page.dom.encode()),
+    )
+    return CrawledPage(
+        url=canonical_url(page.final_url) or page.url,
+        requested_url=page.url,
+        host=url_host(page.final_url),
+        page_class=page_class,
+        depth=depth,
+        fetch=fetch,
+        html=page.dom,
+        discovered_via="rendered",
+    )
+
+
+def _past_challenge_items(
+    collection: Collection, context: CollectContext, page: RenderedPage, depth: int
+) -> list[EvidenceDraft]:
+    """Items from a page the browser rendered past a challenge, each saying it came from the rendered page."""
+    home = page.url == context.root_url
+    crawled = rendered_as_crawled(page, PageClass.HOME if home else classify(page.url, page.title), depth)
+    drafts: list[EvidenceDraft] = []
+    for name, run in collection.active():
+        if name in READS_RENDERED:
+            drafts.extend(_call(name, run, lambda r=run: r.collector.on_page(crawled, context), context))
+        elif name == "bot_protection":
+            _call(name, run, lambda r=run: r.collector.on_passed_page(crawled, context), context)
+    for draft in drafts:
+        draft.data["seen_in"] = "rendered"
+    return drafts
 
 
 def _render_limit(settings: Settings, scan: Scan) -> int:

@@ -393,10 +393,12 @@ class GuardedFetcher:
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
         probe: bool = False,
+        cookies: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """Fetch a URL under every guard; never raises for network, size, time or SSRF problems.
 
-        `probe` marks an optional request whose absence is itself a finding (see PROBE_RETRIES).
+        `probe` marks an optional request whose absence is itself a finding (see PROBE_RETRIES). `cookies` are
+        the site's own cookies a browser holds for this URL (the renderer's); they go to its host only.
         """
         method = method.upper()
         if method not in ALLOWED_METHODS:
@@ -411,7 +413,7 @@ class GuardedFetcher:
         result.timings.update(dns_ms=0.0, connect_ms=0.0)
         contacted_hosts: list[str] = []
         try:
-            self._follow(result, url, kind, method, extra, clock, contacted_hosts, probe)
+            self._follow(result, url, kind, method, extra, clock, contacted_hosts, probe, cookies or {})
         except (FetchRefused, FetchError) as exc:
             result.error_code, result.error_message = exc.code, exc.message
         except _Failure as failure:
@@ -562,11 +564,15 @@ class GuardedFetcher:
         clock: _Deadline,
         contacted_hosts: list[str],
         probe: bool,
+        browser_cookies: Mapping[str, str],
     ) -> None:
         """Fetch, following redirects here; notes each host tried (for the circuit breaker)."""
         checked = normalize_and_check_url(url, self.allow_networks, self.allowed_ports)
         visited: set[str] = set()
         cookies = RequestsCookieJar()
+        # The browser's cookies are scoped to the host: a redirect elsewhere does not carry them.
+        for name, value in browser_cookies.items():
+            cookies.set(name, value, domain=checked.host, path="/")
         for hop in range(self.max_redirects + 1):
             result.final_url = checked.url
             visited.add(checked.url)

@@ -34,11 +34,12 @@ class SiteCoverage:
     answered: int
     blocked: int
     hosts: tuple[HostCoverage, ...]
+    rendered: int = 0  # pages a browser rendered past the challenge
 
     @property
     def seen(self) -> int:
-        """Pages the findings rest on: answers that were the site's own pages."""
-        return max(0, self.answered - self.blocked)
+        """Pages the findings rest on: answers that were the site's own pages, and pages rendered past it."""
+        return max(0, self.answered - self.blocked) + self.rendered
 
     @property
     def evidence_ids(self) -> list[str]:
@@ -56,7 +57,8 @@ class SiteCoverage:
         """Points coverage confidence loses: the blocked share of the maximum penalty."""
         if not self.answered:
             return MAX_BLOCKED_CONFIDENCE_PENALTY
-        return round(MAX_BLOCKED_CONFIDENCE_PENALTY * self.blocked / self.answered)
+        unseen = max(0, self.blocked - self.rendered)  # a page rendered past the challenge was seen after all
+        return round(MAX_BLOCKED_CONFIDENCE_PENALTY * unseen / self.answered)
 
     def sentence(self) -> str:
         """The plain statement: how many answers were challenges, and how many pages the findings rest on."""
@@ -75,9 +77,14 @@ class SiteCoverage:
             else f"a bot-protection {kind} ({', '.join(vendors)})"
         )
         pages = f"{self.seen} page" + ("" if self.seen == 1 else "s")
+        passed = ""
+        if self.rendered:
+            passed = (
+                f"the browser passed it and rendered {self.rendered} page" + "s" * (self.rendered != 1) + "; "
+            )
         return (
             f"The site answered {self.blocked} of {self.answered} requests with {who}; "
-            f"these findings rest on {pages}."
+            f"{passed}these findings rest on {pages}."
         )
 
     def host_sentences(self) -> list[str]:
@@ -91,21 +98,27 @@ class SiteCoverage:
         """The data-room question this leaves."""
         return {
             "topic": "Site seen only in part (bot protection)",
-            "question": f"{self.sentence()} Pages behind the {', '.join(self.vendors)} challenge were not analysed; "
-            "ask the company for the content of those pages or an allow-listed scan.",
+            "question": f"{self.sentence()} "
+            + (
+                f"Behind the {', '.join(self.vendors)} challenge only the pages the browser rendered were analysed; "
+                if self.rendered
+                else f"Pages behind the {', '.join(self.vendors)} challenge were not analysed; "
+            )
+            + "ask the company for the content of those pages or an allow-listed scan.",
         }
 
 
 def site_coverage(evidence: Sequence[Evidence]) -> SiteCoverage | None:
     """The site's coverage from its bot_protection items, or None when no answer was a challenge."""
     hosts = []
-    answered = blocked = 0
+    answered = blocked = rendered = 0
     for item in evidence:
         if item.type != EvidenceType.BOT_PROTECTION:
             continue
         data = item.data
         answered = max(answered, int(data.get("site_pages_answered") or 0))
         blocked = max(blocked, int(data.get("site_pages_blocked") or 0))
+        rendered = max(rendered, int(data.get("site_pages_rendered_past_challenge") or 0))
         host_blocked = int(data.get("pages_blocked") or 0)
         if host_blocked <= 0:
             continue
@@ -124,7 +137,7 @@ def site_coverage(evidence: Sequence[Evidence]) -> SiteCoverage | None:
         return None
     blocked = max(blocked, sum(h.blocked for h in hosts))
     answered = max(answered, sum(h.answered for h in hosts))
-    return SiteCoverage(answered=answered, blocked=blocked, hosts=tuple(hosts))
+    return SiteCoverage(answered=answered, blocked=blocked, hosts=tuple(hosts), rendered=rendered)
 
 
 @dataclass(frozen=True)
@@ -160,3 +173,28 @@ def render_coverage(evidence: Sequence[Evidence]) -> RenderCoverage | None:
             return None
         return RenderCoverage(status, sentence, item.id)
     return None
+
+
+@dataclass(frozen=True)
+class UnseenCheck:
+    """A site-level check left ungraded because the response it reads was a bot-protection challenge."""
+
+    check: str
+    reason: str
+    evidence_id: str
+
+    def sentence(self) -> str:
+        """E.g. "HTTP Observatory grade and security headers not seen: the root answered with a Cloudflare
+        challenge"."""
+        return f"{self.check} not seen: {self.reason}; no grade was given and nothing was scored from it."
+
+
+def unseen_checks(evidence: Sequence[Evidence]) -> list[UnseenCheck]:
+    """The site-level items that say a challenge stood where their response should have been."""
+    found = []
+    for item in evidence:
+        data = item.data
+        if data.get("not_seen") and isinstance(data.get("challenge"), dict):
+            check = str(data.get("check") or item.type)
+            found.append(UnseenCheck(check, str(data["not_seen"]), item.id))
+    return sorted(found, key=lambda c: (c.check, c.evidence_id))

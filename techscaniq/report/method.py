@@ -138,8 +138,10 @@ outside-in scan cannot prove a negative, so what it cannot see becomes a data-ro
 
 The share of thesis weight that was scored, less {CONFIDENCE_POINTS_PER_MISSING_CRITICAL_TYPE} points for each
 missing critical evidence type (at most {MAX_CONFIDENCE_PENALTY}), less up to {MAX_BLOCKED_CONFIDENCE_PENALTY} points in
-proportion to the share of page requests the site answered with a bot-protection challenge or block page
-(`bot_protection` items; the coverage section and the data gaps then say how many pages the findings rest on).
+proportion to the share of page requests the site answered with a bot-protection challenge or block page, less
+the pages a browser rendered past it (`bot_protection` items; the coverage section and the data gaps then say how
+many pages the findings rest on). A site-level check whose response was a challenge (the root's HTTP Observatory
+grade, security.txt, CORS) is reported "not seen" in the coverage section and the data gaps and scores nothing.
 Critical types:
 {", ".join(f"`{t}`" for t in CRITICAL_EVIDENCE_TYPES)}. Labels: ≥ 90 Very High, ≥ 75 High, ≥ 60 Moderate,
 ≥ 40 Low, else Very Low. Missing evidence lowers confidence, never the score. An evidence item's own

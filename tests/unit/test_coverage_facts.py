@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from techscaniq.domain import Evidence
-from techscaniq.report.coverage_facts import MAX_BLOCKED_CONFIDENCE_PENALTY, site_coverage
+from techscaniq.report.coverage_facts import MAX_BLOCKED_CONFIDENCE_PENALTY, site_coverage, unseen_checks
 
 
 def _item(item_id: str, type_: str, **data: Any) -> Evidence:
@@ -65,3 +65,52 @@ def test_the_site_sentence_says_how_much_was_seen() -> None:
 def test_no_challenge_no_coverage_facts() -> None:
     assert site_coverage([_protection("ev-3", "docs.example.test", 0, 2)]) is None
     assert site_coverage([]) is None
+
+
+def test_pages_the_browser_rendered_past_the_challenge_count_as_seen() -> None:
+    evidence = [
+        _protection(
+            "ev-1",
+            "www.example.test",
+            41,
+            45,
+            pages_rendered_past_challenge=6,
+            site_pages_rendered_past_challenge=6,
+        )
+    ]
+    coverage = site_coverage(evidence)
+    assert coverage is not None and coverage.rendered == 6 and coverage.seen == 10
+    assert coverage.sentence() == (
+        "The site answered 41 of 45 requests with a Cloudflare challenge; the browser passed it and rendered "
+        "6 pages; these findings rest on 10 pages."
+    )
+    # A page rendered past the challenge was seen after all: the penalty counts only what stayed unseen.
+    assert coverage.confidence_penalty == round(MAX_BLOCKED_CONFIDENCE_PENALTY * 35 / 45)
+    gap = coverage.data_gap()["question"]
+    assert gap.startswith(coverage.sentence()) and "only the pages the browser rendered were analysed" in gap
+
+
+def test_a_check_left_ungraded_by_a_challenge_is_named_with_its_reason() -> None:
+    challenge = {
+        "vendor": "Cloudflare",
+        "outcome": "challenge",
+        "url": "https://www.example.test/",
+        "signals": [],
+    }
+    evidence = [
+        _item(
+            "ev-9",
+            "observatory_score",
+            check="HTTP Observatory grade and security headers",
+            not_seen="the root answered with a Cloudflare challenge",
+            challenge=challenge,
+            score=None,
+        ),
+        _item("ev-10", "observatory_score", score=80, grade="B+"),
+    ]
+    [unseen] = unseen_checks(evidence)
+    assert unseen.evidence_id == "ev-9"
+    assert unseen.sentence() == (
+        "HTTP Observatory grade and security headers not seen: the root answered with a Cloudflare challenge; "
+        "no grade was given and nothing was scored from it."
+    )

@@ -6,8 +6,8 @@ import pytest
 
 from techscaniq.config import Settings
 from techscaniq.evidence.render import browser
-from techscaniq.evidence.render.browser import BrowserUnavailable, find_chromium, renderer_for
-from techscaniq.evidence.render.phase import RenderCandidate, choose_pages
+from techscaniq.evidence.render.browser import BrowserUnavailable, RenderedPage, find_chromium, renderer_for
+from techscaniq.evidence.render.phase import Challenged, RenderCandidate, choose_pages, links_past_challenge
 
 HOME = "https://example.test/"
 
@@ -66,3 +66,26 @@ def test_a_required_browser_that_is_missing_fails_clearly_and_auto_goes_on(
     assert failure.value.code == "browser_unavailable" and not failure.value.retryable
     assert renderer_for(missing) is None
     assert renderer_for(Settings().with_overrides(browser="off")) is None
+
+
+def test_links_past_a_challenge_are_the_unseen_pages_of_the_challenged_hosts_by_priority() -> None:
+    links = [
+        "https://example.test/blog/a",
+        "https://example.test/pricing#plans",
+        "https://example.test/careers",
+        "https://example.test/about",  # the crawler was served this one
+        "https://example.test/",  # already queued
+        "https://other.test/pricing",  # not a challenged host
+        "https://example.test/careers",  # twice
+    ]
+    page = RenderedPage(HOME, HOME, 200, "<html></html>", "Home", links, {}, [], [], {}, 1.0)
+    challenged = Challenged(frozenset({"example.test"}), frozenset({"https://example.test/about"}), 4)
+    queued = {HOME}
+    found = links_past_challenge(page, challenged, queued)
+    assert found == [
+        "https://example.test/pricing",
+        "https://example.test/careers",
+        "https://example.test/blog/a",
+    ]
+    assert queued == {HOME, *found}
+    assert links_past_challenge(page, challenged, queued) == []

@@ -72,6 +72,7 @@ class SiteBuilder:
         self.claims: list[dict[str, str]] = []
         self.nonce = seeded_token(seed, "nonce", 22)
         self.not_found: dict[str, SiteResponse] = {}
+        self.gates: dict[str, tuple[str, SiteResponse]] = {}  # host: (passing cookie, challenge)
         self.hostile: dict[str, Any] = {}
         self.counts = scaled_counts(pages)
         # Hosts added by plug-in modules (techscaniq.demo.hosts): their DNS records and planted facts.

@@ -20,7 +20,15 @@ MAX_HOSTS = 50
 
 
 def _new_host() -> dict[str, Any]:
-    return {"answered": 0, "blocked": 0, "vendors": {}, "outcomes": {}, "signals": [], "blocked_urls": []}
+    return {
+        "answered": 0,
+        "blocked": 0,
+        "rendered": 0,  # pages the browser rendered past the challenge (evidence/render/phase.py)
+        "vendors": {},
+        "outcomes": {},
+        "signals": [],
+        "blocked_urls": [],
+    }
 
 
 @register(NAME)
@@ -72,6 +80,13 @@ class BotProtectionCollector(BaseCollector):
         self._note(entry, page)
         return ()
 
+    def on_passed_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """Count a page the browser rendered past the challenge the crawler was answered with."""
+        entry = self._hosts.get(page.host.lower())
+        if entry is not None:
+            entry["rendered"] = int(entry.get("rendered") or 0) + 1
+        return ()
+
     def state(self) -> dict[str, Any]:
         """Counts, vendors and signals per host."""
         return {"hosts": self._hosts}
@@ -84,6 +99,7 @@ class BotProtectionCollector(BaseCollector):
         """One item per host with a vendor seen; each carries the site's totals for the coverage statement."""
         site_answered = sum(int(entry["answered"]) for entry in self._hosts.values())
         site_blocked = sum(int(entry["blocked"]) for entry in self._hosts.values())
+        site_rendered = sum(int(entry.get("rendered") or 0) for entry in self._hosts.values())
         items = []
         for host, entry in sorted(self._hosts.items()):
             vendors = Counter({str(v): int(n) for v, n in dict(entry["vendors"]).items()})
@@ -91,6 +107,7 @@ class BotProtectionCollector(BaseCollector):
                 continue
             vendor = vendors.most_common(1)[0][0]
             answered, blocked = int(entry["answered"]), int(entry["blocked"])
+            rendered = int(entry.get("rendered") or 0)
             outcomes = dict(entry["outcomes"])
             if blocked:
                 kind = "challenge" if outcomes.get("challenge") else "block page"
@@ -99,6 +116,12 @@ class BotProtectionCollector(BaseCollector):
                     f"{vendor} bot protection answered {blocked} of the {answered} page requests to {host} with a "
                     f"{kind} instead of the page; those pages were left out of every page-level collector."
                 )
+                if rendered:
+                    passed = f"; the browser passed it and rendered {rendered} page" + "s" * (rendered != 1)
+                    title += passed
+                    summary += (
+                        f" A browser passed the {kind} and rendered {rendered} pages, which were analysed."
+                    )
             else:
                 title = f"{host} is guarded by {vendor} bot protection (no request challenged)"
                 summary = f"{vendor}'s bot product shows on {host}, but every page request was served."
@@ -117,12 +140,14 @@ class BotProtectionCollector(BaseCollector):
                         "vendors": sorted(vendors),
                         "pages_blocked": blocked,
                         "pages_answered": answered,
-                        "pages_seen": answered - blocked,
+                        "pages_seen": answered - blocked + rendered,
+                        "pages_rendered_past_challenge": rendered,
                         "outcomes": outcomes,
                         "signals": list(entry["signals"]),
                         "blocked_urls": list(entry["blocked_urls"]),
                         "site_pages_answered": site_answered,
                         "site_pages_blocked": site_blocked,
+                        "site_pages_rendered_past_challenge": site_rendered,
                         "status": "observed",
                     },
                     confidence=0.95 if blocked else 0.85,

@@ -22,6 +22,7 @@ import dns.rdatatype
 import dns.resolver
 
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
+from techscaniq.evidence.bot_protection import challenge_facts, check_response, not_seen_reason
 from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, CrawledPage, register
 from techscaniq.evidence.dns_checks import (
     DKIM_SELECTORS,
@@ -820,6 +821,17 @@ class _Run:
             )
             title = f"MTA-STS for {self.apex}: mode {policy.mode}, max_age {policy.max_age}"
             summary = f"{name} publishes {record!r}; the policy at {url} sets mode {policy.mode}."
+        elif (check := check_response(fetched.status, tuple(fetched.headers), fetched.text)).challenged:
+            # The vendor's edge answered: whether the policy is valid was not seen, which is not "invalid".
+            reason = not_seen_reason(check, url)
+            data.update(
+                mode=None, policy_valid=None, problems=[], check="MTA-STS policy file", not_seen=reason
+            )
+            data["challenge"] = challenge_facts(check, url)
+            title = (
+                f"MTA-STS record for {self.apex}; its policy file not seen ({check.vendor} {check.outcome})"
+            )
+            summary = f"{name} publishes {record!r}; {reason}."
         else:
             data.update(mode=None, policy_valid=False, problems=["the policy file could not be fetched"])
             title = f"MTA-STS record for {self.apex}, but no policy file"

@@ -12,6 +12,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
+from techscaniq.evidence.bot_protection import (
+    NOT_PROTECTED,
+    BotCheck,
+    challenge_facts,
+    check_response,
+    not_seen_reason,
+)
 from techscaniq.evidence.collectors.base import (
     BaseCollector,
     CollectContext,
@@ -40,6 +47,7 @@ from techscaniq.evidence.security_headers import (
 from techscaniq.evidence.urls import url_host
 
 NAME = "security"
+RENDERED = "rendered"  # a page's `discovered_via` when the browser rendered it past a challenge
 HTTP_PORT = 80
 CORS_PROBE_ORIGIN = "https://cors-probe.techscaniq.invalid"
 MAX_HOSTS = 20
@@ -105,6 +113,7 @@ class SecurityCollector(BaseCollector):
         self.http_port = http_port
         self._home: dict[str, Any] | None = None
         self._home_html: str | None = None  # kept in memory only; refetched after a restore
+        self._home_challenge: dict[str, Any] | None = None  # the home page answered with a challenge
         self._hosts: dict[str, dict[str, Any]] = {}
         self._cookies: dict[str, dict[str, Any]] = {}
         self._disclosures: dict[str, dict[str, Any]] = {}
@@ -126,6 +135,8 @@ class SecurityCollector(BaseCollector):
         is_home = page.url == context.root_url or page.page_class == PageClass.HOME
         if self._home is None and is_home:
             self._home = {"url": page.url, "status": page.status, "headers": _kept(page.headers)}
+            if page.discovered_via == RENDERED:  # the browser's document, past a challenge the crawler met
+                self._home["seen_in"] = RENDERED
             self._home_html = page.html
         if page.is_html and host and host not in self._hosts and len(self._hosts) < MAX_HOSTS:
             self._hosts[host] = {"url": page.url, "headers": _kept(page.headers)}
@@ -134,6 +145,20 @@ class SecurityCollector(BaseCollector):
         if page.is_html:
             self._fold_mixed_content(page)
             self._fold_sri(page)
+        return ()
+
+    def on_challenge_page(self, page: CrawledPage, context: CollectContext) -> Iterable[EvidenceDraft]:
+        """Note a home page answered with a challenge: the root's grade is then "not seen", never the vendor's."""
+        is_home = page.url == context.root_url or page.depth == 0
+        if is_home and self._home_challenge is None:
+            check = page.bot_check
+            self._home_challenge = {
+                "url": page.url,
+                "status": page.status,
+                "vendor": check.vendor,
+                "outcome": check.outcome,
+                "signals": list(check.signals[:5]),
+            }
         return ()
 
     def _fold_cookies(self, page: CrawledPage, host: str) -> None:
@@ -207,6 +232,7 @@ class SecurityCollector(BaseCollector):
         """Bounded aggregates; the home page's HTML is not kept (finish() refetches it after a restore)."""
         return {
             "home": self._home,
+            "home_challenge": self._home_challenge,
             "hosts": self._hosts,
             "cookies": self._cookies,
             "disclosures": self._disclosures,
@@ -218,6 +244,7 @@ class SecurityCollector(BaseCollector):
         """Load the aggregates a previous delivery checkpointed."""
         self._home = dict(state["home"]) if state.get("home") else None
         self._home_html = None
+        self._home_challenge = dict(state["home_challenge"]) if state.get("home_challenge") else None
         self._hosts = {str(k): dict(v) for k, v in dict(state.get("hosts", {})).items()}
         self._cookies = {str(k): dict(v) for k, v in dict(state.get("cookies", {})).items()}
         self._disclosures = {str(k): dict(v) for k, v in dict(state.get("disclosures", {})).items()}
@@ -235,8 +262,18 @@ class SecurityCollector(BaseCollector):
         chain = _redirect_steps(chain_result)
         items.append(self._redirect_item(context, chain_result, chain, auto))
         context.checkpoint()
+        challenge = check_response(auto.status, auto.headers, auto.html) if auto else NOT_PROTECTED
+        if auto is None and self._home is None and self._home_challenge:
+            # Nothing answered now, and the crawl's home page was a challenge the browser did not pass.
+            noted = self._home_challenge
+            challenge = BotCheck(noted["vendor"], noted["outcome"], tuple(noted["signals"]))
+            auto = _Auto(str(noted["url"]), int(noted["status"] or 0), (), "", False)
         if auto is None:
             items.append(self._unscored_item(context, host, "neither http nor https answered"))
+        elif challenge.challenged:
+            # The vendor's edge answered, not the company's site: nothing to grade, and no CORS to probe.
+            items.append(self._not_seen_item(context, host, auto, challenge))
+            auto = None
         else:
             cors_headers = self._cors_probe(context, auto, items)
             hosts = {urlsplit(step.url).hostname or "" for step in chain} | {host}
@@ -252,7 +289,11 @@ class SecurityCollector(BaseCollector):
                 cors_preflight_headers=cors_headers,
                 cors_probe_origin=CORS_PROBE_ORIGIN if cors_headers is not None else "",
             )
-            items += self._observatory_items(context, auto, score_observatory(facts), https_note)
+            observatory = self._observatory_items(context, auto, score_observatory(facts), https_note)
+            if self._home and self._home.get("seen_in") == RENDERED and self._home["url"] == auto.url:
+                for draft in observatory:
+                    draft.data["seen_in"] = RENDERED
+            items += observatory
             self._hosts[(urlsplit(auto.url).hostname or host).lower()] = {
                 "url": auto.url,
                 "headers": [list(pair) for pair in auto.headers],
@@ -279,6 +320,8 @@ class SecurityCollector(BaseCollector):
         home = self._home
         if home and str(home["url"]).startswith("https://"):
             html = self._home_html
+            if html is None and home.get("seen_in") == RENDERED:
+                html = ""  # a refetch would meet the challenge the browser passed
             if html is None:
                 refetched = context.fetcher.fetch(str(home["url"]), ResourceKind.HTML)
                 html = refetched.text if refetched.status is not None else ""
@@ -315,6 +358,10 @@ class SecurityCollector(BaseCollector):
         probe = context.fetcher.fetch(
             auto.url, ResourceKind.HTML, method="HEAD", headers={"Origin": CORS_PROBE_ORIGIN}
         )
+        check = check_response(probe.status, tuple(probe.headers), "")
+        if check.challenged:
+            items.append(self._cors_not_seen(context, auto.url, check))
+            return None
         if probe.status is None:
             items.append(
                 context.observed(
@@ -426,6 +473,51 @@ class SecurityCollector(BaseCollector):
             summary=summary,
             source_url=start,
             data=data,
+            confidence=HEADER_CONFIDENCE,
+        )
+
+    def _not_seen_item(
+        self, context: CollectContext, host: str, auto: _Auto, check: BotCheck
+    ) -> EvidenceDraft:
+        reason = not_seen_reason(check)
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
+            EvidenceType.OBSERVATORY_SCORE,
+            key=host,
+            title=f"No Observatory grade for {host}: not seen, {reason}",
+            summary=f"The HTTP Observatory grade was not computed: {reason} ({auto.url} answered {auto.status}), "
+            "whose headers are the protection vendor's, not the company's site.",
+            source_url=auto.url,
+            data={
+                "score": None,
+                "grade": None,
+                "check": "HTTP Observatory grade and security headers",
+                "not_seen": reason,
+                "challenge": challenge_facts(check, auto.url),
+                "unscored_reason": f"not seen: {reason}",
+                "status": "not_observed",
+            },
+            confidence=HEADER_CONFIDENCE,
+        )
+
+    def _cors_not_seen(self, context: CollectContext, url: str, check: BotCheck) -> EvidenceDraft:
+        reason = not_seen_reason(check)
+        return context.observed(
+            NAME,
+            EvidenceCategory.SECURITY,
+            EvidenceType.CORS,
+            key=url,
+            title=f"CORS of {url} not seen: {reason}",
+            summary=f"A request with Origin {CORS_PROBE_ORIGIN} was answered by the bot protection, not the site.",
+            source_url=url,
+            data={
+                "probe_origin": CORS_PROBE_ORIGIN,
+                "check": "CORS",
+                "not_seen": reason,
+                "challenge": challenge_facts(check, url),
+                "status": "not_observed",
+            },
             confidence=HEADER_CONFIDENCE,
         )
 
@@ -703,6 +795,7 @@ class SecurityCollector(BaseCollector):
 
     def _security_txt_item(self, context: CollectContext) -> EvidenceDraft:
         tried = []
+        challenged: tuple[BotCheck, str] | None = None
         for path in ("/.well-known/security.txt", "/security.txt"):
             url = urljoin(context.root_url, path)
             result = context.fetcher.fetch(url, ResourceKind.SECURITY_TXT)
@@ -710,6 +803,30 @@ class SecurityCollector(BaseCollector):
             plain = (result.content_type or "text/plain").startswith("text/plain")
             if result.ok and result.body and plain:
                 return self._security_txt_found(context, result, tried)
+            check = check_response(result.status, tuple(result.headers), result.text)
+            if check.challenged:
+                challenged = challenged or (check, url)
+        if challenged:
+            reason = not_seen_reason(challenged[0], "the site")
+            return context.observed(
+                NAME,
+                EvidenceCategory.SECURITY,
+                EvidenceType.SECURITY_TXT,
+                key="security.txt",
+                title=f"security.txt not seen: {reason}",
+                summary=f"{challenged[1]} was answered by the bot protection, so whether a security.txt is "
+                "published was not seen.",
+                source_url=challenged[1],
+                data={
+                    "present": None,
+                    "tried": tried,
+                    "check": "security.txt",
+                    "not_seen": reason,
+                    "challenge": challenge_facts(*challenged),
+                    "status": "not_observed",
+                },
+                confidence=HEADER_CONFIDENCE,
+            )
         return context.observed(
             NAME,
             EvidenceCategory.SECURITY,

@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,6 +33,10 @@ VIEWPORT = {"width": 1280, "height": 800}
 LAUNCH_TIMEOUT_SECONDS = 30.0
 PAGE_SECONDS = 30.0  # one page: navigation, settling and capture
 SETTLE_SECONDS = 3.0  # after "load", how long the page may keep fetching before it is captured
+COOKIE_REQUEST_TYPES = frozenset(
+    {"document", "xhr", "fetch"}
+)  # requests that look the page's cookies up afresh
+MAX_RELOADS = 3  # documents the page may load after the first (a passed challenge reloads) before capture
 MAX_REQUESTS_PER_PAGE = 300
 MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
 FETCH_THREADS = 6
@@ -117,7 +121,8 @@ class RenderedPage:
     console_errors: list[str]
     cookies: dict[str, str]
     seconds: float
-    headers: list[tuple[str, str]] = field(default_factory=list)  # the document response's
+    headers: list[tuple[str, str]] = field(default_factory=list)  # the document response's (the last one)
+    cookie_jar: list[dict[str, Any]] = field(default_factory=list)  # the context's cookies, to carry on
     screenshot: bytes | None = None
     taken_at: float = field(default_factory=time.time)
 
@@ -278,12 +283,21 @@ class Renderer:
     # -- one page -------------------------------------------------------------------------------------------
 
     def render(
-        self, url: str, fetcher: GuardedFetcher, *, screenshot: bool = False, seconds: float = PAGE_SECONDS
+        self,
+        url: str,
+        fetcher: GuardedFetcher,
+        *,
+        screenshot: bool = False,
+        seconds: float = PAGE_SECONDS,
+        cookies: Sequence[Mapping[str, Any]] = (),
     ) -> RenderedPage:
-        """Render one page; raises RenderFailed (timeout, crash, refusal) or BrowserUnavailable."""
+        """Render one page, starting with `cookies` (an earlier page's `cookie_jar`); raises RenderFailed or
+        BrowserUnavailable."""
         with self._lock:
             try:
-                return self._run(lambda: self._render(url, fetcher, screenshot, seconds), seconds + 10)
+                return self._run(
+                    lambda: self._render(url, fetcher, screenshot, seconds, cookies), seconds + 10
+                )
             except TimeoutError as exc:
                 raise RenderFailed("render_timeout", f"{url} did not render within {seconds:.0f} s") from exc
             finally:
@@ -300,7 +314,12 @@ class Renderer:
                 self._run(self._discard_browser, 15)  # the next page launches a fresh one
 
     async def _render(
-        self, url: str, fetcher: GuardedFetcher, screenshot: bool, seconds: float
+        self,
+        url: str,
+        fetcher: GuardedFetcher,
+        screenshot: bool,
+        seconds: float,
+        cookies: Sequence[Mapping[str, Any]] = (),
     ) -> RenderedPage:
         browser = await self._ensure_browser()
         started = time.monotonic()
@@ -319,10 +338,24 @@ class Renderer:
         records: list[RequestRecord] = []
         errors: list[str] = []
         budget = {"requests": 0, "bytes": 0}
+        documents: list[Any] = []  # main-frame document responses: a passed challenge reloads the page
         try:
-            await context.route("**/*", lambda route: self._fulfil(route, fetcher, records, budget))
+            if cookies:
+                await context.add_cookies([dict(cookie) for cookie in cookies])
+            jars: dict[str, dict[str, str]] = {}  # the page's cookies by host, for its requests
+            await context.route(
+                "**/*", lambda route: self._fulfil(route, fetcher, records, budget, context, jars)
+            )
             await context.route_web_socket("**/*", lambda ws: ws.close())
             page = await context.new_page()
+            page.on(
+                "response",
+                lambda r: (
+                    documents.append(r)
+                    if r.frame == page.main_frame and r.request.is_navigation_request()
+                    else None
+                ),
+            )
             context.on(
                 "page", lambda other: asyncio.ensure_future(other.close()) if other is not page else None
             )
@@ -334,13 +367,15 @@ class Renderer:
                 lambda error: errors.append(f"uncaught: {error}"[:300]) if len(errors) < 50 else None,
             )
             try:
-                response = await asyncio.wait_for(self._load(page, url, seconds), timeout=seconds)
+                response = await asyncio.wait_for(self._load(page, url, seconds, documents), timeout=seconds)
             except TimeoutError as exc:
                 raise RenderFailed("render_timeout", f"{url} did not load within {seconds:.0f} s") from exc
             capture_started = time.monotonic()
             remaining = max(5.0, seconds - (capture_started - started))
             captured = await asyncio.wait_for(self._capture(page, context, screenshot), timeout=remaining)
-            dom, title, links, found_globals, cookies, picture = captured
+            dom, title, links, found_globals, found_cookies, picture = captured
+            jar = await context.cookies()
+            response = documents[-1] if documents else response
             headers: list[tuple[str, str]] = []
             if response is not None:
                 with contextlib.suppress(Exception):
@@ -355,9 +390,10 @@ class Renderer:
                 globals=found_globals,
                 requests=records,
                 console_errors=errors,
-                cookies=cookies,
+                cookies=found_cookies,
                 seconds=round(time.monotonic() - started, 3),
                 headers=headers,
+                cookie_jar=jar,
                 screenshot=picture,
             )
         except RenderFailed:
@@ -376,10 +412,17 @@ class Renderer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(context.close(), timeout=5)
 
-    async def _load(self, page: Any, url: str, seconds: float) -> Any:
+    async def _load(self, page: Any, url: str, seconds: float, documents: list[Any]) -> Any:
         response = await page.goto(url, wait_until="load", timeout=seconds * 1000)
-        with contextlib.suppress(Exception):
-            await page.wait_for_load_state("networkidle", timeout=SETTLE_SECONDS * 1000)
+        # A challenge the browser passes reloads the page: settle again on each new document, a few at most.
+        for _ in range(MAX_RELOADS + 1):
+            documents_seen = len(documents)
+            with contextlib.suppress(Exception):
+                await page.wait_for_load_state("load", timeout=SETTLE_SECONDS * 1000)
+            with contextlib.suppress(Exception):
+                await page.wait_for_load_state("networkidle", timeout=SETTLE_SECONDS * 1000)
+            if len(documents) == documents_seen:
+                break
         return response
 
     async def _capture(
@@ -396,7 +439,13 @@ class Renderer:
         return dom, title, list(links), dict(found_globals), cookies, picture
 
     async def _fulfil(
-        self, route: Any, fetcher: GuardedFetcher, records: list[RequestRecord], budget: dict[str, int]
+        self,
+        route: Any,
+        fetcher: GuardedFetcher,
+        records: list[RequestRecord],
+        budget: dict[str, int],
+        context: Any,
+        jars: dict[str, dict[str, str]],
     ) -> None:
         request = route.request
         url, method, rtype = request.url, request.method, request.resource_type
@@ -414,9 +463,14 @@ class Renderer:
             await route.abort("blockedbyclient")
             return
         kind = ResourceKind.HTML if rtype == "document" else ResourceKind.OTHER
+        # The page's cookies go with its requests, as a browser's would (a JavaScript challenge sets one): looked
+        # up afresh for documents and API calls, once per host for the rest, so a flood of images costs one lookup.
+        if rtype in COOKIE_REQUEST_TYPES or host not in jars:
+            jars[host] = {c["name"]: c["value"] for c in await context.cookies(url)}
+        jar = jars[host]
         loop = asyncio.get_running_loop()
         result: FetchResult = await loop.run_in_executor(
-            self._pool, lambda: fetcher.fetch(url, kind, method=method)
+            self._pool, lambda: fetcher.fetch(url, kind, method=method, cookies=jar)
         )
         record.status, record.bytes = result.status, result.decoded_bytes
         budget["bytes"] += result.decoded_bytes

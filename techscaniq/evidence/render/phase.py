@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
 from techscaniq.evidence.bot_protection import check_response
 from techscaniq.evidence.collectors.base import CollectContext, PageClass
-from techscaniq.evidence.page_class import priority
+from techscaniq.evidence.page_class import classify, priority
 from techscaniq.evidence.render.browser import BrowserUnavailable, RenderedPage, Renderer, RenderFailed
-from techscaniq.evidence.urls import registrable_domain
+from techscaniq.evidence.urls import canonical_url, registrable_domain
 
 log = logging.getLogger(__name__)
 
@@ -76,34 +76,69 @@ def choose_pages(candidates: Sequence[RenderCandidate], home_url: str, limit: in
     return chosen[:limit]
 
 
+@dataclass(frozen=True)
+class Challenged:
+    """What the static crawl could not see: hosts that answered it with a challenge, and the pages it did see."""
+
+    hosts: frozenset[str] = frozenset()
+    seen: frozenset[str] = frozenset()  # pages served to the crawler (not challenged)
+    limit: int = 0  # pages the phase may render in all, the continuation included
+
+
+def links_past_challenge(page: RenderedPage, challenged: Challenged, queued: set[str]) -> list[str]:
+    """The rendered page's links the crawler could not see: on a challenged host, not served to it, not queued."""
+    found = []
+    for link in page.links:
+        url = canonical_url(link)
+        if url and host_of(url) in challenged.hosts and url not in challenged.seen and url not in queued:
+            queued.add(url)
+            found.append(url)
+    return sorted(found, key=lambda url: (priority(classify(url), url), url))
+
+
 def render_pages(
     context: CollectContext,
     renderer: Renderer | None,
     urls: Sequence[str],
-    on_rendered: Callable[[RenderedPage], None],
+    on_rendered: Callable[[RenderedPage, bool], None],
     progress: Callable[[int, int], None],
     reason_not_done: str = "",
+    challenged: Challenged = Challenged(),
 ) -> list[EvidenceDraft]:
-    """Render the pages one by one; a failure costs only that page. Returns every item of the phase."""
+    """Render the pages one by one; a failure costs only that page. Returns every item of the phase.
+
+    A page on a host that challenged the crawler, which the browser passed, is rendered "past the challenge":
+    its links on that host are rendered too (within `challenged.limit`), with the cookies that passed it.
+    `on_rendered(page, past_challenge)` gets every rendered page.
+    """
     started = time.monotonic()
     if renderer is None:
         return [_summary(context, "not_done", reason_not_done or "rendering is off", [], [], {}, 0.0, "")]
     drafts: list[EvidenceDraft] = []
     rendered: list[str] = []
+    past: list[str] = []
     failures: list[dict[str, str]] = []
     inventory: dict[str, dict[str, Any]] = {}
     site_domain = context.registrable_domain
-    for index, url in enumerate(urls):
+    queue = list(urls)
+    queued = set(queue)
+    limit = max(challenged.limit, len(queue))
+    jar: list[dict[str, Any]] = []  # the browser's cookies on challenged hosts, carried from page to page
+    index = 0
+    while index < len(queue):
+        url = queue[index]
         context.checkpoint()
-        progress(index, len(urls))
+        progress(index, len(queue))
         if time.monotonic() - started > PHASE_SECONDS:
             message = f"the render phase's {PHASE_SECONDS:.0f} s budget was spent"
             failures.extend(
-                {"url": left, "code": "render_budget_spent", "message": message} for left in urls[index:]
+                {"url": left, "code": "render_budget_spent", "message": message} for left in queue[index:]
             )
             break
+        index += 1
+        behind = host_of(url) in challenged.hosts
         try:
-            page = renderer.render(url, context.fetcher, screenshot=index == 0)
+            page = renderer.render(url, context.fetcher, screenshot=index == 1, cookies=jar if behind else ())
         except RenderFailed as failure:
             failures.append({"url": url, "code": failure.code, "message": failure.message[:300]})
             continue
@@ -117,7 +152,14 @@ def render_pages(
             failures.append({"url": url, "code": "bot_challenge", "message": message})
             continue
         rendered.append(url)
-        on_rendered(page)
+        passed = behind and url not in challenged.seen
+        if behind:
+            jar = page.cookie_jar
+            new = links_past_challenge(page, challenged, queued)
+            queue += new[: max(0, limit - len(queue))]
+        if passed:
+            past.append(url)
+        on_rendered(page, passed)
         drafts.append(_page_item(context, page, site_domain))
         if page.screenshot is not None:
             drafts.append(_screenshot_item(context, page))
@@ -125,6 +167,8 @@ def render_pages(
     status = "done" if not failures else "partial" if rendered else "failed"
     seconds = round(time.monotonic() - started, 3)
     drafts.append(_summary(context, status, "", rendered, failures, inventory, seconds, renderer.version))
+    # Pages the crawler was answered with a challenge for, which the browser passed and rendered.
+    drafts[-1].data["past_challenge"] = past
     return drafts
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from techscaniq.domain import Evidence, EvidenceType, Scan
 from techscaniq.report.citations import CitationBook
-from techscaniq.report.coverage_facts import render_coverage, site_coverage
+from techscaniq.report.coverage_facts import render_coverage, site_coverage, unseen_checks
 from techscaniq.report.model import FactStatement, FindingStatement, ProseStatement, WriterInfo
 from techscaniq.report.rules import Finding, Rule, apply_rules
 from techscaniq.report.scoring import Scorecard, scorecard
@@ -73,6 +73,7 @@ class ReportContext:
         self.findings = apply_rules(rules, self.evidence)
         self.site_coverage = site_coverage(self.evidence)
         self.render_coverage = render_coverage(self.evidence)
+        self.unseen_checks = unseen_checks(self.evidence)
         self.unseen_penalty = self.site_coverage.confidence_penalty if self.site_coverage else 0
         self.card: Scorecard = scorecard(
             thesis,

@@ -144,6 +144,15 @@ def build_data_gaps(ctx: ReportContext) -> list[DataGap]:
             )
     if ctx.render_coverage is not None:
         gaps.insert(0, DataGap(topic="Not seen in a browser", question=ctx.render_coverage.sentence))
+    for index, unseen in enumerate(ctx.unseen_checks):
+        gaps.insert(
+            index,
+            DataGap(
+                topic=f"{unseen.check} not seen (bot protection)",
+                question=f"{unseen.sentence()} Ask the company for its production response headers and "
+                "configuration, or for an allow-listed scan.",
+            ),
+        )
     if ctx.site_coverage is not None:
         gaps.insert(0, DataGap(**ctx.site_coverage.data_gap()))
     gaps += [DataGap(topic=topic, question=question) for topic, question in STANDARD_DATA_ROOM_QUESTIONS]
@@ -169,6 +178,20 @@ def _seen_rows(ctx: ReportContext) -> list[CoverageRow]:
                 pages_answered=coverage.answered,
                 pages_blocked=coverage.blocked,
                 vendors=list(coverage.vendors),
+            )
+        )
+    for unseen in ctx.unseen_checks:
+        sentence = unseen.sentence()
+        cite, ids = ctx.book.cite("coverage", sentence, [unseen.evidence_id])
+        rows.append(
+            CoverageRow(
+                text=sentence,
+                cite=cite,
+                evidence_ids=ids,
+                collector="site-level check",
+                outcome="not_seen",
+                items=0,
+                error={"code": "bot_protection", "message": sentence},
             )
         )
     rendering = ctx.render_coverage
