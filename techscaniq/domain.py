@@ -308,3 +308,8 @@ class ScanEvent:
     progress: int | None
     message: str
     data: dict[str, Any]
+
+
+def with_article(name: str) -> str:
+    """ "a Cloudflare", "an Akamai", "an AWS WAF": the vendor names used here all sound as they are spelled."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"

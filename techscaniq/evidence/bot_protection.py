@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from techscaniq.domain import with_article
+
 BODY_SCAN_CHARS = 256 * 1024
 # An interstitial served with a 2xx status is tiny; a marker that may count on a 2xx counts only on such a page.
 SMALL_PAGE_CHARS = 16 * 1024
@@ -400,6 +402,4 @@ def challenge_facts(check: BotCheck, url: str) -> dict[str, object]:
 def not_seen_reason(check: BotCheck, what: str = "the root") -> str:
     """Why a check was not graded: e.g. "the root answered with a Cloudflare challenge"."""
     outcome = "block page" if check.outcome == MarkerKind.BLOCK else "challenge"
-    vendor = check.vendor or "bot-protection"
-    article = "an" if vendor[0].lower() in "aeiou" else "a"
-    return f"{what} answered with {article} {vendor} {outcome}"
+    return f"{what} answered with {with_article(check.vendor or 'bot-protection')} {outcome}"

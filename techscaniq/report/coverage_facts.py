@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from techscaniq.domain import Evidence, EvidenceType
+from techscaniq.domain import Evidence, EvidenceType, with_article
 
 # Coverage confidence loses up to this many points, in proportion to the share of answers that were challenges.
 MAX_BLOCKED_CONFIDENCE_PENALTY = 50
@@ -90,7 +90,7 @@ class SiteCoverage:
     def host_sentences(self) -> list[str]:
         """One sentence per host that challenged."""
         return [
-            f"{h.host} answered {h.blocked} of {h.answered} requests with a {h.vendor} {h.kind}."
+            f"{h.host} answered {h.blocked} of {h.answered} requests with {with_article(h.vendor)} {h.kind}."
             for h in sorted(self.hosts, key=lambda h: h.host)
         ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from techscaniq.domain import Evidence
+from techscaniq.domain import Evidence, with_article
 from techscaniq.report.coverage_facts import MAX_BLOCKED_CONFIDENCE_PENALTY, site_coverage, unseen_checks
 
 
@@ -114,3 +114,9 @@ def test_a_check_left_ungraded_by_a_challenge_is_named_with_its_reason() -> None
         "HTTP Observatory grade and security headers not seen: the root answered with a Cloudflare challenge; "
         "no grade was given and nothing was scored from it."
     )
+
+
+def test_vendor_names_take_the_article_they_sound_with() -> None:
+    assert [with_article(v) for v in ("Cloudflare", "Akamai", "Imperva", "AWS WAF", "DataDome")] == [
+        "a Cloudflare", "an Akamai", "an Imperva", "an AWS WAF", "a DataDome"
+    ]  # fmt: skip

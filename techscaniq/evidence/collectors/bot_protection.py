@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
+from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, with_article
 from techscaniq.evidence.collectors.base import BaseCollector, CollectContext, CrawledPage, register
 
 NAME = "bot_protection"
@@ -111,7 +111,7 @@ class BotProtectionCollector(BaseCollector):
             outcomes = dict(entry["outcomes"])
             if blocked:
                 kind = "challenge" if outcomes.get("challenge") else "block page"
-                title = f"{host} answered {blocked} of {answered} requests with a {vendor} {kind}"
+                title = f"{host} answered {blocked} of {answered} requests with {with_article(vendor)} {kind}"
                 summary = (
                     f"{vendor} bot protection answered {blocked} of the {answered} page requests to {host} with a "
                     f"{kind} instead of the page; those pages were left out of every page-level collector."

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType
+from techscaniq.domain import EvidenceCategory, EvidenceDraft, EvidenceType, with_article
 from techscaniq.evidence.bot_protection import check_response
 from techscaniq.evidence.collectors.base import CollectContext, PageClass
 from techscaniq.evidence.page_class import classify, priority
@@ -148,7 +148,7 @@ def render_pages(
         check = check_response(page.status, page.headers, page.dom)
         if check.challenged:
             # The browser did not pass the challenge either: nothing on the page is the company's.
-            message = f"the browser was also answered with a {check.vendor} {check.outcome}"
+            message = f"the browser was also answered with {with_article(check.vendor or 'bot-protection')} {check.outcome}"
             failures.append({"url": url, "code": "bot_challenge", "message": message})
             continue
         rendered.append(url)
