@@ -99,3 +99,14 @@ def test_page_detections_match_review(matcher: FingerprintMatcher, folder: str, 
     html = read_page(folder, page)
     detections = matcher.analyze([PageSignals("https://example.org/", (), html)])
     assert sorted(d.name for d in detections) == sorted(EXPECTED[(folder, page)]["detections"])
+
+
+def test_every_aeb_page_is_reviewed() -> None:
+    # The corpus_expected_aeb_*.json parts together cover the folder; each page is in one (checked above).
+    on_disk = sorted(p.name for p in corpus_dir(AEB).glob("*.html.gz"))
+    assert len(on_disk) == AEB_PAGE_COUNT
+    reviewed = {
+        page for name, review in REVIEWS.items() if folder_of(name) == AEB for page in review["pages"]
+    }
+    missing = [page for page in on_disk if page not in reviewed]
+    assert missing == [], f"{len(missing)} pages-aeb pages have no review"
