@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
+from techscaniq.evidence.render.vitals import READ_SCRIPT, observer_script, page_vitals
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 VIEWPORT = {"width": 1280, "height": 800}
@@ -100,6 +101,7 @@ class RequestRecord:
     bytes: int
     outcome: str  # "fulfilled", "refused" (the guard), "blocked" (rendering rules), "failed"
     code: str | None = None
+    transferred: int = 0  # bytes on the wire (bytes is the decoded body)
 
 
 @dataclass
@@ -120,6 +122,7 @@ class RenderedPage:
     headers: list[tuple[str, str]] = field(default_factory=list)  # the document response's
     screenshot: bytes | None = None
     taken_at: float = field(default_factory=time.time)
+    vitals: dict[str, Any] | None = None  # lab Core Web Vitals (vitals.page_vitals), None when not recorded
 
 
 class RenderFailed(Exception):
@@ -320,6 +323,7 @@ class Renderer:
         errors: list[str] = []
         budget = {"requests": 0, "bytes": 0}
         try:
+            await context.add_init_script(observer_script(self.tag))
             await context.route("**/*", lambda route: self._fulfil(route, fetcher, records, budget))
             await context.route_web_socket("**/*", lambda ws: ws.close())
             page = await context.new_page()
@@ -337,6 +341,8 @@ class Renderer:
                 response = await asyncio.wait_for(self._load(page, url, seconds), timeout=seconds)
             except TimeoutError as exc:
                 raise RenderFailed("render_timeout", f"{url} did not load within {seconds:.0f} s") from exc
+            # Before the capture, whose own work on the page's main thread would count as blocking time.
+            vitals = await self._read_vitals(page)
             capture_started = time.monotonic()
             remaining = max(5.0, seconds - (capture_started - started))
             captured = await asyncio.wait_for(self._capture(page, context, screenshot), timeout=remaining)
@@ -359,6 +365,7 @@ class Renderer:
                 seconds=round(time.monotonic() - started, 3),
                 headers=headers,
                 screenshot=picture,
+                vitals=vitals,
             )
         except RenderFailed:
             raise
@@ -381,6 +388,12 @@ class Renderer:
         with contextlib.suppress(Exception):
             await page.wait_for_load_state("networkidle", timeout=SETTLE_SECONDS * 1000)
         return response
+
+    async def _read_vitals(self, page: Any) -> dict[str, Any] | None:
+        # A page that navigated away or hung: its vitals are a gap, not a failed render.
+        with contextlib.suppress(Exception):
+            return page_vitals(await asyncio.wait_for(page.evaluate(READ_SCRIPT, self.tag), timeout=5))
+        return None
 
     async def _capture(
         self, page: Any, context: Any, screenshot: bool
@@ -419,6 +432,7 @@ class Renderer:
             self._pool, lambda: fetcher.fetch(url, kind, method=method)
         )
         record.status, record.bytes = result.status, result.decoded_bytes
+        record.transferred = result.encoded_bytes
         budget["bytes"] += result.decoded_bytes
         if result.status is None:
             refused = (result.error_code or "").startswith(("ssrf_", "invalid_url"))
