@@ -457,9 +457,9 @@ class Renderer:
 
 def tree_memory_mb(root: int) -> float:
     """Memory of a process and all its descendants in MiB: the proportional set size (shared pages split between
-    the processes that map them, so Chromium's many processes are not counted many times), else the RSS."""
+    the processes that map them, so Chromium's many processes are not counted many times); a process whose PSS
+    cannot be read at that instant (starting or exiting) counts with its private resident pages only."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     try:
         entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
@@ -471,16 +471,15 @@ def tree_memory_mb(root: int) -> float:
         except (OSError, IndexError):
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21])
     total_kib, queue = 0.0, [root]
     while queue:
         pid = queue.pop()
-        total_kib += _pss_kib(pid, rss.get(pid, 0) * os.sysconf("SC_PAGE_SIZE") / 1024)
+        total_kib += _pss_kib(pid)
         queue.extend(children.get(pid, []))
     return total_kib / 1024
 
 
-def _pss_kib(pid: int, fallback: float) -> float:
+def _pss_kib(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/smaps_rollup") as handle:
             for line in handle:
@@ -488,7 +487,13 @@ def _pss_kib(pid: int, fallback: float) -> float:
                     return float(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return fallback
+    # Not its RSS: that counts every shared library and shared-memory page again, in full, for this process.
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            resident, shared = (int(value) for value in handle.read().split()[1:3])
+    except (OSError, ValueError):
+        return 0.0
+    return max(0, resident - shared) * os.sysconf("SC_PAGE_SIZE") / 1024
 
 
 def _console(errors: list[str], message: Any) -> None:
