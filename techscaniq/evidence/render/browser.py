@@ -37,8 +37,28 @@ SETTLE_SECONDS = 3.0  # after "load", how long the page may keep fetching before
 MAX_REQUESTS_PER_PAGE = 300
 MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
 FETCH_THREADS = 6
-# Past this, the browser (all its processes) is relaunched before the next page: long-lived renderers grow.
-MEMORY_CEILING_MB = 1024
+# Past this, the browser (all its processes, by PSS) is relaunched before the next page: long-lived renderers grow.
+MEMORY_CEILING_MB = 450
+# Chromium keeps one value of a repeated switch, so the features Playwright disables are repeated here with ours.
+DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "PreconnectToSearch",
+    "Translate",
+    "BackForwardCache",
+    # Memory: one renderer process for every site, and no spare renderer kept warm.
+    "site-per-process",
+    "IsolateOrigins",
+    "SpareRendererForSitePerProcess",
+)
 # Headers the browser must not see from a decoded, re-framed body.
 DROPPED_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -62,7 +82,14 @@ LAUNCH_ARGS = (
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--disable-dev-shm-usage",
     "--disable-gpu",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache",
+    f"--disable-features={','.join(DISABLED_FEATURES)}",
+    # Memory (bench/results/render.md). Sharing one renderer between sites gives up site isolation, which guards a
+    # user's data in one site from another site's code; this browser has no user data, renders one page at a
+    # time in a fresh context, and every request it makes still goes through the guarded fetch.
+    "--renderer-process-limit=1",
+    "--disable-site-isolation-trials",
+    "--in-process-gpu",  # software compositing in the browser process instead of a GPU process of its own
+    "--js-flags=--max-old-space-size=256",  # a page whose JavaScript heap outgrows this crashes alone
 )
 
 T = TypeVar("T")
