@@ -23,6 +23,7 @@ from techscaniq.demo.server import SiteServer
 from techscaniq.demo.site import build_site
 from techscaniq.evidence.fetch import GuardedFetcher
 from techscaniq.evidence.render.browser import MEMORY_CEILING_MB, Renderer, find_chromium, tree_memory_mb
+from tests.support.http_servers import LoopbackHTTPServer, respond
 
 SITE_PAGES = 500
 RENDERED_PAGES = 12
@@ -190,6 +191,55 @@ def browser_figures(site_url: str, urls: list[str], dns_address: str) -> dict[st
     }
 
 
+EMBEDS = 4  # cross-site iframes on the embed page, as a page with a video, a map, a chat and a form widget
+
+
+def embed_figures(rounds: int = 3) -> dict[str, float]:
+    """Render a page with EMBEDS cross-site iframes a few times; peak renderer processes and Chromium memory."""
+    executable = find_chromium(Settings())
+    assert executable, "no Chromium on the PATH"
+    names = [f"embed{index}.vendor{index}-example.test" for index in range(EMBEDS)]
+    with LoopbackDNSServer({}) as dns_server, LoopbackHTTPServer() as server:
+        for name in [*names, "www.embedding-example.test"]:
+            dns_server.set_records(name, "A", ["127.0.0.1"])
+        frames = "".join(f'<iframe src="{server.url("/widget", name)}"></iframe>' for name in names)
+        server.route("/", respond(200, f"<html><body><h1>Embeds</h1>{frames}</body></html>".encode()))
+        widget = b"<html><body>widget<script>window.state = Array.from({length: 100000}, (_, i) => ({i}));</script>"
+        server.route("/widget", respond(200, widget + b"</body></html>"))
+        settings = Settings().with_overrides(
+            allow_networks=("127.0.0.0/24",), dns_servers=(dns_server.address,)
+        )
+        renderer = Renderer(executable)
+        renderer.start()
+
+        def renderers() -> float:
+            running = renderer.browser_pid()
+            if running is None:
+                return 0.0
+            return float(sum(1 for pid in _tree(running) if b"--type=renderer" in _cmdline(pid)))
+
+        def browser_alone() -> float:
+            running = renderer.browser_pid()
+            return alone_memory_mb(running) if running is not None else 0.0
+
+        with (
+            peak_memory(alone=browser_alone, renderers=renderers) as peak,
+            GuardedFetcher(settings) as fetcher,
+        ):
+            for _ in range(rounds):
+                renderer.render(server.url("/", "www.embedding-example.test"), fetcher)
+        renderer.close()
+    return {"alone_mb": peak["alone"], "renderers": peak["renderers"]}
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
 def main() -> None:
     """Measure the renderer alone on 12 pages, then the evidence step on a 500-page site with and without it."""
     directory = Path(tempfile.mkdtemp(prefix="techscaniq-render-bench-"))
@@ -202,6 +252,7 @@ def main() -> None:
     with SiteServer(site, port=site.port) as server, LoopbackDNSServer(site.dns_zone()) as dns_server:
         server.start()
         alone = browser_figures(site.url("www", "/"), urls, dns_server.address)
+        embeds = embed_figures()
         with peak_memory(pss=children_memory_mb, alone=children_alone_mb) as off_peak:
             without = run_ours(site.url("www", "/"), dns_server.address, 1, directory / "off")
         with peak_memory(pss=children_memory_mb, alone=children_alone_mb) as on_peak:
@@ -217,6 +268,8 @@ def main() -> None:
         ["renderer alone, per page (median / max)", f"{alone['median_seconds']:.2f} / {alone['max_seconds']:.2f} s",
          f"{alone['cpu_per_page']:.2f} s (Chromium tree)", "",
          f"{alone['browser_alone_mb']:.0f} / {alone['browser_peak_mb']:.0f} (Chromium tree)"],
+        [f"a page with {EMBEDS} cross-site iframes, 3 renders", "", "", "",
+         f"{embeds['alone_mb']:.0f} alone (Chromium tree, {embeds['renderers']:.0f} renderer processes at most)"],
         [f"evidence step, {SITE_PAGES}-page site, rendering off", f"{without['seconds']:.1f} s",
          f"{without['cpu_seconds']:.1f} s", f"{without['peak_rss_mb']:.0f}",
          f"{off_peak['alone']:.0f} / {off_peak['pss']:.0f} (worker)"],

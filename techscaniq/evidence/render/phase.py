@@ -155,8 +155,8 @@ def _page_item(context: CollectContext, page: RenderedPage, site_domain: str) ->
     weight = page_weight(page.requests)
     measured = (
         f" Lab measurement on the scanning machine: {describe(page.vitals)} "
-        f"({page.vitals['overall'] or 'not graded'}); {weight['bytes'] / 1024:.0f} KiB in {weight['requests']} "
-        "responses."
+        f"({str(page.vitals['overall'] or 'not graded').replace('_', ' ')}); {weight['bytes'] / 1024:.0f} KiB in "
+        f"{weight['requests']} responses."
         if page.vitals
         else ""
     )
