@@ -275,7 +275,7 @@ def main() -> None:
          f"{off_peak['alone']:.0f} / {off_peak['pss']:.0f} (worker)"],
         [f"evidence step, {SITE_PAGES}-page site, {RENDERED_PAGES} pages rendered", f"{with_render['seconds']:.1f} s",
          f"{with_render['cpu_seconds']:.1f} s (worker only)", f"{with_render['peak_rss_mb']:.0f}",
-         f"**{on_peak['alone']:.0f}** / {on_peak['pss']:.0f} (worker + Chromium)"],
+         f"**{on_peak['alone']:.0f}** / {on_peak['pss']:.0f} (worker + driver + Chromium)"],
     ]  # fmt: skip
     write_table(
         "render",
@@ -288,7 +288,7 @@ def main() -> None:
         f"resolve, as offline; {int(alone['launches'])} browser launch(es), the memory ceiling relaunches past "
         f"{MEMORY_CEILING_MB} MiB; lab vitals recorded on {int(alone['pages_with_vitals'])} pages, median LCP "
         f"{alone['median_lcp_ms']:.0f} ms, TBT {alone['median_tbt_ms']:.0f} ms). Memory is sampled every 0.1 s over "
-        "a process tree: for the evidence step, the evidence process and every process it started (its Chromium), "
+        "a process tree: for the evidence step, the evidence process and every process it started (Playwright's Node.js driver and Chromium), "
         "the figure the 600 MB budget is about. **Alone** is what the tree would hold on a machine of its own: "
         "every process's anonymous and shared-memory proportional set size, plus once per executable the largest "
         "file-backed resident set among its processes (the Chromium binary and libraries, counted once). **PSS** "
