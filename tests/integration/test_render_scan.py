@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import time
@@ -52,7 +53,7 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     facts = app_site.site.manifest["rendering"]
     render_only = set(facts["render_only_technologies"])
 
-    items, _ = _scan(stack, app_site)
+    items, report = _scan(stack, app_site)
     technologies = {i.data["name"]: i.data for i in items if i.type == "technology"}
     assert render_only <= set(technologies), sorted(technologies)
     for name in render_only:
@@ -69,6 +70,18 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     # The links that exist only after rendering joined the crawl.
     assert partners <= {i.data["final_url"] for i in items if i.type == "page"}
     assert "nwlTags" in pages[app_site.site.url("app", "/")]["globals"]
+    # Lab Core Web Vitals and page weight per page, the site's graded summary, and the report citing it.
+    home = pages[app_site.site.url("app", "/")]
+    assert home["is_home"] and home["vitals"]["fcp_ms"] > 0 and home["vitals"]["lcp_ms"] > 0, home["vitals"]
+    assert home["weight"]["by_type"]["document"]["requests"] == 1 and home["weight"]["bytes"] > 0
+    assert home["weight"]["by_type"]["script"]["requests"] >= 1
+    vitals = summary["vitals"]
+    assert vitals["pages_measured"] >= 2 and vitals["home"]["lcp_ms"] == home["vitals"]["lcp_ms"], vitals
+    assert vitals["overall"] in {"good", "needs_improvement", "poor"}
+    summary_id = next(i.id for i in items if i.type == "render_summary")
+    assert report is not None
+    cited = json.dumps(report.content)
+    assert summary_id in cited and "Lab measurement on the scanning machine" in cited
     shot = next(i for i in items if i.type == "screenshot")
     assert shot.data["url"] == shot.source_url == app_site.site.url("app", "/") and shot.data["taken_at"]
     assert base64.b64decode(shot.data["png_base64"]).startswith(b"\x89PNG\r\n\x1a\n")

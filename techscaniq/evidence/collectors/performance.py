@@ -1,5 +1,6 @@
 """Performance evidence (docs/evidence.md §11): per-page timings, sizes, compression and caching, and
-site-level weight, asset counts, third-party hosts and error rates. LCP/CLS/INP need a browser: a data gap.
+site-level weight, asset counts, third-party hosts and error rates. LCP/CLS/INP need a browser: a data gap here;
+the render phase measures lab LCP, CLS and TBT (`render_summary`, docs/evidence.md §14).
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ CACHE_HEADERS = (
 )
 MODERN_IMAGE_SUFFIXES = (".webp", ".avif", ".jxl")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".jxl", ".bmp", ".ico")
-BROWSER_METRICS_GAP = "LCP, CLS and INP need a browser; not measured"
+BROWSER_METRICS_GAP = (
+    "LCP, CLS and INP need a browser; not measured by the crawl (lab LCP, CLS and TBT of rendered pages are in "
+    "render_summary)"
+)
 
 
 def percentile(values: list[float], fraction: float) -> float | None:

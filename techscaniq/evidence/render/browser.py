@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
+from techscaniq.evidence.render.vitals import READ_SCRIPT, observer_script, page_vitals
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 VIEWPORT = {"width": 1280, "height": 800}
@@ -40,8 +41,31 @@ MAX_RELOADS = 3  # documents the page may load after the first (a passed challen
 MAX_REQUESTS_PER_PAGE = 300
 MAX_BYTES_PER_PAGE = 25 * 1024 * 1024
 FETCH_THREADS = 6
-# Past this, the browser (all its processes) is relaunched before the next page: long-lived renderers grow.
-MEMORY_CEILING_MB = 1024
+# Past this, the browser (all its processes, by PSS) is relaunched before the next page: long-lived renderers grow.
+MEMORY_CEILING_MB = 450
+# Playwright's Node.js driver (a child of the worker; every routed body passes through it): a smaller young
+# generation and a heap cap that makes it collect before it grows.
+DRIVER_NODE_OPTIONS = "--max-semi-space-size=1 --max-old-space-size=160"
+# Chromium keeps one value of a repeated switch, so the features Playwright disables are repeated here with ours.
+DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "PreconnectToSearch",
+    "Translate",
+    "BackForwardCache",
+    # Memory: one renderer process for every site, and no spare renderer kept warm.
+    "site-per-process",
+    "IsolateOrigins",
+    "SpareRendererForSitePerProcess",
+)
 # Headers the browser must not see from a decoded, re-framed body.
 DROPPED_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -65,7 +89,14 @@ LAUNCH_ARGS = (
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--disable-dev-shm-usage",
     "--disable-gpu",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache",
+    f"--disable-features={','.join(DISABLED_FEATURES)}",
+    # Memory (bench/results/render.md). Sharing one renderer between sites gives up site isolation, which guards a
+    # user's data in one site from another site's code; this browser has no user data, renders one page at a
+    # time in a fresh context, and every request it makes still goes through the guarded fetch.
+    "--renderer-process-limit=1",
+    "--disable-site-isolation-trials",
+    "--in-process-gpu",  # software compositing in the browser process instead of a GPU process of its own
+    "--js-flags=--max-old-space-size=256",  # a page whose JavaScript heap outgrows this crashes alone
 )
 
 T = TypeVar("T")
@@ -104,6 +135,7 @@ class RequestRecord:
     bytes: int
     outcome: str  # "fulfilled", "refused" (the guard), "blocked" (rendering rules), "failed"
     code: str | None = None
+    transferred: int = 0  # bytes on the wire (bytes is the decoded body)
 
 
 @dataclass
@@ -125,6 +157,7 @@ class RenderedPage:
     cookie_jar: list[dict[str, Any]] = field(default_factory=list)  # the context's cookies, to carry on
     screenshot: bytes | None = None
     taken_at: float = field(default_factory=time.time)
+    vitals: dict[str, Any] | None = None  # lab Core Web Vitals (vitals.page_vitals), None when not recorded
 
 
 class RenderFailed(Exception):
@@ -219,7 +252,8 @@ class Renderer:
                 "Playwright is not installed (pip install 'techscaniq[render]')"
             ) from exc
         if self._playwright is None:
-            self._playwright = await async_playwright().start()
+            with _node_options(DRIVER_NODE_OPTIONS):
+                self._playwright = await async_playwright().start()
         # Playwright gives every launch a fresh, temporary profile (user-data dir) and removes it on close.
         self.tag = uuid.uuid4().hex
         args = [*LAUNCH_ARGS, f"--techscaniq-renderer={self.tag}"]
@@ -340,6 +374,7 @@ class Renderer:
         budget = {"requests": 0, "bytes": 0}
         documents: list[Any] = []  # main-frame document responses: a passed challenge reloads the page
         try:
+            await context.add_init_script(observer_script(self.tag))
             if cookies:
                 await context.add_cookies([dict(cookie) for cookie in cookies])
             jars: dict[str, dict[str, str]] = {}  # the page's cookies by host, for its requests
@@ -370,6 +405,8 @@ class Renderer:
                 response = await asyncio.wait_for(self._load(page, url, seconds, documents), timeout=seconds)
             except TimeoutError as exc:
                 raise RenderFailed("render_timeout", f"{url} did not load within {seconds:.0f} s") from exc
+            # Before the capture, whose own work on the page's main thread would count as blocking time.
+            vitals = await self._read_vitals(page)
             capture_started = time.monotonic()
             remaining = max(5.0, seconds - (capture_started - started))
             captured = await asyncio.wait_for(self._capture(page, context, screenshot), timeout=remaining)
@@ -395,6 +432,7 @@ class Renderer:
                 headers=headers,
                 cookie_jar=jar,
                 screenshot=picture,
+                vitals=vitals,
             )
         except RenderFailed:
             raise
@@ -424,6 +462,12 @@ class Renderer:
             if len(documents) == documents_seen:
                 break
         return response
+
+    async def _read_vitals(self, page: Any) -> dict[str, Any] | None:
+        # A page that navigated away or hung: its vitals are a gap, not a failed render.
+        with contextlib.suppress(Exception):
+            return page_vitals(await asyncio.wait_for(page.evaluate(READ_SCRIPT, self.tag), timeout=5))
+        return None
 
     async def _capture(
         self, page: Any, context: Any, screenshot: bool
@@ -473,6 +517,7 @@ class Renderer:
             self._pool, lambda: fetcher.fetch(url, kind, method=method, cookies=jar)
         )
         record.status, record.bytes = result.status, result.decoded_bytes
+        record.transferred = result.encoded_bytes
         budget["bytes"] += result.decoded_bytes
         if result.status is None:
             refused = (result.error_code or "").startswith(("ssrf_", "invalid_url"))
@@ -497,9 +542,9 @@ class Renderer:
 
 def tree_memory_mb(root: int) -> float:
     """Memory of a process and all its descendants in MiB: the proportional set size (shared pages split between
-    the processes that map them, so Chromium's many processes are not counted many times), else the RSS."""
+    the processes that map them, so Chromium's many processes are not counted many times); a process whose PSS
+    cannot be read at that instant (starting or exiting) counts with its private resident pages only."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     try:
         entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
@@ -511,16 +556,15 @@ def tree_memory_mb(root: int) -> float:
         except (OSError, IndexError):
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21])
     total_kib, queue = 0.0, [root]
     while queue:
         pid = queue.pop()
-        total_kib += _pss_kib(pid, rss.get(pid, 0) * os.sysconf("SC_PAGE_SIZE") / 1024)
+        total_kib += _pss_kib(pid)
         queue.extend(children.get(pid, []))
     return total_kib / 1024
 
 
-def _pss_kib(pid: int, fallback: float) -> float:
+def _pss_kib(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/smaps_rollup") as handle:
             for line in handle:
@@ -528,7 +572,27 @@ def _pss_kib(pid: int, fallback: float) -> float:
                     return float(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return fallback
+    # Not its RSS: that counts every shared library and shared-memory page again, in full, for this process.
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            resident, shared = (int(value) for value in handle.read().split()[1:3])
+    except (OSError, ValueError):
+        return 0.0
+    return max(0, resident - shared) * os.sysconf("SC_PAGE_SIZE") / 1024
+
+
+@contextlib.contextmanager
+def _node_options(options: str) -> Iterator[None]:
+    # The driver copies this process's environment when it starts; nothing else here starts Node.js.
+    before = os.environ.get("NODE_OPTIONS")
+    os.environ["NODE_OPTIONS"] = f"{before} {options}" if before else options
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("NODE_OPTIONS", None)
+        else:
+            os.environ["NODE_OPTIONS"] = before
 
 
 def _console(errors: list[str], message: Any) -> None:

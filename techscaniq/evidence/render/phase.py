@@ -1,9 +1,10 @@
 """The render phase of the evidence step: the home page and the top crawled pages by class, in the browser.
 
 Each rendered page gives a `rendered_page` item (DOM size, links, JavaScript globals, requests by host, console
-errors), its DOM is matched again by the technology collector, and the home page gives a `screenshot`. One
-`render_summary` item says what was rendered, what failed (each failure a data gap), and the third parties a
-visitor's browser talks to; when rendering was not done it says why, so the report can say what was not seen.
+errors, lab Core Web Vitals and page weight), its DOM is matched again by the technology collector, and the home
+page gives a `screenshot`. One `render_summary` item says what was rendered, what failed (each failure a data gap),
+the third parties a visitor's browser talks to and the site's graded vitals; when rendering was not done it says
+why, so the report can say what was not seen.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from techscaniq.evidence.bot_protection import check_response
 from techscaniq.evidence.collectors.base import CollectContext, PageClass
 from techscaniq.evidence.page_class import classify, priority
 from techscaniq.evidence.render.browser import BrowserUnavailable, RenderedPage, Renderer, RenderFailed
+from techscaniq.evidence.render.vitals import describe, page_weight, site_vitals
 from techscaniq.evidence.urls import canonical_url, registrable_domain
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,9 @@ def render_pages(
         _add_to_inventory(inventory, page, site_domain)
     status = "done" if not failures else "partial" if rendered else "failed"
     seconds = round(time.monotonic() - started, 3)
-    drafts.append(_summary(context, status, "", rendered, failures, inventory, seconds, renderer.version))
+    drafts.append(
+        _summary(context, status, "", rendered, failures, inventory, seconds, renderer.version, drafts)
+    )
     # Pages the crawler was answered with a challenge for, which the browser passed and rendered.
     drafts[-1].data["past_challenge"] = past
     return drafts
@@ -192,6 +196,14 @@ def _page_item(context: CollectContext, page: RenderedPage, site_domain: str) ->
     by_host = _requests_by_host(page)
     third = sorted(h for h in by_host if _third_party(h, site_domain))
     names = sorted(page.globals)[:MAX_GLOBALS]
+    weight = page_weight(page.requests)
+    measured = (
+        f" Lab measurement on the scanning machine: {describe(page.vitals)} "
+        f"({str(page.vitals['overall'] or 'not graded').replace('_', ' ')}); {weight['bytes'] / 1024:.0f} KiB in "
+        f"{weight['requests']} responses."
+        if page.vitals
+        else ""
+    )
     return context.draft(
         COLLECTOR,
         EvidenceType.RENDERED_PAGE,
@@ -201,6 +213,7 @@ def _page_item(context: CollectContext, page: RenderedPage, site_domain: str) ->
         summary=(
             f"In a browser, {page.url} made {len(page.requests)} requests to {len(by_host)} hosts "
             f"({len(third)} third parties) and left {len(page.links)} links and {len(page.globals)} page globals."
+            + measured
         ),
         source_url=page.url,
         data={
@@ -221,6 +234,9 @@ def _page_item(context: CollectContext, page: RenderedPage, site_domain: str) ->
             "third_party_hosts": third,
             "console_errors": page.console_errors[:20],
             "cookies": sorted(page.cookies)[:50],
+            "is_home": page.url == context.root_url,
+            "vitals": page.vitals,
+            "weight": weight,
             "status_text": "observed",
         },
         confidence=0.9,
@@ -272,12 +288,15 @@ def _summary(
     inventory: dict[str, dict[str, Any]],
     seconds: float,
     browser: str,
+    drafts: Sequence[EvidenceDraft] = (),
 ) -> EvidenceDraft:
+    pages = [d.data for d in drafts if d.type == EvidenceType.RENDERED_PAGE]
+    vitals = site_vitals(pages, context.root_url)
     if status == "not_done":
         title = f"Pages were not rendered: {reason}"
         summary = (
             f"Rendering was not done ({reason}); technologies that appear only when a browser runs the page "
-            "(tags loaded by a tag manager, client-rendered content) were not seen."
+            "(tags loaded by a tag manager, client-rendered content) and lab Core Web Vitals were not seen."
         )
     else:
         title = f"Rendered {len(rendered)} pages in a browser ({len(failures)} failed)"
@@ -285,6 +304,7 @@ def _summary(
             f"{len(rendered)} pages were rendered in headless Chromium {browser}; {len(failures)} failed; "
             f"the visitor's browser talked to {len(inventory)} third-party hosts."
         )
+        summary += _vitals_sentence(vitals)
     return context.draft(
         COLLECTOR,
         EvidenceType.RENDER_SUMMARY,
@@ -306,9 +326,21 @@ def _summary(
                 sorted(inventory.items(), key=lambda kv: (-kv[1]["requests"], kv[0]))[:MAX_HOSTS_KEPT]
             ),
             "third_party_count": len(inventory),
+            "vitals": vitals,
         },
         confidence=1.0,
     )
+
+
+def _vitals_sentence(vitals: dict[str, Any] | None) -> str:
+    if vitals is None or not vitals["pages_measured"]:
+        return " No page recorded Core Web Vitals."
+    home = vitals["home"]
+    said = " Lab measurement on the scanning machine (one unthrottled load per page, not real visitors): "
+    if home is not None:
+        said += f"home page {describe(home)}; "
+    grade = str(vitals["overall"] or "not graded").replace("_", " ")
+    return said + f"median over {vitals['pages_measured']} pages {describe(vitals['median'])} ({grade})."
 
 
 def host_of(url: str) -> str:

@@ -56,7 +56,15 @@ AREAS: tuple[tuple[str, str, tuple[T, ...]], ...] = (
     (
         Category.WEB_PRESENCE_PERFORMANCE,
         "Web presence and performance",
-        (T.CRAWL_SUMMARY, T.SITE_PERFORMANCE, T.PAGE_PERFORMANCE, T.ROBOTS_TXT, T.SITEMAP, T.FETCH_FAILURE),
+        (
+            T.CRAWL_SUMMARY,
+            T.SITE_PERFORMANCE,
+            T.RENDER_SUMMARY,  # lab Core Web Vitals and page weight, when pages were rendered
+            T.PAGE_PERFORMANCE,
+            T.ROBOTS_TXT,
+            T.SITEMAP,
+            T.FETCH_FAILURE,
+        ),
     ),
 )
 SECURITY_BLOCKS: tuple[tuple[str, tuple[T, ...]], ...] = (
