@@ -126,8 +126,8 @@ def _md_screenshot(view: ReportView) -> str:
     if not shot.taken:
         return f"- Home-page screenshot: {_md_stmt(shot)}"
     return (
-        f"- Home-page screenshot: {_md_stmt(shot)} Taken {view.screenshot_taken}; evidence "
-        f"`{view.screenshot_evidence_id}` (the picture is in the HTML and PDF reports)."
+        f"- Home-page screenshot: {_md_stmt(shot)} Evidence `{view.screenshot_evidence_id}`; the picture "
+        "is in the HTML and PDF reports."
     )
 
 

@@ -143,7 +143,7 @@ def test_a_screenshot_heads_the_html_with_its_caption_and_is_cited_first() -> No
     image = re.search(r'<img src="([^"]+)" width="1280" height="800"', html)
     assert image is not None and image.group(1) == png_data_uri(make_png())
     caption = html[figure : html.index("</figure>", figure)]
-    for part in (SAMPLE_SITE + "/", "taken 2026-12-06 23:10:42 UTC", "above the fold, 1280×800", shot.id):
+    for part in (SAMPLE_SITE + "/", "<dd>2026-12-06 23:10:42 UTC</dd>", "above the fold, 1280×800", shot.id):
         assert part in caption, part
     assert 'href="#ref-1"' in caption and f'href="#ev-{shot.id}"' in caption
     assert f'id="ev-{shot.id}"' in html  # the evidence id it cites is in the appendix
