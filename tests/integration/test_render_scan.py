@@ -129,12 +129,10 @@ def _the_screenshot_heads_the_report(stack: Stack, report: Any, shot: Any) -> No
     if stack.database.kind == "sqlite":
         # The PDF prints the same HTML (the database only finds the item, checked above on both); printing a
         # whole report costs tens of seconds, so it is done once.
-        started = time.monotonic()
         pdf = stack.client.get(f"/api/reports/{report.id}.pdf", headers=admin)
         assert pdf.status_code == 200
         first_page = PdfReader(io.BytesIO(pdf.get_data())).pages[0]
         assert [picture.image.size for picture in first_page.images] == [(1280, 800)]
-        print(f"PDF of the scan's report: {time.monotonic() - started:.1f} s")
 
     for key, expected in ((stack.admin_key, 200), (same_firm, 200), (other_firm, 404)):
         answer = stack.client.get(f"/reports/{report.id}/screenshot.png", headers=auth_headers(key))
