@@ -17,6 +17,7 @@ from typing import Any
 
 from techscaniq.cli_webhooks import add_webhooks_commands
 from techscaniq.config import Settings
+from techscaniq.domain import Evidence
 from techscaniq.errors import TechScanError
 
 
@@ -152,7 +153,9 @@ def run_scan_in_process(
         return 1
     out_dir = Path(output or settings.data_dir / "reports")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for path in write_report_files(stored.content, out_dir / scan_id):
+    for path in write_report_files(
+        stored.content, out_dir / scan_id, service.report_screenshot(settings, stored)
+    ):
         print(f"report: {path}")
     print(f"collected {items} evidence items; report {stored.id} (version {stored.version})")
     print(f"API: GET /api/reports/{stored.id}")
@@ -167,16 +170,17 @@ def _validation_message(url: str, error: TechScanError) -> str:
     return f"techscaniq: {error.code}: {error.message} {fields or ''}".rstrip()
 
 
-def write_report_files(content: dict[str, Any], stem: Path) -> list[Path]:
-    """Write the report as JSON, Markdown, HTML and (when WeasyPrint can run here) PDF, side by side."""
+def write_report_files(content: dict[str, Any], stem: Path, screenshot: Evidence | None = None) -> list[Path]:
+    """Write the report as JSON, Markdown, HTML and (when WeasyPrint can run here) PDF, side by side; the HTML
+    and PDF are headed by the home-page screenshot when its item is given."""
     from techscaniq.report import render
 
     written = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".html")]
     written[0].write_text(json.dumps(content, indent=2, sort_keys=True))
     written[1].write_text(render.render_markdown(content), encoding="utf-8")
-    written[2].write_text(render.render_html(content), encoding="utf-8")
+    written[2].write_text(render.render_html(content, screenshot), encoding="utf-8")
     try:
-        stem.with_suffix(".pdf").write_bytes(render.render_pdf(content))
+        stem.with_suffix(".pdf").write_bytes(render.render_pdf(content, screenshot))
         written.append(stem.with_suffix(".pdf"))
     except render.PdfUnavailable as error:
         print(f"PDF skipped: {error.message}", file=sys.stderr)

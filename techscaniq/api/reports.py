@@ -11,6 +11,7 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from techscaniq.api.auth import current_viewer, settings
+from techscaniq.config import Settings
 from techscaniq.domain import Report
 from techscaniq.errors import NotFoundError
 from techscaniq.report import render
@@ -49,17 +50,18 @@ def report_html(report_id: str) -> ResponseReturnValue:
     """The report as one self-contained HTML page; its CSP allows no script."""
     report = _export(report_id, "html")
     css = render.stylesheet()
-    response = Response(render.render_html(report.content), mimetype="text/html")
+    shot = service.report_screenshot(settings(), report)
+    response = Response(render.render_html(report.content, shot), mimetype="text/html")
     response.headers["Content-Security-Policy"] = render.content_security_policy(css)
     return response
 
 
-def cached_pdf(data_dir: Path, report: Report) -> bytes:
-    """The report's PDF: read from the cache, else rendered, written atomically and returned."""
-    path = pdf_cache_path(data_dir, report.id)
+def cached_pdf(config: Settings, report: Report) -> bytes:
+    """The report's PDF: read from the cache, else rendered (headed by its screenshot), written atomically."""
+    path = pdf_cache_path(config.data_dir, report.id)
     if path.is_file():
         return path.read_bytes()
-    pdf = render.render_pdf(report.content)
+    pdf = render.render_pdf(report.content, service.report_screenshot(config, report))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
     try:
@@ -76,7 +78,7 @@ def cached_pdf(data_dir: Path, report: Report) -> bytes:
 def report_pdf(report_id: str) -> ResponseReturnValue:
     """The report as PDF; 503 pdf_unavailable (with what to install) when WeasyPrint cannot run here."""
     report = _export(report_id, "pdf")
-    pdf = cached_pdf(settings().data_dir, report)
+    pdf = cached_pdf(settings(), report)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "pdf")}"'
     return response

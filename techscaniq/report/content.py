@@ -35,6 +35,7 @@ from techscaniq.report.sections.register import (
     build_roadmap,
 )
 from techscaniq.report.sections.scores import build_confidence, build_deep_dive, build_scores
+from techscaniq.report.sections.screenshot import build_screenshot
 from techscaniq.report.sections.summary import build_executive_summary
 from techscaniq.theses import CATEGORIES, Category, ResolvedThesis, get_thesis
 
@@ -121,6 +122,7 @@ def _assemble(ctx: ReportContext) -> Report:
     summary = build_executive_summary(ctx, risks)
     return Report(
         header=_header(ctx),
+        screenshot=build_screenshot(ctx),
         assessment=Assessment(
             status="insufficient evidence" if ctx.card.insufficient else "scored", statement=summary.fit
         ),

@@ -154,6 +154,18 @@ class Header(Node):
     omit_when_none = frozenset({"analyst_judgement"})
 
 
+class Screenshot(Statement):
+    """The home-page screenshot heading the report (cited by its item), or why there is none."""
+
+    omit_when_none = frozenset({"url", "taken_at", "width", "height"})
+
+    taken: bool
+    url: str | None = None
+    taken_at: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
 class Assessment(Node):
     """Whether the report is scored, in one statement."""
 
@@ -479,10 +491,12 @@ class WhatChanged(Node):
 class Report(Node):
     """The whole report, in the order it is stored and rendered."""
 
-    omit_when_none = frozenset({"analyst_judgement", "what_changed"})
+    omit_when_none = frozenset({"analyst_judgement", "what_changed", "screenshot"})
 
     schema_version: Literal["techscaniq.report/1"] = Field(default=SCHEMA_VERSION, alias="schema")
     header: Header
+    # Added later: optional, and left out when None, so stored reports without it serve unchanged.
+    screenshot: Screenshot | None = None
     assessment: Assessment
     executive_summary: ExecutiveSummary
     scores: Scores

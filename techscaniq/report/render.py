@@ -17,6 +17,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import jinja2
 from markupsafe import escape
 
+from techscaniq.domain import Evidence
 from techscaniq.errors import TechScanError
 from techscaniq.report.model import FindingStatement, Report, RiskCondition, TableBlock
 from techscaniq.report.view import ReportView, cite_numbers, report_view
@@ -117,6 +118,19 @@ def render_markdown(report: Mapping[str, Any] | Report | ReportView) -> str:
     return "\n".join(out + _md_appendix(view)) + "\n"
 
 
+def _md_screenshot(view: ReportView) -> str:
+    """The screenshot's line: URL, time and evidence id (the picture itself is only in the HTML and PDF)."""
+    shot = view.screenshot
+    if shot is None:
+        return f"- Home-page screenshot: {md_escape(view.screenshot_note)}"
+    if not shot.taken:
+        return f"- Home-page screenshot: {_md_stmt(shot)}"
+    return (
+        f"- Home-page screenshot: {_md_stmt(shot)} Evidence `{view.screenshot_evidence_id}`; the picture "
+        "is in the HTML and PDF reports."
+    )
+
+
 def _md_summary(view: ReportView) -> list[str]:
     h = view.header
     es = view.summary
@@ -129,6 +143,7 @@ def _md_summary(view: ReportView) -> list[str]:
         f"- Evidence: {h.evidence_count} items, {readable_time(h.dates.evidence_from)} to "
         f"{readable_time(h.dates.evidence_to)}",
         f"- Writer: {md_escape(view.writer_label)}; method version {h.method_version}",
+        _md_screenshot(view),
         "",
         *_what_changed_markdown(view),
         "## 1. Executive summary",
@@ -444,9 +459,10 @@ def content_security_policy(css: str) -> str:
     )
 
 
-def render_html(report: Mapping[str, Any] | Report | ReportView) -> str:
-    """The report as one self-contained, printable HTML document (no script, no external resource)."""
-    view = report_view(report)
+def render_html(report: Mapping[str, Any] | Report | ReportView, screenshot: Evidence | None = None) -> str:
+    """The report as one self-contained, printable HTML document (no script, no external resource); with the
+    screenshot item it cites, its checked PNG heads the document as a data: image."""
+    view = report_view(report, screenshot=screenshot)
     css = stylesheet()
     return (
         _environment()
@@ -526,6 +542,6 @@ def html_to_pdf(html: str, fetcher: OfflineFetcher | None = None) -> bytes:
     return pdf
 
 
-def render_pdf(report: Mapping[str, Any] | Report | ReportView) -> bytes:
-    """The report as PDF (the HTML rendering, printed)."""
-    return html_to_pdf(render_html(report))
+def render_pdf(report: Mapping[str, Any] | Report | ReportView, screenshot: Evidence | None = None) -> bytes:
+    """The report as PDF (the HTML rendering, printed), headed by the screenshot when its item is given."""
+    return html_to_pdf(render_html(report, screenshot))

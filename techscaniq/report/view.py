@@ -22,9 +22,13 @@ from techscaniq.report.model import (
     Report,
     RiskCondition,
     RuleReason,
+    Screenshot,
     Total,
 )
+from techscaniq.report.screenshot import png_data_uri, screenshot_png, taken_time
 
+# What the evidence table shows instead of a screenshot's base64 (the picture itself heads the report).
+PNG_IN_TABLE = "(the PNG heads the report)"
 # The tests of the recommendation rule, as the recommendation box names them.
 REASON_LABELS = {"total": "Total against the threshold", "risk": "Risk", "confidence": "Coverage confidence"}
 
@@ -61,10 +65,15 @@ def cite_numbers(node: Any) -> list[int]:
 
 @dataclass(frozen=True)
 class ReportView:
-    """A report ready to render; `evidence` rows are filled only where the stored items are at hand (the web page)."""
+    """A report ready to render; `evidence` rows are filled only where the stored items are at hand (the web page).
+
+    `screenshot_png` is the cited screenshot's picture, already checked to be a PNG within the caps
+    (report/screenshot.py); without it the head of the report says in one line that there is no picture.
+    """
 
     report: Report
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    screenshot_png: bytes | None = None
 
     # --- the parts every renderer shows ------------------------------------------------------------------
 
@@ -178,6 +187,49 @@ class ReportView:
         changed = self.report.what_changed
         return None if changed is None else changed.model_dump(mode="json")
 
+    # --- the home-page screenshot at the head of the report -----------------------------------------------------
+
+    @property
+    def screenshot(self) -> Screenshot | None:
+        """The report's screenshot statement: a picture taken, or why not; None in reports without one."""
+        return self.report.screenshot
+
+    @property
+    def screenshot_evidence_id(self) -> str | None:
+        """The id of the screenshot item the picture comes from (None when no picture was taken)."""
+        shot = self.screenshot
+        return shot.evidence_ids[0] if shot is not None and shot.taken and shot.evidence_ids else None
+
+    @property
+    def screenshot_shown(self) -> bool:
+        """True when a picture was taken and its checked PNG is at hand."""
+        return self.screenshot_evidence_id is not None and self.screenshot_png is not None
+
+    @property
+    def screenshot_src(self) -> str:
+        """The picture as a data: URI for the self-contained HTML and the PDF (only when `screenshot_shown`)."""
+        if self.screenshot_png is None:
+            raise ValueError("no screenshot to show")
+        return png_data_uri(self.screenshot_png)
+
+    @property
+    def screenshot_taken(self) -> str:
+        """When the picture was taken, to the second in UTC."""
+        shot = self.screenshot
+        return taken_time(shot.taken_at if shot is not None else None)
+
+    @property
+    def screenshot_note(self) -> str:
+        """The one line shown instead of a picture (empty when the picture is shown)."""
+        shot = self.screenshot
+        if self.screenshot_shown:
+            return ""
+        if shot is None:
+            return "No screenshot of the home page is part of this report."
+        if not shot.taken:
+            return shot.text
+        return f"The screenshot of the home page (evidence {self.screenshot_evidence_id}) could not be shown."
+
     @property
     def cited_claims(self) -> int:
         """How many numbered claims the report makes."""
@@ -185,23 +237,47 @@ class ReportView:
 
 
 def report_view(
-    report: Report | Mapping[str, Any] | ReportView, evidence: Sequence[Evidence] = ()
+    report: Report | Mapping[str, Any] | ReportView,
+    evidence: Sequence[Evidence] = (),
+    screenshot: Evidence | None = None,
 ) -> ReportView:
-    """The view of a report (typed, or its stored JSON); with the scan's evidence items for the evidence table."""
+    """The view of a report (typed, or its stored JSON); with the scan's evidence items for the evidence table
+    and the screenshot item it cites (found among `evidence` when not given)."""
     if isinstance(report, ReportView):
         return report
     model = report if isinstance(report, Report) else Report.model_validate(report)
+    png = _cited_png(model, screenshot, evidence)
     numbers_of: dict[str, list[int]] = {}
     for ref in model.references:
         for evidence_id in ref.evidence_ids:
             numbers_of.setdefault(evidence_id, []).append(ref.number)
     rows = [
         {
-            **item.to_api(),
+            **_without_png(item.to_api()),
             "numbers": numbers_of.get(item.id, []),
             "source_is_link": item.source_url.startswith(("https://", "http://")),
         }
         for item in evidence
     ]
     rows.sort(key=lambda row: (min(row["numbers"] or [10**9]), row["category"], row["type"], row["title"]))
-    return ReportView(report=model, evidence=rows)
+    return ReportView(report=model, evidence=rows, screenshot_png=png)
+
+
+def _cited_png(model: Report, given: Evidence | None, evidence: Sequence[Evidence]) -> bytes | None:
+    """The checked PNG of the screenshot item the report cites, when that item is at hand."""
+    shot = model.screenshot
+    if shot is None or not shot.taken or not shot.evidence_ids:
+        return None
+    wanted = shot.evidence_ids[0]
+    item = given if given is not None else next((e for e in evidence if e.id == wanted), None)
+    if item is None or item.id != wanted or item.type != "screenshot":
+        return None
+    return screenshot_png(item.data)
+
+
+def _without_png(row: dict[str, Any]) -> dict[str, Any]:
+    """An evidence row without a screenshot's base64 (hundreds of kilobytes the page would carry twice)."""
+    data = row.get("data")
+    if isinstance(data, Mapping) and "png_base64" in data:
+        row["data"] = {**data, "png_base64": PNG_IN_TABLE}
+    return row

@@ -16,8 +16,18 @@ from typing import Any
 from techscaniq import pipeline, tasks
 from techscaniq.accounts import Viewer
 from techscaniq.config import Settings
-from techscaniq.domain import Evidence, Report, Scan, ScanEvent, ScanStatus, StepName, StepStatus
+from techscaniq.domain import (
+    Evidence,
+    EvidenceType,
+    Report,
+    Scan,
+    ScanEvent,
+    ScanStatus,
+    StepName,
+    StepStatus,
+)
 from techscaniq.errors import BrokerUnavailable, ConflictError, TechScanError
+from techscaniq.report.screenshot import screenshot_png
 from techscaniq.scans.rate_limit import enforce_submit_rate
 from techscaniq.scans.submission import ScanRequest, validate_scan_request
 from techscaniq.storage import repo, report_files, security_repo
@@ -371,6 +381,30 @@ def open_report_page(settings: Settings, viewer: Viewer, report_id: str, *, path
         evidence = repo.all_evidence(session, report.scan_id)
     record_report_access(settings, viewer, report, "report.view", path=path, format="page")
     return ReportPage(report, scan, evidence)
+
+
+def report_screenshot(settings: Settings, report: Report) -> Evidence | None:
+    """The screenshot item a report cites at its head (of the report's own scan), or None.
+
+    The caller has already opened the report for its viewer (open_report*), which checked the organisation.
+    """
+    shot = report.content.get("screenshot")
+    if not isinstance(shot, dict) or not shot.get("taken") or not shot.get("evidence_ids"):
+        return None
+    with session_scope(settings, write=False) as session:
+        item = repo.get_evidence_item(session, report.scan_id, str(shot["evidence_ids"][0]))
+    return item if item is not None and item.type == EvidenceType.SCREENSHOT else None
+
+
+def open_report_screenshot(settings: Settings, viewer: Viewer, report_id: str) -> bytes | None:
+    """The checked PNG at the head of a report the viewer may see (NotFoundError otherwise), or None without one.
+
+    Not audited: the page or export that shows the picture recorded the look at the report.
+    """
+    with session_scope(settings, write=False) as session:
+        report = repo.get_report(session, report_id, org_id=viewer.scope_org_id)
+    item = report_screenshot(settings, report)
+    return None if item is None else screenshot_png(item.data)
 
 
 # --- reads --------------------------------------------------------------------------------------------------

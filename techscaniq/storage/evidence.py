@@ -128,6 +128,14 @@ def list_evidence(
     return [_evidence_from_row(row) for row in rows], total
 
 
+def get_evidence_item(session: Session, scan_id: str, evidence_id: str) -> Evidence | None:
+    """One evidence item of a scan by its id; None when the scan has no such item."""
+    row = session.execute(
+        select(evidence_items).where(evidence_items.c.scan_id == scan_id, evidence_items.c.id == evidence_id)
+    ).first()
+    return None if row is None else _evidence_from_row(row)
+
+
 def all_evidence(session: Session, scan_id: str) -> list[Evidence]:
     """Every evidence item of a scan, in a stable order."""
     rows = session.execute(

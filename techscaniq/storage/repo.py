@@ -24,6 +24,7 @@ from techscaniq.storage.evidence import (
     add_evidence,
     all_evidence,
     count_evidence,
+    get_evidence_item,
     list_evidence,
 )
 from techscaniq.storage.keys import (
@@ -123,6 +124,7 @@ __all__ = [
     "fence",
     "find_api_key",
     "finish_step",
+    "get_evidence_item",
     "get_or_create_org",
     "get_report",
     "get_scan",

@@ -19,7 +19,7 @@ from techscaniq.api import auth
 from techscaniq.api.events import events_api
 from techscaniq.config import Settings
 from techscaniq.domain import EventKind, ScanStatus, StepName
-from techscaniq.errors import AuthError, TechScanError
+from techscaniq.errors import AuthError, NotFoundError, TechScanError
 from techscaniq.report.method import scoring_markdown
 from techscaniq.scans import service
 from techscaniq.web.report_view import build_report_view
@@ -29,6 +29,7 @@ web = Blueprint("web", __name__)
 SCANS_PER_PAGE = 25
 FEED_ITEMS = 25
 WARNINGS_SHOWN = 50
+_SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 STEP_LABELS = {StepName.EVIDENCE: "Evidence collection", StepName.REPORT: "Report generation"}
 
 
@@ -218,6 +219,22 @@ def report_page(report_id: str) -> ResponseReturnValue:
         categories=categories,
         cites=view.markers,
     )
+
+
+@web.get("/reports/<report_id>/screenshot.png")
+def report_screenshot(report_id: str) -> ResponseReturnValue:
+    """The home-page PNG at the head of a report the viewer may see; 404 for another organisation's or none."""
+    viewer = auth.current_viewer()
+    if not _SAFE_ID.match(report_id):
+        raise NotFoundError(f"report {report_id} not found")
+    png = service.open_report_screenshot(auth.settings(), viewer, report_id)
+    if png is None:
+        raise NotFoundError(f"report {report_id} has no screenshot", code="screenshot_not_found")
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Disposition"] = f'inline; filename="screenshot-{report_id}.png"'
+    # Private: the picture is as confidential as the report; reports are immutable versions, so it may be kept.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _heading_ids(state: StateCore) -> None:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
-from tests.support.api import status, submit, wait_until
+from tests.support.api import auth_headers, status, submit, wait_until
 from tests.support.collectors import load_site_zone
 from tests.support.stack import Stack
 
@@ -85,6 +88,7 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     shot = next(i for i in items if i.type == "screenshot")
     assert shot.data["url"] == shot.source_url == app_site.site.url("app", "/") and shot.data["taken_at"]
     assert base64.b64decode(shot.data["png_base64"]).startswith(b"\x89PNG\r\n\x1a\n")
+    _the_screenshot_heads_the_report(stack, report, shot)
 
     items, report = _scan(stack, app_site, render={"pages": 0})
     technologies = {i.data["name"] for i in items if i.type == "technology"}
@@ -97,6 +101,64 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     rows = [row["text"] for row in report.content["coverage"]]
     assert any(text.startswith("Pages were not rendered in a browser") for text in rows), rows
     assert report.content["data_gaps"][0]["topic"] == "Not seen in a browser"
+    # Without a picture, one honest line heads the report instead, and there is no image to fetch.
+    html = stack.client.get(f"/api/reports/{report.id}.html", headers=auth_headers(stack.admin_key))
+    head = html.get_data(as_text=True).split('id="summary"')[0]
+    assert (
+        "<img" not in head and "No screenshot of the home page: pages were not rendered in a browser" in head
+    )
+    image = stack.client.get(f"/reports/{report.id}/screenshot.png", headers=auth_headers(stack.admin_key))
+    assert image.status_code == 404 and image.mimetype != "image/png"
+    page = stack.client.get(f"/reports/{report.id}", headers=auth_headers(stack.admin_key)).get_data(
+        as_text=True
+    )
+    assert "screenshot.png" not in page and "No screenshot of the home page: pages were not rendered" in page
+
+
+def _the_screenshot_heads_the_report(stack: Stack, report: Any, shot: Any) -> None:
+    """The HTML and the PDF open with the picture and its caption; only the report's firm can fetch it."""
+    png = base64.b64decode(shot.data["png_base64"])
+    with session_scope(stack.settings) as session:  # type: ignore[arg-type]
+        _, same_firm = repo.create_api_key(session, "Admin Org", label="analyst", is_admin=False)
+        _, other_firm = repo.create_api_key(session, "Other Capital", label="rival", is_admin=False)
+    admin = auth_headers(stack.admin_key)
+    assert (
+        report.content["screenshot"]["evidence_ids"] == [shot.id]
+        and report.content["screenshot"]["cite"] == 1
+    )
+
+    html = stack.client.get(f"/api/reports/{report.id}.html", headers=admin).get_data(as_text=True)
+    head = html.split('id="summary"')[0]
+    image = re.search(
+        r'<figure class="screenshot" id="screenshot">\s*<div class="shot-image"><img src="data:image/png;base64,([^"]+)"',
+        head,
+    )
+    assert image is not None and base64.b64decode(image.group(1)) == png
+    for part in (shot.data["url"], " UTC", "above the fold, 1280×800", shot.id):
+        assert part in head.split('<figure class="screenshot"')[1], part
+    markdown = stack.client.get(f"/api/reports/{report.id}.md", headers=admin).get_data(as_text=True)
+    assert f"`{shot.id}`" in markdown.split("## 1. Executive summary")[0] and "data:image" not in markdown
+
+    if stack.database.kind == "sqlite":
+        # The PDF prints the same HTML (the database only finds the item, checked above on both); printing a
+        # whole report costs tens of seconds, so it is done once.
+        pdf = stack.client.get(f"/api/reports/{report.id}.pdf", headers=admin)
+        assert pdf.status_code == 200
+        first_page = PdfReader(io.BytesIO(pdf.get_data())).pages[0]
+        assert [picture.image.size for picture in first_page.images] == [(1280, 800)]
+
+    for key, expected in ((stack.admin_key, 200), (same_firm, 200), (other_firm, 404)):
+        answer = stack.client.get(f"/reports/{report.id}/screenshot.png", headers=auth_headers(key))
+        assert answer.status_code == expected, (key == other_firm, answer.status_code)
+        if expected == 200:
+            assert answer.mimetype == "image/png" and answer.get_data() == png
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+        else:
+            assert png[:64] not in answer.get_data()
+    page = stack.client.get(f"/reports/{report.id}", headers=auth_headers(same_firm)).get_data(as_text=True)
+    assert f'<img src="/reports/{report.id}/screenshot.png"' in page
+    assert shot.data["png_base64"][:200] not in page  # the page links the picture instead of carrying it
 
 
 def _descendants(root: int) -> list[int]:
