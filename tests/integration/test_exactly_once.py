@@ -33,7 +33,7 @@ from tests.support.faults import (
     sqlite_writers_shut_out,
     start_together,
 )
-from tests.support.processes import RedisServer
+from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
 pytestmark = pytest.mark.integration
@@ -199,25 +199,31 @@ SOFT_SHUTDOWN = {
 
 
 def test_three_rolling_restarts_of_the_evidence_worker_do_not_make_a_scan_poison(faults: Faults) -> None:
-    _, worker = start_together(faults.launch("reports"), faults.launch("evidence", **SOFT_SHUTDOWN))
+    # Every evidence worker boots at the start, side by side: each stop hands the step to one already running.
+    _, *evidence = start_together(
+        faults.launch("reports"),
+        *(faults.launch("evidence", **SOFT_SHUTDOWN) for _ in range(ROLLING_RESTARTS + 1)),
+    )
     # The home page takes longer than the soft-shutdown window: every stop catches the step mid-fetch.
     with LoopbackSite(home_delay_seconds=5) as site:
         scan_id = faults.submit(site.url)
         for restart in range(ROLLING_RESTARTS):
-            # As a rolling deploy does: the next worker boots beside the running one, which is then stopped.
-            successor = faults.launch("evidence", **SOFT_SHUTDOWN)
-            prefix, fetches = worker.name.split("@", 1)[0] + "@", restart + 1
 
-            def fetching(prefix: str = prefix, fetches: int = fetches) -> bool:
+            def holder(fetches: int = restart + 1) -> Worker | None:
                 owner = str(faults.step(scan_id, StepName.EVIDENCE).owner)
-                return owner.startswith(prefix) and site.requests.count("/") >= fetches
+                if site.requests.count("/") < fetches:
+                    return None
+                return next((w for w in evidence if owner.startswith(w.name.split("@", 1)[0] + "@")), None)
 
-            faults.wait_for(f"restart {restart}: the new worker to fetch the home page", fetching)
-            assert worker.process is not None
+            faults.wait_for(
+                f"restart {restart}: a running worker to fetch the home page", lambda: holder() is not None
+            )
+            worker = holder()
+            assert worker is not None and worker.process is not None
             os.kill(worker.process.pid, signal.SIGTERM)
             worker.process.wait(timeout=90)
             worker.stop()
-            worker = successor.wait_ready()
+            evidence.remove(worker)
         final = _exactly_once(faults, scan_id)
     step = final.steps[StepName.EVIDENCE]
     assert step.deliveries == ROLLING_RESTARTS + 1 and step.error_code is None
