@@ -1,5 +1,7 @@
-"""Exactly-once effects under duplicate deliveries, a fast host clock, two reapers and a Redis that is down.
-PostgreSQL, real workers and the session's Redis; short leases so the reaper acts within seconds."""
+"""Exactly-once effects under duplicate deliveries, a fast host clock, two reapers, a Redis that is down or forgets,
+rolling restarts and a database that shuts writers out. Each scenario runs on PostgreSQL and on SQLite (one file
+shared by the API and the worker processes), with real workers and the session's Redis; short leases so the reaper
+acts within seconds. The two slow scenarios run both databases side by side in one test."""
 
 from __future__ import annotations
 
@@ -23,18 +25,35 @@ from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from techscaniq.storage.tables import scan_steps
 from tests.support.databases import TEST_DATABASE_URL
-from tests.support.faults import CuttableProxy, Faults, no_duplicates, running_faults
-from tests.support.processes import RedisServer
+from tests.support.faults import (
+    CuttableProxy,
+    Faults,
+    no_duplicates,
+    running_faults,
+    sqlite_writers_shut_out,
+    start_together,
+)
+from tests.support.processes import RedisServer, Worker
 from tests.support.sites import LoopbackSite
 
-pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+def faults(request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
+    """A fresh PostgreSQL schema or SQLite file and a clean broker, as in test_faults.py."""
+    with running_faults(redis_server, tmp_path, request.param) as running:
+        yield running
 
 
 @pytest.fixture
-def faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
-    """A fresh PostgreSQL schema and a clean broker, as in test_faults.py."""
-    with running_faults(redis_server, tmp_path) as running:
-        yield running
+def both(redis_server: RedisServer, tmp_path: Path) -> Iterator[tuple[Faults, Faults]]:
+    """A PostgreSQL stack and a SQLite stack side by side on one Redis server (databases 0 and 1 of it)."""
+    with (
+        running_faults(redis_server, tmp_path, "postgres", redis_db=0) as on_postgres,
+        running_faults(redis_server, tmp_path, "sqlite", redis_db=1) as on_sqlite,
+    ):
+        yield on_postgres, on_sqlite
 
 
 # A copy waits this long for the running copy's lease before it leaves the step to it.
@@ -56,9 +75,7 @@ def _exactly_once(faults: Faults, scan_id: str) -> Any:
 
 
 def test_the_same_chain_published_twice_completes_once(faults: Faults) -> None:
-    faults.worker("evidence", **CLAIM_WAIT)
-    faults.worker("evidence", **CLAIM_WAIT)
-    faults.worker("reports", **CLAIM_WAIT)
+    start_together(*(faults.launch(queue, **CLAIM_WAIT) for queue in ("evidence", "evidence", "reports")))
     with LoopbackSite(home_delay_seconds=1) as site:
         scan_id = faults.submit(site.url)
         scan = faults.scan(scan_id)
@@ -72,10 +89,8 @@ def test_the_same_chain_published_twice_completes_once(faults: Faults) -> None:
 
 
 def test_a_copy_delivered_while_the_first_runs_never_takes_over(faults: Faults) -> None:
-    faults.worker("evidence", **CLAIM_WAIT)
-    faults.worker("evidence", **CLAIM_WAIT)
-    faults.worker("reports", **CLAIM_WAIT)
-    broker = redis.Redis.from_url(faults.redis.url)
+    start_together(*(faults.launch(queue, **CLAIM_WAIT) for queue in ("evidence", "evidence", "reports")))
+    broker = redis.Redis.from_url(faults.redis_url)
     with LoopbackSite(home_delay_seconds=4) as site:
         scan_id = faults.submit(site.url)
         faults.wait_for("the home page to be on the wire", lambda: "/" in site.requests)
@@ -91,9 +106,10 @@ def test_a_copy_delivered_while_the_first_runs_never_takes_over(faults: Faults) 
 
 
 def test_a_worker_whose_clock_runs_five_minutes_fast_steals_no_lease(faults: Faults) -> None:
-    faults.worker("evidence")
     # Its reaper runs every second with a clock 5 minutes fast: by that clock every lease looks long expired.
-    fast = faults.worker("reports", TECHSCANIQ_TEST_CLOCK_SKEW_SECONDS="300")
+    _, fast = start_together(
+        faults.launch("evidence"), faults.launch("reports", TECHSCANIQ_TEST_CLOCK_SKEW_SECONDS="300")
+    )
     with LoopbackSite(home_delay_seconds=6) as site:
         scan_id = faults.submit(site.url)
         final = _exactly_once(faults, scan_id)
@@ -106,7 +122,7 @@ def test_a_worker_whose_clock_runs_five_minutes_fast_steals_no_lease(faults: Fau
 def _due_step(faults: Faults, *, crashes: int) -> str:
     with LoopbackSite() as site:
         scan_id = faults.submit(site.url)  # no worker runs: the message waits in the queue
-    redis.Redis.from_url(faults.redis.url).delete("evidence")
+    redis.Redis.from_url(faults.redis_url).delete("evidence")
     with session_scope(faults.settings) as session:
         repo.claim_step(session, scan_id, StepName.EVIDENCE, owner="dead", lease_seconds=-1)
         session.execute(
@@ -138,7 +154,7 @@ def test_two_reapers_on_one_due_step_send_it_once(faults: Faults) -> None:
     results = _two_reapers(faults)
     warnings = [e for e in faults.events(scan_id) if "handed to another worker" in e.message]
     assert sorted(len(r) for r in results) == [0, 1] and len(warnings) == 1
-    assert redis.Redis.from_url(faults.redis.url).llen("evidence") == 1  # one re-send
+    assert redis.Redis.from_url(faults.redis_url).llen("evidence") == 1  # one re-send
 
 
 def test_two_reapers_on_one_poison_step_fail_it_once(faults: Faults) -> None:
@@ -152,8 +168,7 @@ def test_two_reapers_on_one_poison_step_fail_it_once(faults: Faults) -> None:
 
 
 def test_status_answers_from_the_database_while_redis_is_down(faults: Faults) -> None:
-    faults.worker("evidence")
-    faults.worker("reports")
+    start_together(faults.launch("evidence"), faults.launch("reports"))
     with LoopbackSite(home_delay_seconds=3) as site:
         scan_id = faults.submit(site.url)
         faults.wait_for(
@@ -184,23 +199,31 @@ SOFT_SHUTDOWN = {
 
 
 def test_three_rolling_restarts_of_the_evidence_worker_do_not_make_a_scan_poison(faults: Faults) -> None:
-    faults.worker("reports")
-    with LoopbackSite(home_delay_seconds=8) as site:
+    # Every evidence worker boots at the start, side by side: each stop hands the step to one already running.
+    _, *evidence = start_together(
+        faults.launch("reports"),
+        *(faults.launch("evidence", **SOFT_SHUTDOWN) for _ in range(ROLLING_RESTARTS + 1)),
+    )
+    # The home page takes longer than the soft-shutdown window: every stop catches the step mid-fetch.
+    with LoopbackSite(home_delay_seconds=5) as site:
         scan_id = faults.submit(site.url)
         for restart in range(ROLLING_RESTARTS):
-            worker = faults.worker("evidence", **SOFT_SHUTDOWN)
-            prefix, fetches = worker.name.split("@", 1)[0] + "@", restart + 1
 
-            def fetching(prefix: str = prefix, fetches: int = fetches) -> bool:
+            def holder(fetches: int = restart + 1) -> Worker | None:
                 owner = str(faults.step(scan_id, StepName.EVIDENCE).owner)
-                return owner.startswith(prefix) and site.requests.count("/") >= fetches
+                if site.requests.count("/") < fetches:
+                    return None
+                return next((w for w in evidence if owner.startswith(w.name.split("@", 1)[0] + "@")), None)
 
-            faults.wait_for(f"restart {restart}: the new worker to fetch the home page", fetching)
-            assert worker.process is not None
+            faults.wait_for(
+                f"restart {restart}: a running worker to fetch the home page", lambda: holder() is not None
+            )
+            worker = holder()
+            assert worker is not None and worker.process is not None
             os.kill(worker.process.pid, signal.SIGTERM)
             worker.process.wait(timeout=90)
             worker.stop()
-        faults.worker("evidence", **SOFT_SHUTDOWN)
+            evidence.remove(worker)
         final = _exactly_once(faults, scan_id)
     step = final.steps[StepName.EVIDENCE]
     assert step.deliveries == ROLLING_RESTARTS + 1 and step.error_code is None
@@ -213,24 +236,46 @@ def test_three_rolling_restarts_of_the_evidence_worker_do_not_make_a_scan_poison
 DATABASE_OUTAGE_SECONDS = 60
 
 
-def test_a_database_that_refuses_connections_for_a_minute_mid_scan_does_not_fail_it(faults: Faults) -> None:
+@pytest.mark.postgres
+def test_a_database_that_shuts_the_workers_out_for_a_minute_mid_scan_does_not_fail_it(
+    both: tuple[Faults, Faults],
+) -> None:
+    on_postgres, on_sqlite = both
     upstream_port = int(TEST_DATABASE_URL.rsplit(":", 1)[1].split("/", 1)[0])
     proxy = CuttableProxy(upstream_port)
     proxied_url = TEST_DATABASE_URL.replace(f":{upstream_port}/", f":{proxy.port}/")
     try:
-        faults.worker("evidence", DATABASE_URL=proxied_url)
-        faults.worker("reports", DATABASE_URL=proxied_url)
-        with LoopbackSite(home_delay_seconds=2) as site:
-            scan_id = faults.submit(site.url)
-            faults.wait_for("the evidence step to fetch the home page", lambda: "/" in site.requests)
+        start_together(
+            on_postgres.launch("evidence", DATABASE_URL=proxied_url),
+            on_postgres.launch("reports", DATABASE_URL=proxied_url),
+            on_sqlite.launch("evidence"),
+            on_sqlite.launch("reports"),
+        )
+        with (
+            LoopbackSite(home_delay_seconds=2) as postgres_site,
+            LoopbackSite(home_delay_seconds=2) as sqlite_site,
+        ):
+            scans = [
+                (on_postgres, on_postgres.submit(postgres_site.url)),
+                (on_sqlite, on_sqlite.submit(sqlite_site.url)),
+            ]
+            for site in (postgres_site, sqlite_site):
+                on_postgres.wait_for(
+                    "each evidence step to fetch its home page", lambda site=site: "/" in site.requests
+                )
+            # PostgreSQL refuses every connection; SQLite has no server to refuse them, so its outage is another
+            # process holding the file's write lock (a backup, a long migration, an operator's shell): every
+            # writer waits out its busy timeout and fails with "database is locked".
             proxy.cut()
-            time.sleep(DATABASE_OUTAGE_SECONDS)
+            with sqlite_writers_shut_out(on_sqlite.database):
+                time.sleep(DATABASE_OUTAGE_SECONDS)
             proxy.restore()
-            final = _exactly_once(faults, scan_id)
+            finals = [_exactly_once(stack, scan_id) for stack, scan_id in scans]
     finally:
         proxy.close()
-    assert proxy.refused > 0, "nothing tried the database during the outage"
-    assert final.steps[StepName.EVIDENCE].error_code is None
+    assert proxy.refused > 0, "nothing tried PostgreSQL during the outage"
+    assert any("database is locked" in worker.log() for worker in on_sqlite.workers), "nothing tried SQLite"
+    assert all(final.steps[StepName.EVIDENCE].error_code is None for final in finals)
 
 
 # The production defaults: lease 120 s, reaper tick 30 s, and (with Redis) a 5-minute queue timeout.
@@ -247,30 +292,42 @@ def _forget_everything(server: RedisServer) -> None:
     server.start()
 
 
-@pytest.mark.timeout(FORGETFUL_REDIS_WAIT_SECONDS + 120)
+@pytest.mark.postgres
+@pytest.mark.timeout(FORGETFUL_REDIS_WAIT_SECONDS + 180)
 def test_a_redis_that_keeps_nothing_restarting_loses_no_scan_with_the_default_settings(
-    faults: Faults,
+    both: tuple[Faults, Faults],
 ) -> None:
-    faults.worker("evidence", **DEFAULT_TIMINGS)
-    faults.worker("reports", **DEFAULT_TIMINGS)
+    # One Redis server, killed once, under a PostgreSQL stack and a SQLite stack (Redis databases 0 and 1): both
+    # sets of lost messages are searched for at the same time, so SQLite costs this test no extra wait.
+    start_together(
+        *(stack.launch(queue, **DEFAULT_TIMINGS) for stack in both for queue in ("evidence", "reports"))
+    )
     with LoopbackSite(home_delay_seconds=3) as site:
-        scan_ids = [faults.submit(site.url) for _ in range(4)]
-        faults.wait_for(
-            "one scan to run while three wait",
-            lambda: (
-                [faults.step(s, StepName.EVIDENCE).status for s in scan_ids].count(StepStatus.ACTIVE) == 1
-            ),
+        scans = [(stack, [stack.submit(site.url) for _ in range(4)]) for stack in both]
+
+        def statuses(stack: Faults, scan_ids: list[str]) -> list[StepStatus]:
+            return [stack.step(s, StepName.EVIDENCE).status for s in scan_ids]
+
+        both[0].wait_for(
+            "one scan to run while three wait, on each database",
+            lambda: all(statuses(*scan).count(StepStatus.ACTIVE) == 1 for scan in scans),
         )
-        waiting = [s for s in scan_ids if faults.step(s, StepName.EVIDENCE).status == StepStatus.WAITING]
-        _forget_everything(faults.redis)
-        queued = b"".join(redis.Redis.from_url(faults.redis.url).lrange("evidence", 0, -1))
-        assert len(waiting) == 3 and not [
-            s for s in waiting if s.encode() in queued
-        ]  # their messages are gone
-        faults.wait_for(
-            "every scan to finish",
-            lambda: all(faults.scan(s).status.is_final for s in scan_ids),
-            timeout=FORGETFUL_REDIS_WAIT_SECONDS,
-        )
-        for scan_id in scan_ids:
-            _exactly_once(faults, scan_id)
+        waiting = [
+            (stack, [s for s in scan_ids if stack.step(s, StepName.EVIDENCE).status == StepStatus.WAITING])
+            for stack, scan_ids in scans
+        ]
+        _forget_everything(both[0].redis)
+        for stack, waiting_ids in waiting:
+            queued = b"".join(redis.Redis.from_url(stack.redis_url).lrange("evidence", 0, -1))
+            assert len(waiting_ids) == 3 and not [
+                s for s in waiting_ids if s.encode() in queued
+            ]  # messages gone
+        for stack, scan_ids in scans:
+            stack.wait_for(
+                f"every {stack.database.kind} scan to finish",
+                lambda stack=stack, scan_ids=scan_ids: all(stack.scan(s).status.is_final for s in scan_ids),
+                timeout=FORGETFUL_REDIS_WAIT_SECONDS,
+            )
+        for stack, scan_ids in scans:
+            for scan_id in scan_ids:
+                _exactly_once(stack, scan_id)

@@ -1,11 +1,12 @@
-"""Fault tests' shared parts: short-lease settings, a PostgreSQL stack that starts workers on demand, a TCP proxy
-that can cut the database."""
+"""Fault tests' shared parts: short-lease settings, a PostgreSQL or SQLite stack that starts workers on demand, a
+TCP proxy that can cut PostgreSQL and a lock that shuts SQLite's writers out."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -18,13 +19,14 @@ import redis
 from sqlalchemy import select
 
 from techscaniq.app import create_app
+from techscaniq.broker import celery_init_app
 from techscaniq.config import Settings
 from techscaniq.domain import Step, StepName
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
 from techscaniq.storage.tables import evidence_items
 from tests.support.api import submit_scan
-from tests.support.databases import TEST_DATABASE_URL, Database, drop_database, settings_for
+from tests.support.databases import TEST_DATABASE_URL, Database, drop_database, make_database, settings_for
 from tests.support.processes import RedisServer, Worker, free_port
 
 LEASE_SECONDS = 4
@@ -43,29 +45,37 @@ MEASUREMENTS_FILE = Path(
 
 @dataclass
 class Faults:
-    """A PostgreSQL schema, the session's Redis, the API test client and the workers a test starts."""
+    """A PostgreSQL schema or a SQLite file, one database of the session's Redis, the API test client and the
+    workers a test starts."""
 
     database: Database
     settings: Settings
     redis: RedisServer
+    redis_url: str
     client: Any
     key: str
     directory: Path
     workers: list[Worker] = field(default_factory=list)
 
     def env(self, **overrides: str) -> dict[str, str]:
-        """The workers' environment: this database, short leases, plus overrides."""
-        return {**os.environ, **self.database.env(), **FAULT_ENV, **overrides}
+        """The workers' environment: this database and Redis database, short leases, plus overrides."""
+        return {**os.environ, **self.database.env(), "REDIS_URL": self.redis_url, **FAULT_ENV, **overrides}
 
     def worker(self, queue: str, **env: str) -> Worker:
         """Start a worker for one queue (stopped at the end of the test)."""
+        return self.launch(queue, **env).wait_ready()
+
+    def launch(self, queue: str, **env: str) -> Worker:
+        """Start a worker for one queue without waiting for it to be ready (wait_ready, or start_together)."""
         name = f"{queue}-{uuid.uuid4().hex[:6]}"
-        started = Worker(queue, self.env(**env), self.directory / f"{name}.log", name=f"{name}@%h").start()
-        self.workers.append(started)
-        return started
+        launched = Worker(queue, self.env(**env), self.directory / f"{name}.log", name=f"{name}@%h").launch()
+        self.workers.append(launched)
+        return launched
 
     def submit(self, url: str) -> str:
         """POST a scan and return its id."""
+        # One Celery app per process: point it at this stack's Redis database (a test may run two stacks).
+        celery_init_app(self.settings)
         return submit_scan(self.client, self.key, url)
 
     def scan(self, scan_id: str) -> Any:
@@ -109,15 +119,26 @@ class Faults:
 
 
 @contextlib.contextmanager
-def running_faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults]:
-    """A fresh PostgreSQL schema, a clean broker and an admin key; every worker started is killed afterwards."""
-    redis.Redis.from_url(redis_server.url).flushall()
-    database = Database("postgres", TEST_DATABASE_URL, f"tsq_faults_{uuid.uuid4().hex[:10]}")
-    settings: Settings = settings_for(database, **FAULT_ENV)
+def running_faults(
+    redis_server: RedisServer, tmp_path: Path, kind: str = "postgres", *, redis_db: int = 0
+) -> Iterator[Faults]:
+    """A fresh PostgreSQL schema or SQLite file (shared by the API and every worker), a clean database of the
+    broker and an admin key; every worker started is killed afterwards."""
+    redis_url = redis_server.url.rsplit("/", 1)[0] + f"/{redis_db}"
+    redis.Redis.from_url(redis_url).flushdb()
+    directory = tmp_path / kind
+    directory.mkdir(parents=True, exist_ok=True)
+    database = (
+        Database("postgres", TEST_DATABASE_URL, f"tsq_faults_{uuid.uuid4().hex[:10]}")
+        if kind == "postgres"
+        else make_database(kind, directory)
+    )
+    settings: Settings = settings_for(database, REDIS_URL=redis_url, **FAULT_ENV)
     migrate(settings)
     with session_scope(settings) as session:
         _, key = repo.create_api_key(session, "Fault Firm", label="faults", is_admin=True)
-    running = Faults(database, settings, redis_server, create_app(settings).test_client(), key, tmp_path)
+    client = create_app(settings).test_client()
+    running = Faults(database, settings, redis_server, redis_url, client, key, directory)
     try:
         yield running
     finally:
@@ -125,6 +146,11 @@ def running_faults(redis_server: RedisServer, tmp_path: Path) -> Iterator[Faults
             worker.kill()
         dispose_engines()
         drop_database(database)
+
+
+def start_together(*launched: Worker) -> list[Worker]:
+    """Wait until every launched worker is ready: workers boot side by side, not one after another."""
+    return [worker.wait_ready() for worker in launched]
 
 
 def no_duplicates(keys: list[tuple[str, str]]) -> bool:
@@ -195,3 +221,16 @@ class CuttableProxy:
         """Stop listening and drop everything."""
         self.cut()
         self.listener.close()
+
+
+@contextlib.contextmanager
+def sqlite_writers_shut_out(database: Database) -> Iterator[None]:
+    """Hold a SQLite file's write lock from another connection for the block: readers go on (WAL), every writer
+    waits out its busy timeout and fails with "database is locked"."""
+    connection = sqlite3.connect(database.url.split("///", 1)[1], isolation_level=None, timeout=60)
+    try:
+        connection.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        connection.execute("ROLLBACK")
+        connection.close()

@@ -100,6 +100,10 @@ class Worker:
 
     def start(self) -> Worker:
         """Start the worker and wait for its 'ready' line."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> Worker:
+        """Start the worker process without waiting for it (start several, then wait_ready on each)."""
         command = [
             sys.executable, "-m", "celery", "-A", "techscaniq", "worker", "-Q", self.queue,
             "-c", str(self.concurrency), "-n", self.name, "--loglevel", "INFO", "--without-gossip",
@@ -110,6 +114,11 @@ class Worker:
         self.process = subprocess.Popen(
             command, env=dict(self.env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
+        return self
+
+    def wait_ready(self) -> Worker:
+        """Block until the launched worker printed its 'ready' line."""
+        assert self.process is not None
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
