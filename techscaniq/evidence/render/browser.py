@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
+from techscaniq.evidence.render.js_probe import chains_for, read_chains
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 VIEWPORT = {"width": 1280, "height": 800}
@@ -120,6 +121,7 @@ class RenderedPage:
     headers: list[tuple[str, str]] = field(default_factory=list)  # the document response's
     screenshot: bytes | None = None
     taken_at: float = field(default_factory=time.time)
+    js: dict[str, str] = field(default_factory=dict)  # the `js` fingerprint chains it defines (js_probe.py)
 
 
 class RenderFailed(Exception):
@@ -187,6 +189,7 @@ class Renderer:
         self._playwright: Any = None
         self._browser: Any = None
         self._context_lock = asyncio.Lock()
+        self.js_chains: tuple[str, ...] = ()  # read on every page by js_probe.py; renderer_for() sets them
 
     def _run(self, factory: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
         future = asyncio.run_coroutine_threadsafe(factory(), self._loop)
@@ -341,6 +344,7 @@ class Renderer:
             remaining = max(5.0, seconds - (capture_started - started))
             captured = await asyncio.wait_for(self._capture(page, context, screenshot), timeout=remaining)
             dom, title, links, found_globals, cookies, picture = captured
+            js = await read_chains(context, page, self.js_chains)
             headers: list[tuple[str, str]] = []
             if response is not None:
                 with contextlib.suppress(Exception):
@@ -359,6 +363,7 @@ class Renderer:
                 seconds=round(time.monotonic() - started, 3),
                 headers=headers,
                 screenshot=picture,
+                js=js,
             )
         except RenderFailed:
             raise
@@ -511,6 +516,7 @@ def renderer_for(settings: Settings) -> Renderer | None:
         if settings.browser == "required":
             raise
         return None
+    renderer.js_chains = chains_for(settings)
     return renderer
 
 
