@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 MAX_LOOKUPS = 200  # objects listed per page (the global object is one)
 VALUE_CHARS = 200
 PROBE_SECONDS = 5.0
-OBJECT_GROUP = "techscaniq-js-probe"
 _LEAF = ""  # the trie key marking "a chain ends here" (no property name is empty in a chain)
 
 Trie = dict[str, Any]
@@ -68,28 +67,28 @@ async def read_chains(context: Any, page: Any, chains: tuple[str, ...]) -> dict[
     if not chains:
         return {}
     found: dict[str, str] = {}
-    session = None
     try:
-        session = await context.new_cdp_session(page)
-        await asyncio.wait_for(_walk(session, chain_trie(chains), found), timeout=PROBE_SECONDS)
+        await asyncio.wait_for(_probe(context, page, chain_trie(chains), found), timeout=PROBE_SECONDS)
     except Exception as exc:  # noqa: BLE001 - a data gap: what was read so far is kept
         log.info(
             "js probe stopped on %s: %s", getattr(page, "url", "?"), f"{type(exc).__name__}: {exc}"[:200]
         )
-    finally:
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.send("Runtime.releaseObjectGroup", {"objectGroup": OBJECT_GROUP})
-            with contextlib.suppress(Exception):
-                await session.detach()
     return found
+
+
+async def _probe(context: Any, page: Any, trie: Trie, found: dict[str, str]) -> None:
+    session = await context.new_cdp_session(page)
+    try:
+        await _walk(session, trie, found)
+    finally:
+        # Detaching ends the DevTools session and with it every object handle the walk took.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(session.detach(), timeout=1.0)
 
 
 async def _walk(session: Any, trie: Trie, found: dict[str, str]) -> None:
     # `this` at the top level of a classic script is the global object: evaluating it runs no page code.
-    answer = await session.send(
-        "Runtime.evaluate", {"expression": "this", "objectGroup": OBJECT_GROUP, "silent": True}
-    )
+    answer = await session.send("Runtime.evaluate", {"expression": "this", "silent": True})
     object_id = answer.get("result", {}).get("objectId")
     queue: list[tuple[str, Trie, str]] = [(object_id, trie, "")] if object_id else []
     lookups = 0
