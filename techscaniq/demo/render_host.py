@@ -1,7 +1,9 @@
 """The fixture company's web app host: facts that only a browser sees. Registered by one line in `site.build_site`.
 
 - The home page loads one first-party tag-manager script; it injects the session-replay and A/B-testing vendors'
-  tags, so no vendor name is in the HTML (Hotjar, Optimizely).
+  tags, so no vendor name is in the HTML (Hotjar, Optimizely); it also sets a chat vendor's page globals without
+  loading its script (Crisp: found only by a `js` pattern) and calls an analytics vendor's API with fetch (Mixpanel:
+  found only by an `xhr` pattern).
 - `/directory` is client-rendered: its HTML is an empty mount point; the script builds the list (Vue-style scoped
   attributes) and the links to the partner pages, which exist only after rendering.
 """
@@ -15,6 +17,8 @@ RENDER_LABEL = "app"
 HOTJAR_SITE_ID = "3712904"
 OPTIMIZELY_PROJECT = "24681357"
 FULLSTORY_ORG = "o-1NWL7K-na1"
+CRISP_WEBSITE = "7d3f5c1e-2b4a-4c8d-9e6f-0a1b2c3d4e5f"
+MIXPANEL_TOKEN = "5f2e8c4a9b1d7e3f6a0c2b4d8e1f3a5c"
 VUE_SCOPE = "data-v-5f1c2a3b"
 PARTNERS = ("ledgerlink", "paybridge", "taxwise", "closekit", "auditrail")
 # Technologies a scan finds only when it renders, and where they come from.
@@ -23,7 +27,12 @@ RENDER_ONLY_TECHNOLOGIES = {
     "Optimizely": "tag injected by /static/tags.js",
     "FullStory": "settings request (fetch) made by /static/tags.js; in no DOM",
     "Vue.js": "scoped attributes written by /static/directory.js on /directory",
+    "Crisp": "page globals $crisp and CRISP_WEBSITE_ID set by /static/tags.js; in no DOM or request",
+    "Mixpanel": "fetch to api-js.mixpanel.com made by /static/tags.js; in no DOM",
 }
+# Of those, the ones only a `js` pattern (a page global) or only an `xhr` pattern (an XHR/fetch host) finds.
+JS_ONLY_TECHNOLOGIES = {"Crisp": "$crisp"}
+XHR_ONLY_TECHNOLOGIES = {"Mixpanel": "api-js.mixpanel.com"}
 
 TAGS_JS = f"""(function () {{
   var tags = [
@@ -32,6 +41,9 @@ TAGS_JS = f"""(function () {{
   ];
   window.nwlTags = {{ loaded: tags.length, version: "2.4.1" }};
   fetch("https://edge.fullstory.com/s/settings/{FULLSTORY_ORG}/v1/web").catch(function () {{}});
+  window.$crisp = [];
+  window.CRISP_WEBSITE_ID = "{CRISP_WEBSITE}";
+  fetch("https://api-js.mixpanel.com/decide/?verbose=1&lib=web&token={MIXPANEL_TOKEN}").catch(function () {{}});
   tags.forEach(function (src) {{
     var script = document.createElement("script");
     script.async = true;
@@ -106,4 +118,6 @@ def install(builder: Any) -> dict[str, Any]:
         "client_rendered_path": "/directory",
         "client_rendered_links": [f"/directory/{slug}" for slug in PARTNERS],
         "render_only_technologies": RENDER_ONLY_TECHNOLOGIES,
+        "js_only_technologies": JS_ONLY_TECHNOLOGIES,
+        "xhr_only_technologies": XHR_ONLY_TECHNOLOGIES,
     }

@@ -556,7 +556,8 @@ def _render_phase(
             matcher = getattr(technology.collector, "on_rendered_page", None)
             if matcher is not None:
                 requested = [r.url for r in page.requests if r.resource_type in REQUEST_TYPES_MATCHED]
-                matcher(context, page.url, page.dom, page.cookies, requested)
+                xhr = [r.url for r in page.requests if r.resource_type in ("xhr", "fetch")]
+                matcher(context, page.url, page.dom, page.cookies, requested, xhr=xhr, js=page.js)
 
     def progress(done: int, total: int) -> None:
         reporter.update(CRAWL_PROGRESS_SHARE, phase=f"rendering: page {done + 1} of {total}")

@@ -62,6 +62,14 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     for name in render_only:
         assert technologies[name]["seen_in"] == ["rendered"], (name, technologies[name])
         assert all(m["signal"].startswith("rendered ") for m in technologies[name]["matches"])
+    # One only a page global shows (a `js` pattern), one only an XHR/fetch host (an `xhr` pattern); both cited.
+    summaries = {i.data["name"]: i.summary for i in items if i.type == "technology"}
+    for name, chain in facts["js_only_technologies"].items():
+        assert {m["signal"] for m in technologies[name]["matches"]} == {"rendered js"}, technologies[name]
+        assert f"via rendered js {chain}" in summaries[name], summaries[name]
+    for name, host in facts["xhr_only_technologies"].items():
+        assert {m["signal"] for m in technologies[name]["matches"]} == {"rendered xhr"}, technologies[name]
+        assert technologies[name]["matches"][0]["excerpt"].startswith(host), technologies[name]
     summary = next(i.data for i in items if i.type == "render_summary")
     assert summary["status"] == "done" and summary["pages_rendered"] >= 2, summary
     assert {"static.hotjar.com", "cdn.optimizely.com"} <= set(summary["third_parties"])

@@ -28,3 +28,12 @@ def shipped_names_by_file() -> dict[str, list[str]]:
         for path in sorted(DATA_DIR.glob("*.json"))
         if path.name != "categories.json"
     }
+
+
+RENDERED_SAMPLES = SAMPLES_DIR / "rendered_samples.json"
+
+
+def load_rendered_samples() -> dict[str, dict[str, Any]]:
+    """The `js` and `xhr` samples: per technology, the globals and request URLs a browser would report."""
+    data: dict[str, dict[str, Any]] = json.loads(RENDERED_SAMPLES.read_text(encoding="utf-8"))
+    return data

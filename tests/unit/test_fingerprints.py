@@ -420,6 +420,42 @@ def test_parse_pattern_tags() -> None:
     assert parse_pattern("(") is None
 
 
+def test_js_and_xhr_patterns_match_what_the_browser_read() -> None:
+    specs = {
+        "Acme Chat": {
+            "cats": [2],
+            "js": {
+                "AcmeChat": "",
+                "AcmeChat.version": "^([\\d.]+)\\;version:\\1",
+                "acme.beta": "\\;confidence:40",
+            },
+        },
+        "Acme Beacon": {"cats": [2], "xhr": "^(?:[\\w-]+\\.)*acme-beacon\\.io(?:[/:]|$)"},
+    }
+    found = detect(specs, page(js={"AcmeChat.version": "2.4.1"}))
+    assert found["Acme Chat"].version == "2.4.1"
+    assert [(m.signal, m.key, m.value) for m in found["Acme Chat"].matches] == [
+        ("js", "AcmeChat.version", "2.4.1")
+    ]
+    assert detect(specs, page(js={"acme.beta": "true"}))["Acme Chat"].confidence == 40
+    assert detect(specs, page(js={"AcmeChat.version": "beta"})) == {}  # the value must match the regex
+    assert (
+        detect(specs, page(js={"acmechat": "true", "AcmeChat.Version": "2"})) == {}
+    )  # chains are case-sensitive
+    beacon = detect(specs, page(xhr=["https://rs.acme-beacon.io/e?id=acme-beacon.io"]))["Acme Beacon"]
+    assert [(m.signal, m.value) for m in beacon.matches] == [("xhr", "rs.acme-beacon.io/e")]
+    for elsewhere in (
+        page(xhr=["https://www.acme.test/relay/acme-beacon.io/e"]),  # `^` anchors the host
+        page(xhr=["https://acme-beacon.io.acme.test/e"]),
+        page(
+            '<script src="https://rs.acme-beacon.io/e.js"></script> AcmeChat'
+        ),  # xhr and js see only the browser's
+    ):
+        assert detect(specs, elsewhere) == detect(specs, elsewhere, prefilter=False) == {}
+    matcher = FingerprintMatcher.from_specs(specs, CATS)
+    assert matcher.js_chains == ("AcmeChat", "AcmeChat.version", "acme.beta")
+
+
 def test_load_is_cached_and_reads_extra_dirs(tmp_path: Path) -> None:
     assert FingerprintMatcher.load() is FingerprintMatcher.load()
     (tmp_path / "categories.json").write_text(json.dumps({"7": {"name": "Internal tools"}}))
@@ -461,6 +497,36 @@ def test_a_bad_operator_file_is_refused_naming_file_and_pattern(
     (tmp_path / "custom.json").write_text(file_text)
     with pytest.raises(FingerprintDataError) as caught:
         FingerprintMatcher.load([tmp_path])
+    assert str(caught.value).startswith(f"{tmp_path / 'custom.json'}: ")
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("file_text", "message"),
+    [
+        (
+            '{"Acme": {"cats": [1], "js": {"Acme..fn": ""}}}',
+            "technology 'Acme', js: 'Acme..fn' is not a property",
+        ),
+        (
+            '{"Acme": {"cats": [1], "js": {"a.b.c.d.e.f.g": ""}}}',
+            "js: 'a.b.c.d.e.f.g' is not a property chain",
+        ),
+        ('{"Acme": {"cats": [1], "js": {"Acme.v": "(1"}}}', "technology 'Acme', js: pattern '(1' is not"),
+        ('{"Acme": {"cats": [1], "js": ["Acme"]}}', "technology 'Acme', js: expected an object"),
+        ('{"Acme": {"cats": [1], "xhr": ["acme\\\\.(io"]}}', "technology 'Acme', xhr: pattern"),
+        (
+            '{"Acme": {"cats": [1], "xhr": {"a": "b"}}}',
+            "technology 'Acme', xhr: expected a pattern or a list",
+        ),
+    ],
+)
+def test_a_bad_js_or_xhr_key_is_refused_naming_file_and_pattern(
+    tmp_path: Path, file_text: str, message: str
+) -> None:
+    (tmp_path / "custom.json").write_text(file_text)
+    with pytest.raises(FingerprintDataError) as caught:
+        load_directory(tmp_path, CATS)  # the operator's file alone: what load() checks after our data
     assert str(caught.value).startswith(f"{tmp_path / 'custom.json'}: ")
     assert message in str(caught.value)
 

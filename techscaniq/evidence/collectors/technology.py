@@ -209,10 +209,23 @@ class TechnologyCollector(BaseCollector):
         html: str,
         cookies: Mapping[str, str],
         requested: Sequence[str] = (),
+        *,
+        xhr: Sequence[str] = (),
+        js: Mapping[str, str] | None = None,
     ) -> None:
-        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set, and
-        the URLs its scripts requested (scripts, XHR and fetch calls: what a visitor's browser talks to)."""
-        signals = [PageSignals(url=url, headers=(), html=html, cookies=dict(cookies))]
+        """Match a page's DOM as the browser left it (evidence/render/), with the cookies its scripts set, the
+        URLs its scripts requested (scripts, XHR and fetch calls: what a visitor's browser talks to), the XHR and
+        fetch URLs alone (`xhr` patterns) and the page globals the browser read (`js` patterns)."""
+        signals = [
+            PageSignals(
+                url=url,
+                headers=(),
+                html=html,
+                cookies=dict(cookies),
+                js=dict(js or {}),
+                xhr=tuple(xhr[:MAX_REQUESTED_URLS]),
+            )
+        ]
         if requested:
             # The requests as script sources, so scriptSrc patterns name the vendors behind them.
             tags = "".join(
@@ -488,5 +501,9 @@ class TechnologyCollector(BaseCollector):
 def _describe_match(match: Mapping[str, Any]) -> str:
     page = match["page"]
     where = f"on {urlsplit(page).path or '/'}" if page else "in site records"
+    if str(match["signal"]).endswith(" js"):  # the global itself: `js Intercom`, `js React.version = 18.2.0`
+        value = str(match["excerpt"])
+        shown = "" if value in ("", "true") else f" = {value[:80]}"
+        return f"seen {where} via {match['signal']} {match['key']}{shown}"
     key = f" {match['key']}" if match["key"] else ""
     return f"seen {where} via {match['signal']}{key} ({str(match['excerpt'])[:80]})"

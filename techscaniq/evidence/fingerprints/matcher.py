@@ -8,9 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import re._constants as sre_constants
-import re._parser as sre_parse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -20,12 +18,14 @@ import ahocorasick_rs
 import regex
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from techscaniq.evidence.fingerprints.regexes import bound_repetition as bound_repetition
+from techscaniq.evidence.fingerprints.regexes import js_to_python, required_literals
+from techscaniq.evidence.fingerprints.regexes import selector_literals as selector_literals
+
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data"
 
-MAX_REPEAT = 250  # replaces unbounded + and * so one pattern cannot scan a whole page per start position
-MIN_LITERAL_CHARS = 3  # shorter literals filter too little to be worth a lookup
 REGEX_FLAGS = regex.IGNORECASE | regex.ASCII
 REGEX_TIMEOUT_SECONDS = 0.1  # backstop against catastrophic backtracking in operator data
 HTML_HEAD_CHARS = 1_500_000  # html patterns see the head and the tail of very large pages
@@ -47,13 +47,25 @@ class Signal(StrEnum):
     TEXT = "text"
     DOM = "dom"
     URL = "url"
+    JS = "js"
+    XHR = "xhr"
     DNS = "dns"
     CERT_ISSUER = "certIssuer"
     ROBOTS = "robots"
     IMPLIES = "implies"
 
 
-PAGE_PLAIN = (Signal.SCRIPT_SRC, Signal.SCRIPTS, Signal.CSS, Signal.HTML, Signal.TEXT, Signal.URL)
+PAGE_PLAIN = (
+    Signal.SCRIPT_SRC,
+    Signal.SCRIPTS,
+    Signal.CSS,
+    Signal.HTML,
+    Signal.TEXT,
+    Signal.URL,
+    Signal.XHR,
+)
+MAX_JS_CHAIN_PARTS = 6  # a `js` chain is at most this many properties deep (the browser reads no deeper)
+_JS_CHAIN = re.compile(rf"[^.\s]+(?:\.[^.\s]+){{0,{MAX_JS_CHAIN_PARTS - 1}}}")
 SITE_PLAIN = (Signal.CERT_ISSUER, Signal.ROBOTS)
 
 
@@ -65,6 +77,10 @@ class PageSignals:
     headers: tuple[tuple[str, str], ...]
     html: str
     cookies: Mapping[str, str] = field(default_factory=dict)
+    # What a browser saw (evidence/render/): the page's globals by property chain, as strings, and the URLs of
+    # its XHR and fetch requests.
+    js: Mapping[str, str] = field(default_factory=dict)
+    xhr: Sequence[str] = ()
     # The crawl's parse of `html` (a LexborHTMLParser), reused instead of parsing again.
     tree: Any = field(default=None, compare=False, repr=False)
 
@@ -160,10 +176,10 @@ class Technology:
     excludes: tuple[str, ...]
     requires: tuple[str, ...]
     requires_categories: tuple[str, ...]
-    keyed: Mapping[Signal, tuple[tuple[str, Pattern], ...]]  # headers, cookies, meta, dns
+    keyed: Mapping[Signal, tuple[tuple[str, Pattern], ...]]  # headers, cookies, meta, dns, js
     plain: Mapping[
         Signal, tuple[Pattern, ...]
-    ]  # scriptSrc, scripts, css, html, text, url, certIssuer, robots
+    ]  # scriptSrc, scripts, css, html, text, url, xhr, certIssuer, robots
     dom: tuple[DomRule, ...]
     aliases: tuple[str, ...] = ()  # the names other tools (Wappalyzer, BuiltWith) give the same product
 
@@ -174,106 +190,6 @@ def slugify(name: str) -> str:
 
 
 # ---------------------------------------------------------------- pattern compilation
-
-
-def bound_repetition(pattern: str, limit: int = MAX_REPEAT) -> str:
-    """Rewrite unbounded `+`, `*` and `{n,}` outside character classes to `{1,limit}`-style bounds."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    after_quantifier = False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            after_quantifier = False
-            continue
-        if c == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            out.append(pattern[i : j + 1])
-            i = j + 1
-            after_quantifier = False
-            continue
-        if c in "+*" and not after_quantifier and out:
-            out.append(f"{{{0 if c == '*' else 1},{limit}}}")
-            after_quantifier = True
-            i += 1
-            continue
-        if c == "{":
-            m = re.match(r"\{(\d+)(,(\d*))?\}", pattern[i:])
-            if m:
-                low, comma, high = m.group(1), m.group(2), m.group(3)
-                out.append(f"{{{low},{max(int(low), limit)}}}" if comma and not high else m.group(0))
-                i += len(m.group(0))
-                after_quantifier = True
-                continue
-        # `?` after `(` opens a group; elsewhere it is a quantifier (or the lazy mark after one)
-        after_quantifier = c == "?" and bool(out) and out[-1] != "("
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _js_to_python(pattern: str) -> str:
-    # JavaScript named groups are (?<name>...), Python's are (?P<name>...).
-    return re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
-
-
-def required_literals(pattern: str) -> tuple[str, ...] | None:
-    """Return lower-case literals one of which every match contains, or None if none is known."""
-    try:
-        parsed = sre_parse.parse(pattern, re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError):
-        return None
-    try:
-        found = _literals_of(list(parsed))
-    except RecursionError:
-        return None
-    return found
-
-
-def _score(cand: tuple[str, ...] | None) -> int:
-    return min((len(s) for s in cand), default=0) if cand else 0
-
-
-def _literals_of(items: list[Any]) -> tuple[str, ...] | None:
-    best: tuple[str, ...] | None = None
-    run: list[str] = []
-
-    def consider(cand: tuple[str, ...] | None) -> None:
-        nonlocal best
-        if cand and _score(cand) > _score(best):
-            best = cand
-
-    def flush() -> None:
-        text = "".join(run)
-        run.clear()
-        if text.isascii():  # non-ASCII case folding is not what str.lower() does
-            consider((text.lower(),))
-
-    for op, av in items:
-        if op is sre_constants.LITERAL:
-            run.append(chr(av))
-            continue
-        flush()
-        if op is sre_constants.SUBPATTERN:
-            consider(_literals_of(list(av[-1])))
-        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
-            consider(_literals_of(list(av[2])))
-        elif op is sre_constants.BRANCH:
-            alts = [_literals_of(list(b)) for b in av[1]]
-            if all(alts):
-                consider(tuple(sorted({s for a in alts if a for s in a})))
-    flush()
-    if best is None or _score(best) < MIN_LITERAL_CHARS:
-        return None
-    return best
 
 
 class FingerprintDataError(ValueError):
@@ -294,7 +210,7 @@ def parse_pattern(value: str, strict: bool = False) -> Pattern | None:
             raise FingerprintDataError(f"pattern {value!r} has an unknown tag {tag!r}")
     if not source:
         return Pattern(value, None, None, confidence, version)
-    bounded = bound_repetition(_js_to_python(source))
+    bounded = bound_repetition(js_to_python(source))
     try:
         # Checked now and dropped: kept compiled, ~3,000 technologies' regexes cost a worker tens of MB.
         regex.compile(bounded, REGEX_FLAGS)
@@ -319,42 +235,6 @@ def resolve_version(template: str, groups: Sequence[str | None]) -> str:
         r"\\(\d)", lambda m: (groups[int(m.group(1))] or "") if int(m.group(1)) < len(groups) else "", out
     )
     return out.strip().strip(".")  # `([\d.]+)` often swallows a sentence's full stop
-
-
-_SELECTOR_TOKEN = re.compile(
-    r"[#.]((?:\\.|[\w-])+)|\[\s*([\w:-]+)\s*(?:[~|^$*]?=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\]\s]+)))?"
-)
-
-
-def selector_literals(selector: str) -> tuple[str, ...] | None:
-    """Return literals one of which the html must contain for the selector to match anything."""
-    parts: list[str] = []
-    for alternative in _split_selector_list(selector):
-        required = re.sub(r":not\([^)]*\)", "", alternative)
-        tokens = [
-            t.replace("\\", "").lower() for m in _SELECTOR_TOKEN.finditer(required) for t in m.groups() if t
-        ]
-        tokens = [t for t in tokens if t.isascii()]
-        if not tokens:
-            return None
-        parts.append(max(tokens, key=len))
-    if not parts or min(len(p) for p in parts) < MIN_LITERAL_CHARS:
-        return None
-    return tuple(sorted(set(parts)))
-
-
-def _split_selector_list(selector: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, c in enumerate(selector):
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        elif c == "," and depth == 0:
-            parts.append(selector[start:i])
-            start = i + 1
-    parts.append(selector[start:])
-    return [p.strip() for p in parts if p.strip()]
 
 
 _PROPERTY_ATTRIBUTES = {"classname": "class", "htmlfor": "for"}
@@ -408,14 +288,21 @@ def _compile_list(value: Any, strict: bool) -> tuple[Pattern, ...]:
     return tuple(p for p in (parse_pattern(v, strict) for v in _as_list(value)) if p)
 
 
-def _compile_keyed(value: Any, lower_keys: bool, strict: bool) -> tuple[tuple[str, Pattern], ...]:
+def _compile_keyed(value: Any, case: Callable[[str], str], strict: bool) -> tuple[tuple[str, Pattern], ...]:
     if not isinstance(value, dict):
         if strict and value is not None:
             raise FingerprintDataError(f"expected an object of name: pattern, got {type(value).__name__}")
         return ()
     out: list[tuple[str, Pattern]] = []
     for key, patterns in value.items():
-        name = key.lower() if lower_keys else key.upper()
+        name = case(key)
+        if case is str and not _JS_CHAIN.fullmatch(key):
+            if strict:
+                raise FingerprintDataError(
+                    f"{key!r} is not a property chain (names joined by dots, at most {MAX_JS_CHAIN_PARTS})"
+                )
+            log.warning("fingerprint js chain skipped: %r", key)
+            continue
         out.extend((name, p) for p in _compile_list(patterns, strict))
     return tuple(out)
 
@@ -433,7 +320,14 @@ def _implied(value: Any) -> tuple[Implied, ...]:
     return tuple(out)
 
 
-KEYED_SIGNALS = {Signal.HEADERS: True, Signal.COOKIES: True, Signal.META: True, Signal.DNS: False}
+# How each keyed signal spells its keys: header, cookie and meta names any case, DNS types upper, js chains as is.
+KEYED_SIGNALS: dict[Signal, Callable[[str], str]] = {
+    Signal.HEADERS: str.lower,
+    Signal.COOKIES: str.lower,
+    Signal.META: str.lower,
+    Signal.DNS: str.upper,
+    Signal.JS: str,
+}
 PLAIN_SIGNALS = (*PAGE_PLAIN, *SITE_PLAIN)
 
 
@@ -449,9 +343,9 @@ def compile_technology(
     plain: dict[Signal, tuple[Pattern, ...]] = {}
     current = ""
     try:
-        for signal, lower_keys in KEYED_SIGNALS.items():
+        for signal, case in KEYED_SIGNALS.items():
             current = signal.value
-            keyed[signal] = _compile_keyed(spec.get(signal.value), lower_keys, strict)
+            keyed[signal] = _compile_keyed(spec.get(signal.value), case, strict)
         for signal in PLAIN_SIGNALS:
             current = signal.value
             plain[signal] = _compile_list(spec.get(signal.value), strict)
@@ -501,7 +395,7 @@ class _CandidateIndex:
         self.site: set[str] = set()
         # Per header, cookie or meta name: (the literals one of which its value must hold, or None; tech name).
         self.keyed: dict[Signal, dict[str, list[tuple[tuple[str, ...] | None, str]]]] = {
-            s: {} for s in (Signal.HEADERS, Signal.COOKIES, Signal.META)
+            s: {} for s in (Signal.HEADERS, Signal.COOKIES, Signal.META, Signal.JS)
         }
         self.prefixed: dict[Signal, list[tuple[str, str]]] = {s: [] for s in self.keyed}
         # The body text and stylesheet URLs join the searched text only when some technology looks at them.
@@ -548,6 +442,8 @@ class _CandidateIndex:
                     parts.append(page.css.joined)  # hrefs with entities decoded
                 if self.wants_text:
                     parts.append(page.text_lower)  # text spans tags, so its literals may not be in the html
+                if page.xhr_texts.texts:
+                    parts.append(page.xhr_texts.joined)
                 haystack = "\n".join(parts)
                 found = {
                     index
@@ -559,6 +455,7 @@ class _CandidateIndex:
                 Signal.HEADERS: page.headers,
                 Signal.COOKIES: page.cookies,
                 Signal.META: page.meta,
+                Signal.JS: page.js,
             }
             for signal, source in sources.items():
                 for key, values in source.items():
@@ -604,6 +501,9 @@ class _Page:
         for name, value in page.cookies.items():
             cookies[name.lower()] = value[:VALUE_MAX_CHARS]
         self.cookies = cookies
+        self.js = {chain: [str(value)[:VALUE_MAX_CHARS]] for chain, value in page.js.items()}
+        # An XHR pattern sees the host and path of the request (no scheme, query or fragment): `^` anchors the host.
+        self.xhr_texts = _Texts([host_and_path(url) for url in page.xhr])
 
     @functools.cached_property
     def html_lower(self) -> str:
@@ -735,6 +635,13 @@ class FingerprintMatcher:
         self.prefilter = prefilter  # off only to test that the literal pre-filter changes no result
         self._index = _CandidateIndex(self.technologies.values())
 
+    @functools.cached_property
+    def js_chains(self) -> tuple[str, ...]:
+        """Every property chain the `js` patterns read, sorted: what a browser is asked for."""
+        return tuple(
+            sorted({key for t in self.technologies.values() for key, _ in t.keyed.get(Signal.JS, ())})
+        )
+
     @classmethod
     def load(cls, extra_dirs: Sequence[Path] = ()) -> FingerprintMatcher:
         """Return the matcher for our data plus the operator's directories (compiled once per process).
@@ -812,6 +719,8 @@ class FingerprintMatcher:
                 texts = page.scripts
             elif signal is Signal.CSS:
                 texts = page.css
+            elif signal is Signal.XHR:
+                texts = page.xhr_texts
             else:
                 continue
             for pattern in patterns:
@@ -830,6 +739,8 @@ class FingerprintMatcher:
                 source = page.meta
             elif signal is Signal.COOKIES:
                 source = {k: [v] for k, v in page.cookies.items()}
+            elif signal is Signal.JS:
+                source = page.js
             else:
                 continue
             for key, pattern in keyed:
@@ -942,6 +853,12 @@ class FingerprintMatcher:
             )
         out.sort(key=lambda d: (-d.confidence, d.name.lower()))
         return out
+
+
+def host_and_path(url: str) -> str:
+    """What an `xhr` pattern sees of a request URL: host and path, without scheme, query or fragment."""
+    rest = url.split("://", 1)[-1]
+    return rest.split("#", 1)[0].split("?", 1)[0][:VALUE_MAX_CHARS]
 
 
 def _lookup(source: Mapping[str, list[str]], key: str) -> Iterator[tuple[str, list[str]]]:

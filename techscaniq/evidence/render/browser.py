@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from techscaniq.config import Settings
 from techscaniq.errors import TechScanError
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
+from techscaniq.evidence.render.js_probe import chains_for, read_chains
 from techscaniq.evidence.render.vitals import READ_SCRIPT, observer_script, page_vitals
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -158,6 +159,7 @@ class RenderedPage:
     screenshot: bytes | None = None
     taken_at: float = field(default_factory=time.time)
     vitals: dict[str, Any] | None = None  # lab Core Web Vitals (vitals.page_vitals), None when not recorded
+    js: dict[str, str] = field(default_factory=dict)  # the `js` fingerprint chains it defines (js_probe.py)
 
 
 class RenderFailed(Exception):
@@ -225,6 +227,7 @@ class Renderer:
         self._playwright: Any = None
         self._browser: Any = None
         self._context_lock = asyncio.Lock()
+        self.js_chains: tuple[str, ...] = ()  # read on every page by js_probe.py; renderer_for() sets them
 
     def _run(self, factory: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
         future = asyncio.run_coroutine_threadsafe(factory(), self._loop)
@@ -413,6 +416,7 @@ class Renderer:
             dom, title, links, found_globals, found_cookies, picture = captured
             jar = await context.cookies()
             response = documents[-1] if documents else response
+            js = await read_chains(context, page, self.js_chains)
             headers: list[tuple[str, str]] = []
             if response is not None:
                 with contextlib.suppress(Exception):
@@ -433,6 +437,7 @@ class Renderer:
                 cookie_jar=jar,
                 screenshot=picture,
                 vitals=vitals,
+                js=js,
             )
         except RenderFailed:
             raise
@@ -629,6 +634,7 @@ def renderer_for(settings: Settings) -> Renderer | None:
         if settings.browser == "required":
             raise
         return None
+    renderer.js_chains = chains_for(settings)
     return renderer
 
 
