@@ -85,6 +85,23 @@ BUYER_CATEGORIES = {
 }
 
 
+# Reference detections the 2026-12-06 page review judged to be misfires, by page (file name prefix): the second
+# recall figure leaves them out; the first still counts them as misses.
+REVIEWED_REFERENCE_MISFIRES: dict[tuple[str, str], str] = {
+    **{
+        (page, "STN Video"): 'the player\'s script URL sits only in a partner config with "enabled":false'
+        for page in ("65ce3a4577a0", "776a1c046798", "7de5241947a5", "c58aa507c4de", "c81e134ed499")
+    },
+    **{
+        (page, "Bootstrap"): "Bootstrap.js is the page's tag-manager loader, not the CSS framework"
+        for page in ("098bb3e96c0a", "8634d1211c3f")
+    },
+    (
+        "f6ac15a4d985",
+        "Google Tag Manager",
+    ): "the GTM snippet and its noscript iframe are inside HTML comments",
+}
+
 # Reviewed reasons why a reference detection is deliberately not ours (not counted away: recall includes them).
 KNOWN_DIFFERENCES = (
     "- Cloudflare implied by cdnjs: a library fetched from cdnjs says nothing about the site's own CDN, so our"
@@ -267,9 +284,14 @@ class PageResult:
     buyer: set[str]
     matched: set[str]
     ours_extra: list[str]
+    judged_wrong: set[str] = field(
+        default_factory=set
+    )  # reference detections the review found to be misfires
 
-    def recall(self, buyer_only: bool) -> float | None:
+    def recall(self, buyer_only: bool, *, reviewed: bool = False) -> float | None:
         wanted = self.buyer if buyer_only else self.reference
+        if reviewed:
+            wanted = wanted - self.judged_wrong
         return len(wanted & self.matched) / len(wanted) if wanted else None
 
 
@@ -306,11 +328,17 @@ def compare(corpus: Path, package: Path) -> tuple[list[PageResult], dict[str, Re
     results = []
     for name, html, held_out in corpus_pages(corpus):
         reference = reference_detect(techs, html)
+        file_name = name.rsplit("/", 1)[-1]
+        judged_wrong = {r for (page, r) in REVIEWED_REFERENCE_MISFIRES if file_name.startswith(page)}
         ours = {d.name for d in matcher.analyze([PageSignals(PAGE_URL, (), html)])}
         buyer = {r for r in reference if set(techs[r].cats) & set(BUYER_CATEGORIES)}
         matched = {r for r in reference if by_ref_name.get(_norm(r), set()) & ours}
         explained = {name for r in matched for name in by_ref_name[_norm(r)]}
-        results.append(PageResult(name, held_out, reference, buyer, matched, sorted(ours - explained)))
+        results.append(
+            PageResult(
+                name, held_out, reference, buyer, matched, sorted(ours - explained), judged_wrong & reference
+            )
+        )
     return results, techs, matcher
 
 
@@ -335,6 +363,10 @@ def summary(label: str, results: list[PageResult]) -> list[str]:
         f"pooled {_pooled(results, False)}",
         f"- recall, buyer's categories: mean per page **{_mean([r.recall(True) for r in results])}**, "
         f"pooled {_pooled(results, True)}; pages below 0.9: {below}",
+        f"- without the {sum(len(r.judged_wrong) for r in results)} reference detections the review judged wrong:"
+        f" all categories **{_mean([r.recall(False, reviewed=True) for r in results])}**, buyer's categories"
+        f" **{_mean([r.recall(True, reviewed=True) for r in results])}**; pages below 0.9 (buyer):"
+        f" {sum(1 for r in results if (r.recall(True, reviewed=True) or 1.0) < 0.9)}",
         f"- our detections the reference does not make: {sum(len(r.ours_extra) for r in results)}",
         "",
     ]
@@ -365,6 +397,12 @@ def report(results: list[PageResult], techs: dict[str, RefTech], matcher: Finger
         "## Known differences (reviewed)",
         "",
         *KNOWN_DIFFERENCES,
+        *sorted(
+            {
+                f"- {name} on {page}…: {reason} (page review; left out of the second recall figure)."
+                for (page, name), reason in REVIEWED_REFERENCE_MISFIRES.items()
+            }
+        ),
         "",
         "## Reference detections we miss, by count",
         "",
