@@ -64,7 +64,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def live(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The app with real workers behind it, served by a threaded HTTP server."""
-    app = ui_app(stack.settings)
+    # Configured as a deployment would be: the admin's queue link shows only when Flower has its own origin.
+    app = ui_app(stack.settings.with_overrides(flower_host="ops.techscaniq.invalid"))
     with LiveServer(app) as server:
         yield Live(server.url, stack.admin_key, stack, tmp_path_factory.mktemp("ui-screenshots"))
 
