@@ -3,7 +3,8 @@
 Debian's documentation packages are real sites with multi-megabyte pages. Each chosen package's HTML tree is
 served read-only from /usr/share/doc by a threaded Python file server on loopback, under a `.test` domain the
 fixture DNS server answers (the crawler resolves every name through it, as bench/memory.py does). A package
-that is missing is installed with apt-get (root, or sudo); when that fails the package is skipped and said so.
+that is missing is installed with apt-get (root, or sudo -n); when that fails the package is skipped and said so.
+python3.11-doc pins the system python3.11 packages to its own Debian version, so apt may upgrade them with it.
 The yardstick is the 500-page synthetic company of bench/memory.py, crawled in the same run. Rendering is off
 (TECHSCANIQ_BROWSER=off): bench/render.py measures the browser.
 
