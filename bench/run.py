@@ -15,6 +15,7 @@ BENCHMARKS = (
     "dispatch",
     "crawl",
     "memory",
+    "memory_docs",
     "e2e",
     "burst",
     "render",

@@ -114,6 +114,7 @@ class Settings:
     crawl_max_seconds: int = 1800
     crawl_lift_politeness: bool = False
     main_text_pages_per_class: int = 20
+    malloc_arena_max: int = 2
     browser: str = "auto"  # auto | off | required (evidence/render/)
     render_pages: int = 12
     chromium_path: str = ""
@@ -185,6 +186,7 @@ class Settings:
             crawl_max_seconds=_int(env, "TECHSCANIQ_CRAWL_MAX_SECONDS", 1800),
             crawl_lift_politeness=_bool(env, "TECHSCANIQ_CRAWL_LIFT_POLITENESS", False),
             main_text_pages_per_class=_int(env, "TECHSCANIQ_MAIN_TEXT_PAGES_PER_CLASS", 20),
+            malloc_arena_max=_int(env, "TECHSCANIQ_MALLOC_ARENA_MAX", 2),
             browser=env.get("TECHSCANIQ_BROWSER", "auto").strip().lower() or "auto",
             render_pages=_int(env, "TECHSCANIQ_RENDER_PAGES", 12),
             chromium_path=env.get("TECHSCANIQ_CHROMIUM_PATH", "").strip(),

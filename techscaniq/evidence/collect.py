@@ -24,6 +24,7 @@ from techscaniq.evidence.addresses import is_in_networks
 from techscaniq.evidence.collectors.base import CollectContext, Collector, CrawledPage, PageClass, registered
 from techscaniq.evidence.crawler import Crawler, CrawlLimits, CrawlProgress, CrawlSummary, FetchedPageRecord
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher
+from techscaniq.evidence.heap import limit_arenas
 from techscaniq.evidence.host_budget import host_budget_for
 from techscaniq.evidence.page_class import classify
 from techscaniq.evidence.render.browser import RenderedPage, renderer_for
@@ -73,6 +74,7 @@ def warm_up(settings: Settings | None = None) -> None:
 
     load_collectors()
     settings = settings or Settings.from_env()
+    limit_arenas(settings.malloc_arena_max)  # before the crawl threads exist (techscaniq/evidence/heap.py)
     FingerprintMatcher.load(configured_dirs(settings.fingerprints_dir))
     # What the worker loaded lives as long as it does: the collector stops scanning it on every full
     # collection, and forked pool processes share its pages instead of copying them.
@@ -435,14 +437,23 @@ class _PageBatch:
         self.collection = collection
         self.context = context
         self.reporter = reporter
-        self.pages: list[tuple[CrawledPage, list[str]]] = []
+        # Rows, not pages: a page's text and parsed tree are freed once its collectors are done with it.
+        self.pages: list[repo.CrawledPageRow] = []
         self.drafts: list[EvidenceDraft] = []
         self.last_flush = time.monotonic()
         self.rendered = False  # the render phase's items are stored: the checkpoint must keep saying so
 
     def add(self, page: CrawledPage, outlinks: list[str], drafts: list[EvidenceDraft]) -> None:
         """Hold a page and its items; store the batch when it is big or old enough."""
-        self.pages.append((page, outlinks))
+        self.pages.append(
+            repo.CrawledPageRow(
+                url=page.requested_url,
+                depth=page.depth,
+                page_class=page.page_class,
+                status=page.status,
+                outlinks=list(outlinks)[:MAX_STORED_OUTLINKS],
+            )
+        )
         self.drafts.extend(drafts)
         if len(self.pages) >= FLUSH_PAGES:
             self.flush()
@@ -464,20 +475,7 @@ class _PageBatch:
             return
         with session_scope(self.settings) as session:
             self.reporter.fence(session, progress=True)
-            repo.record_crawled_pages(
-                session,
-                self.scan_id,
-                [
-                    repo.CrawledPageRow(
-                        url=page.requested_url,
-                        depth=page.depth,
-                        page_class=page.page_class,
-                        status=page.status,
-                        outlinks=list(outlinks)[:MAX_STORED_OUTLINKS],
-                    )
-                    for page, outlinks in self.pages
-                ],
-            )
+            repo.record_crawled_pages(session, self.scan_id, self.pages)
             stored = repo.add_evidence(session, self.scan_id, self.drafts)
             repo.save_crawl_state(
                 session,

@@ -24,6 +24,7 @@ from selectolax.lexbor import LexborHTMLParser
 from techscaniq.evidence.bot_protection import NOT_PROTECTED, BotCheck, check_response
 from techscaniq.evidence.collectors.base import CrawledPage, PageClass
 from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind, parse_retry_after
+from techscaniq.evidence.heap import release_free_memory
 from techscaniq.evidence.host_budget import HostBudget
 from techscaniq.evidence.page_class import (
     BLOG_GROUP,
@@ -593,6 +594,10 @@ class Crawler:
                 if fetched is None:
                     continue
                 self._hand_over(work, fetched, on_page)
+                # The done futures still hold this page: drop its text and tree, and give their memory back
+                # before the next big page is parsed.
+                fetched.html, fetched.tree = "", None
+                release_free_memory()
                 checkpoint()
                 self._last_checkpoint = time.monotonic()
                 self._report(progress)

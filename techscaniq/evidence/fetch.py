@@ -776,7 +776,9 @@ class GuardedFetcher:
                 raw.release_conn()
             else:
                 response.close()
-        result.body = bytes(body[:cap])
+        # One copy, not two: slicing the bytearray first would copy a multi-megabyte body once more.
+        with memoryview(body) as view:
+            result.body = bytes(view[:cap])
 
     def _decoded_chunks(self, response: requests.Response, clock: _Deadline) -> Iterator[bytes]:
         """Decoded body chunks; each socket read waits at most the read timeout and never past the deadline."""
