@@ -60,7 +60,8 @@ def both(redis_server: RedisServer, tmp_path: Path) -> Iterator[tuple[Faults, Fa
 CLAIM_WAIT = {"TECHSCANIQ_STEP_CLAIM_WAIT_SECONDS": "2"}
 
 
-def _exactly_once(faults: Faults, scan_id: str) -> Any:
+def _exactly_once(faults: Faults, scan_id: str, *, retried_for: frozenset[str] = frozenset()) -> Any:
+    """The scan completed once: one report, no duplicate evidence, no attempt failed but for `retried_for` codes."""
     final = faults.wait_final(scan_id)
     assert final.status == ScanStatus.COMPLETED, (final, [e.message for e in faults.events(scan_id)])
     keys = faults.evidence_keys(scan_id)
@@ -70,7 +71,11 @@ def _exactly_once(faults: Faults, scan_id: str) -> Any:
     events = faults.events(scan_id)
     # No failure recorded on the way: one done event, and no step attempt failed ("... failed (code): retrying").
     assert [e.message for e in events if e.kind == EventKind.DONE] == ["report ready"], events
-    assert not [e for e in events if e.kind == EventKind.WARNING and "attempt" in e.message]
+    assert not [
+        e
+        for e in events
+        if e.kind == EventKind.WARNING and "attempt" in e.message and e.data.get("code") not in retried_for
+    ]
     return final
 
 
@@ -270,7 +275,12 @@ def test_a_database_that_shuts_the_workers_out_for_a_minute_mid_scan_does_not_fa
             with sqlite_writers_shut_out(on_sqlite.database):
                 time.sleep(DATABASE_OUTAGE_SECONDS)
             proxy.restore()
-            finals = [_exactly_once(stack, scan_id) for stack, scan_id in scans]
+            # A write that met the outage may fail its attempt and retry (infrastructure errors are retried, never
+            # final): that is the recovery under test, so only a database_unavailable retry is allowed here.
+            finals = [
+                _exactly_once(stack, scan_id, retried_for=frozenset({"database_unavailable"}))
+                for stack, scan_id in scans
+            ]
     finally:
         proxy.close()
     assert proxy.refused > 0, "nothing tried PostgreSQL during the outage"
