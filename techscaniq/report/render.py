@@ -7,7 +7,6 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,7 @@ from markupsafe import escape
 from techscaniq.domain import Evidence
 from techscaniq.errors import TechScanError
 from techscaniq.report.model import FindingStatement, Report, RiskCondition, TableBlock
+from techscaniq.report.screenshot import in_utc
 from techscaniq.report.view import ReportView, cite_numbers, report_view
 
 TEMPLATES = "templates"
@@ -434,15 +434,7 @@ def _environment() -> jinja2.Environment:
 
 def readable_time(value: str | None) -> str:
     """An ISO timestamp as a reader wants it ("2026-11-28 21:09 UTC"); "-" when there is none."""
-    if not value:
-        return "-"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return in_utc(value, "%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 def stylesheet() -> str:

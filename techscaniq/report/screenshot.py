@@ -63,12 +63,15 @@ def png_data_uri(raw: bytes) -> str:
 
 def taken_time(value: str | None) -> str:
     """When a screenshot was taken, to the second in UTC ("2026-12-06 23:10:42 UTC"); the raw value if unparsable."""
-    if not value:
-        return "at an unknown time"
+    return in_utc(value, "%Y-%m-%d %H:%M:%S UTC") if value else "at an unknown time"
+
+
+def in_utc(value: str, pattern: str) -> str:
+    """An ISO timestamp written with a strftime pattern in UTC; the raw value when it is not one."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime(pattern)
