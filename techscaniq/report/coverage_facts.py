@@ -35,6 +35,7 @@ class SiteCoverage:
     blocked: int
     hosts: tuple[HostCoverage, ...]
     rendered: int = 0  # pages a browser rendered past the challenge
+    not_rendered: int = 0  # pages found behind the passed challenge that the render limit left unseen
 
     @property
     def seen(self) -> int:
@@ -57,8 +58,9 @@ class SiteCoverage:
         """Points coverage confidence loses: the blocked share of the maximum penalty."""
         if not self.answered:
             return MAX_BLOCKED_CONFIDENCE_PENALTY
-        unseen = max(0, self.blocked - self.rendered)  # a page rendered past the challenge was seen after all
-        return round(MAX_BLOCKED_CONFIDENCE_PENALTY * unseen / self.answered)
+        # A page rendered past the challenge was seen after all; one found behind it but not rendered was not.
+        unseen = max(0, self.blocked - self.rendered) + self.not_rendered
+        return round(MAX_BLOCKED_CONFIDENCE_PENALTY * unseen / (self.answered + self.not_rendered))
 
     def sentence(self) -> str:
         """The plain statement: how many answers were challenges, and how many pages the findings rest on."""
@@ -79,9 +81,14 @@ class SiteCoverage:
         pages = f"{self.seen} page" + ("" if self.seen == 1 else "s")
         passed = ""
         if self.rendered:
-            passed = (
-                f"the browser passed it and rendered {self.rendered} page" + "s" * (self.rendered != 1) + "; "
-            )
+            passed = f"the browser passed it and rendered {self.rendered} page" + "s" * (self.rendered != 1)
+            if self.not_rendered:
+                one = self.not_rendered == 1
+                passed += (
+                    f", but {self.not_rendered} more {'page' if one else 'pages'} found behind it "
+                    f"{'was' if one else 'were'} not rendered (the render page limit was reached)"
+                )
+            passed += "; "
         return (
             f"The site answered {self.blocked} of {self.answered} requests with {who}; "
             f"{passed}these findings rest on {pages}."
@@ -111,8 +118,10 @@ class SiteCoverage:
 def site_coverage(evidence: Sequence[Evidence]) -> SiteCoverage | None:
     """The site's coverage from its bot_protection items, or None when no answer was a challenge."""
     hosts = []
-    answered = blocked = rendered = 0
+    answered = blocked = rendered = not_rendered = 0
     for item in evidence:
+        if item.type == EvidenceType.RENDER_SUMMARY:
+            not_rendered = max(not_rendered, int(item.data.get("past_challenge_not_rendered") or 0))
         if item.type != EvidenceType.BOT_PROTECTION:
             continue
         data = item.data
@@ -137,7 +146,9 @@ def site_coverage(evidence: Sequence[Evidence]) -> SiteCoverage | None:
         return None
     blocked = max(blocked, sum(h.blocked for h in hosts))
     answered = max(answered, sum(h.answered for h in hosts))
-    return SiteCoverage(answered=answered, blocked=blocked, hosts=tuple(hosts), rendered=rendered)
+    return SiteCoverage(
+        answered=answered, blocked=blocked, hosts=tuple(hosts), rendered=rendered, not_rendered=not_rendered
+    )
 
 
 @dataclass(frozen=True)

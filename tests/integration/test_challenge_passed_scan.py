@@ -61,6 +61,10 @@ def test_a_challenge_the_browser_passes_is_continued_in_the_browser(
     behind = {page: every[page] for page in summary["past_challenge"]}
     assert url in behind and len(behind) == RENDER_PAGES and set(behind) < set(every), summary
     assert data["pages_rendered_past_challenge"] == RENDER_PAGES == data["pages_seen"]
+    # The page the limit kept out is counted, not forgotten.
+    left = sorted(set(every) - set(behind))
+    assert summary["past_challenge_not_rendered"] == len(left) == 1, summary
+    assert summary["past_challenge_not_rendered_urls"] == left
     # The browser carried the cookie that passed: once through, no page behind it met the challenge again.
     served = sorted((r for r in gate_site.request_log if r.host == facts["host"]), key=lambda r: r.time)
     through = next(n for n, r in enumerate(served) if r.status == 200)
@@ -89,6 +93,7 @@ def test_a_challenge_the_browser_passes_is_continued_in_the_browser(
     blocked, answered = data["pages_blocked"], data["pages_answered"]
     sentence = (
         f"The site answered {blocked} of {answered} requests with a Cloudflare challenge; the browser passed it "
-        f"and rendered {RENDER_PAGES} pages; these findings rest on {RENDER_PAGES} pages."
+        f"and rendered {RENDER_PAGES} pages, but 1 more page found behind it was not rendered (the render page "
+        f"limit was reached); these findings rest on {RENDER_PAGES} pages."
     )
     assert report.content["coverage"][0]["text"] == sentence

@@ -90,6 +90,34 @@ def test_pages_the_browser_rendered_past_the_challenge_count_as_seen() -> None:
     assert gap.startswith(coverage.sentence()) and "only the pages the browser rendered were analysed" in gap
 
 
+def test_pages_found_behind_the_challenge_but_past_the_render_limit_count_as_unseen() -> None:
+    evidence = [
+        _protection(
+            "ev-1",
+            "www.example.test",
+            41,
+            45,
+            pages_rendered_past_challenge=6,
+            site_pages_rendered_past_challenge=6,
+        ),
+        _item(
+            "ev-2",
+            "render_summary",
+            past_challenge=["https://www.example.test/"],
+            past_challenge_not_rendered=9,
+        ),
+    ]
+    coverage = site_coverage(evidence)
+    assert coverage is not None and coverage.not_rendered == 9 and coverage.seen == 10
+    assert coverage.sentence() == (
+        "The site answered 41 of 45 requests with a Cloudflare challenge; the browser passed it and rendered "
+        "6 pages, but 9 more pages found behind it were not rendered (the render page limit was reached); "
+        "these findings rest on 10 pages."
+    )
+    # Known pages that stayed unseen weigh like challenged ones: 35 unseen answers and 9 unseen pages of 54.
+    assert coverage.confidence_penalty == round(MAX_BLOCKED_CONFIDENCE_PENALTY * 44 / 54)
+
+
 def test_a_check_left_ungraded_by_a_challenge_is_named_with_its_reason() -> None:
     challenge = {
         "vendor": "Cloudflare",

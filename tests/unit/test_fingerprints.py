@@ -334,7 +334,9 @@ def test_prefilter_gives_the_same_result_as_without_it() -> None:
     samples = load_samples()
     html = "\n".join(s.get("html", "") for s in samples.values())
     headers = tuple((n, v) for s in samples.values() for n, v in s.get("headers", []))
-    pages = [page(html.upper(), headers), page(html, headers)]
+    # Every sample on one page, so one technology's pattern also meets every other's text; the upper-cased
+    # variants are checked technology by technology in the candidate index test below, at a tenth of the cost.
+    pages = [page(html, headers)]
     with_filter = FingerprintMatcher.from_specs(specs, cats).analyze(pages)
     without = FingerprintMatcher.from_specs(specs, cats, prefilter=False).analyze(pages)
     assert [(d.name, d.version, d.confidence) for d in with_filter] == [

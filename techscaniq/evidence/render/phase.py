@@ -119,6 +119,7 @@ def render_pages(
     drafts: list[EvidenceDraft] = []
     rendered: list[str] = []
     past: list[str] = []
+    left_behind: list[str] = []  # links behind a passed challenge that the page limit kept from rendering
     failures: list[dict[str, str]] = []
     inventory: dict[str, dict[str, Any]] = {}
     site_domain = context.registrable_domain
@@ -158,7 +159,9 @@ def render_pages(
         if behind:
             jar = page.cookie_jar
             new = links_past_challenge(page, challenged, queued)
-            queue += new[: max(0, limit - len(queue))]
+            room = max(0, limit - len(queue))
+            queue += new[:room]
+            left_behind += new[room:]
         if passed:
             past.append(url)
         on_rendered(page, passed)
@@ -173,6 +176,8 @@ def render_pages(
     )
     # Pages the crawler was answered with a challenge for, which the browser passed and rendered.
     drafts[-1].data["past_challenge"] = past
+    drafts[-1].data["past_challenge_not_rendered"] = len(left_behind)
+    drafts[-1].data["past_challenge_not_rendered_urls"] = left_behind[:MAX_LINKS_KEPT]
     return drafts
 
 
