@@ -114,6 +114,14 @@ class ScanCancelled(TechScanError):
     retryable = False
 
 
+class ReportUnreadable(TechScanError):
+    """A stored report whose content this version's report model refuses (written by another version)."""
+
+    code = "report_unreadable"
+    http_status = 409
+    retryable = False
+
+
 class StepLeaseTaken(TechScanError):
     """Another delivery holds this step's lease; this copy exits without work."""
 

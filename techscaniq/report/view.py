@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import pydantic
+
 from techscaniq.domain import Evidence
+from techscaniq.errors import ReportUnreadable
 from techscaniq.report.model import (
     ConfidenceReason,
     DataRoomCondition,
@@ -236,6 +239,18 @@ class ReportView:
         return len(self.report.references)
 
 
+def _readable(content: Mapping[str, Any]) -> Report:
+    try:
+        return Report.model_validate(content)
+    except pydantic.ValidationError as refused:
+        first = refused.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the top level"
+        raise ReportUnreadable(
+            f"this stored report does not match the report format this version reads ({where}: {first['msg']}); "
+            "write it again from its evidence: POST /api/scans/<scan id>/retry with jobType 'report'"
+        ) from refused
+
+
 def report_view(
     report: Report | Mapping[str, Any] | ReportView,
     evidence: Sequence[Evidence] = (),
@@ -245,7 +260,7 @@ def report_view(
     and the screenshot item it cites (found among `evidence` when not given)."""
     if isinstance(report, ReportView):
         return report
-    model = report if isinstance(report, Report) else Report.model_validate(report)
+    model = report if isinstance(report, Report) else _readable(report)
     png = _cited_png(model, screenshot, evidence)
     numbers_of: dict[str, list[int]] = {}
     for ref in model.references:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import update
 
 from techscaniq.api.reports import pdf_cache_path, reports_api
 from techscaniq.app import create_app
@@ -21,6 +22,7 @@ from techscaniq.report import audit, render
 from techscaniq.report.writer import write_report
 from techscaniq.storage import repo
 from techscaniq.storage.db import dispose_engines, migrate, session_scope
+from techscaniq.storage.tables import reports
 from tests.support.databases import Database, make_database, settings_for
 from tests.support.dns_fixtures import Tripwire
 from tests.support.report_samples import sample_evidence, sample_scan
@@ -220,3 +222,17 @@ def test_missing_pdf_libraries_answer_503_with_what_to_install(tmp_path: Path) -
         "apt-get install libpango-1.0-0" in error["message"]
         and "libpango-1.0-0': not found" in error["message"]
     )
+
+
+def test_a_stored_report_this_version_cannot_read_answers_409_saying_how_to_write_it_again(api: Any) -> None:
+    report_id = stored_report(api.settings, "Firm", "Northwind Ledger")
+    with session_scope(api.settings) as session:
+        stored = repo.get_report(session, report_id)
+        content = {**stored.content, "scores": "not an object"}  # as another version might have written it
+        session.execute(update(reports).where(reports.c.id == report_id).values(content=content))
+    for suffix in ("md", "html", "pdf"):
+        response = api.get(f"/api/reports/{report_id}.{suffix}")
+        assert response.status_code == 409, (suffix, response.data[:300])
+        error = response.json["error"]
+        assert error["code"] == "report_unreadable" and "jobType 'report'" in error["message"], error
+        assert "scores" in error["message"]
