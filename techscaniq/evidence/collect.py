@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import pkgutil
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -155,9 +156,14 @@ def _call(name: str, run: CollectorRun, produce: Any, context: CollectContext) -
         raise
     except (FetchRefused, FetchError) as error:
         return _failed(name, run, error.code, error.message, context)
-    except Exception as error:  # a broken collector must never fail the scan
-        log.exception("collector %s failed", name)
-        return _failed(name, run, "collector_crashed", f"{type(error).__name__}: {error}", context)
+    except Exception:  # a broken collector must never fail the scan
+        # The exception's text may name internals (paths, queries): it goes to the log, the tenant gets a reference.
+        reference = uuid.uuid4().hex[:12]
+        log.exception("collector %s failed (reference %s)", name, reference)
+        message = (
+            f"the {name} collector stopped on an unexpected error (reference {reference} in the worker log)"
+        )
+        return _failed(name, run, "collector_crashed", message, context)
     run.items += len(drafts)
     return drafts
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+from typing import Any
+
 import pytest
 
 from techscaniq.demo.site import Site, build_site
 from techscaniq.domain import EvidenceType
+from techscaniq.evidence.collect import CollectorRun, _call
 from techscaniq.evidence.collectors.base import CrawledPage
 from techscaniq.evidence.collectors.pages import (
     EVIDENCE_BEARING_CLASSES,
@@ -243,3 +249,23 @@ def test_every_collector_survives_hostile_and_junk_pages(offline_fetcher: Guarde
         assert_well_formed(items)
     claims = run(registered()["compliance"](), junk, context)
     assert not [i for i in claims if i.type == EvidenceType.COMPLIANCE_CLAIM and i.dedup_key == "fedramp"]
+
+
+def test_a_crashing_collector_leaves_an_item_with_a_reference_and_its_exception_only_in_the_log(
+    site: Site, offline_fetcher: GuardedFetcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    def crash() -> list[Any]:
+        raise RuntimeError("could not open /srv/techscaniq/secrets.env with password=hunter2")
+
+    run = CollectorRun(collector=PagesCollector())
+    with caplog.at_level(logging.ERROR, logger="techscaniq.evidence.collect"):
+        [item] = _call("pages", run, crash, make_context(site, offline_fetcher))
+    shown = json.dumps([item.title, item.summary, item.data, run.error])
+    assert (
+        item.type == EvidenceType.COLLECTOR_ERROR and item.data["code"] == "collector_crashed" and run.failed
+    )
+    assert "hunter2" not in shown and "/srv/" not in shown and "RuntimeError" not in shown
+    reference = re.search(r"reference ([0-9a-f]{12})", item.summary)
+    assert reference is not None
+    [record] = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+    assert record.exc_info is not None and "hunter2" in str(record.exc_info[1])
