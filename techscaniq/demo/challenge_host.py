@@ -31,7 +31,7 @@ var f=d.getElementsByTagName(s)[0],j=d.createElement(s);j.async=true;j.src='http
 f.parentNode.insertBefore(j,f);}})(window,document,'script','dataLayer','{gtm}');</script>
 <script async src="https://www.googletagmanager.com/gtm.js?id={gtm}"></script>
 </head><body><div class="main-wrapper" role="main"><div class="main-content">
-<img src="/brand/logo.svg" alt="Northwind Ledger" width="148" height="32">
+<img src="/brand/logo.svg" alt="Northwind Ledger" width="180" height="32">
 <h1 class="zone-name-title h1">{host}</h1>
 <h2 class="h2" id="challenge-body-text">Verifying you are human. This may take a few seconds.</h2>
 <noscript><div class="h2"><span id="challenge-error-text">Enable JavaScript and cookies to continue</span></div></noscript>

@@ -436,7 +436,7 @@ class SiteBuilder:
         links = "".join(f'<li><a href="{href}">{esc(text)}</a></li>' for href, text in items)
         return (
             '<header class="site-header"><a class="brand" href="/"><img src="/brand/logo.svg" alt="Northwind Ledger" '
-            f'width="148" height="32"></a><nav aria-label="Main"><ul>{links}</ul></nav>'
+            f'width="180" height="32"></a><nav aria-label="Main"><ul>{links}</ul></nav>'
             '<a class="button secondary" href="/contact">Talk to sales</a> <a class="button" href="/signup">Start free</a>'
             "</header>"
         )

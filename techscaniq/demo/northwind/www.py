@@ -29,6 +29,29 @@ from techscaniq.demo.northwind.facts import (
     UPTIME_SLA,
 )
 
+# The marketing site's look: a real site's home page heads every demo report as a screenshot.
+SITE_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1c2733;background:#fff;line-height:1.55}
+a{color:#1f5fa8}
+.site-header{display:flex;align-items:center;gap:1.5rem;padding:.9rem 2.5rem;border-bottom:1px solid #e3e8ee}
+.site-header nav{flex:1}
+.site-header ul{display:flex;gap:1.4rem;list-style:none;margin:0;padding:0}
+.site-header nav a{color:#1c2733;text-decoration:none;font-weight:500}
+.button{display:inline-block;padding:.6rem 1.2rem;border-radius:6px;background:#1f3a5c;color:#fff;text-decoration:none;font-weight:600}
+.button.secondary{background:#fff;color:#1f3a5c;border:1px solid #1f3a5c}
+main{max-width:68rem;margin:0 auto;padding:0 2.5rem}
+section{padding:2.5rem 0;border-bottom:1px solid #eef1f4}
+.hero{padding:4.5rem 0 3.5rem}
+.hero h1{font-size:3rem;line-height:1.1;margin:0 0 1rem;color:#10243b;max-width:40rem}
+.hero p{font-size:1.2rem;max-width:44rem;color:#3d4b5c}
+.customer-logos h2{font-size:1rem;text-transform:uppercase;letter-spacing:.06em;color:#6b7787}
+.customer-logos ul{display:flex;flex-wrap:wrap;gap:1.5rem 2.5rem;list-style:none;padding:0}
+.features{display:grid;grid-template-columns:repeat(4,1fr);gap:2rem}
+.features h3{margin:0 0 .4rem;color:#10243b}
+blockquote{margin:0;font-size:1.25rem;color:#10243b}
+footer{color:#6b7787}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e3e8ee}
+"""
+
 
 class WwwHost(SiteBuilder):
     """The marketing site www.<domain>."""
@@ -56,7 +79,7 @@ class WwwHost(SiteBuilder):
 
     def home(self) -> None:
         logos = "".join(
-            f'<li><img src="/logos/customers/{c["slug"]}.svg" alt="{esc(c["name"])} logo" width="120" height="40"></li>'
+            f'<li><img src="/logos/customers/{c["slug"]}.svg" alt="{esc(c["name"])} logo" width="180" height="40"></li>'
             for c in self.customers[:8]
         )
         featured = next(c for c in self.customers if c["case_study"])
@@ -453,7 +476,7 @@ every change lands in the audit trail with its source.</p>
                 cls="integrations",
             )
         logos = "".join(
-            f'<li><img src="/logos/customers/{c["slug"]}.svg" alt="{esc(c["name"])} logo" width="120" height="40">'
+            f'<li><img src="/logos/customers/{c["slug"]}.svg" alt="{esc(c["name"])} logo" width="180" height="40">'
             + (f' <a href="/customers/{c["slug"]}">Read the story</a>' if c["case_study"] else "")
             + "</li>"
             for c in self.customers
@@ -627,7 +650,7 @@ every change lands in the audit trail with its source.</p>
             "changelog_feed", "www", "/changelog/feed.xml", "\n".join(feed).encode(), "application/atom+xml"
         )
         logo = (
-            '<svg xmlns="http://www.w3.org/2000/svg" width="148" height="32" viewBox="0 0 148 32">'
+            '<svg xmlns="http://www.w3.org/2000/svg" width="180" height="32" viewBox="0 0 180 32">'
             '<rect width="32" height="32" rx="6" fill="#1f3a5c"/><path d="M8 24V8l16 16V8" stroke="#fff" '
             'stroke-width="3" fill="none"/><text x="40" y="22" font-family="sans-serif" font-size="14">'
             "Northwind Ledger</text></svg>"
@@ -637,7 +660,7 @@ every change lands in the audit trail with its source.</p>
         self.add(
             "www",
             f"/_next/static/css/{seeded_token(self.seed, 'css', 16)}.css",
-            b"body{font-family:system-ui,sans-serif;margin:0}main{max-width:60rem;margin:auto}\n",
+            SITE_CSS.encode(),
             "text/css",
         )
         for path in self.next_chunks():
@@ -645,7 +668,7 @@ every change lands in the audit trail with its source.</p>
             self.add("www", path, body.encode(), "application/javascript")
         for c in self.customers:
             svg = (
-                f'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="4" y="26" '
+                f'<svg xmlns="http://www.w3.org/2000/svg" width="180" height="40"><text x="4" y="26" '
                 f'font-family="serif" font-size="15">{esc(c["name"])}</text></svg>'
             )
             self.add("www", f"/logos/customers/{c['slug']}.svg", svg.encode(), "image/svg+xml")
