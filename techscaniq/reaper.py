@@ -168,6 +168,7 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
             # Redis restarted since: a message sent before that may be gone with a Redis that keeps nothing on
             # disk, so every step waiting since before the restart is looked for now, not after the full wait.
             cutoff = repo.database_time(session, -uptime)
+            log.info("the broker restarted %d s ago: looking for steps waiting since before it", uptime)
         waiting = ops_repo.steps_waiting_for_a_message(
             session, pipeline.STEP_ORDER, waiting_since_before=cutoff
         )
