@@ -41,6 +41,17 @@ def _protection(item_id: str, host: str, blocked: int, answered: int, **extra: A
     )
 
 
+def _six_rendered_past_the_challenge() -> Evidence:
+    return _protection(
+        "ev-1",
+        "www.example.test",
+        41,
+        45,
+        pages_rendered_past_challenge=6,
+        site_pages_rendered_past_challenge=6,
+    )
+
+
 def test_the_site_sentence_says_how_much_was_seen() -> None:
     evidence = [
         _protection("ev-1", "www.example.test", 30, 32),
@@ -68,16 +79,7 @@ def test_no_challenge_no_coverage_facts() -> None:
 
 
 def test_pages_the_browser_rendered_past_the_challenge_count_as_seen() -> None:
-    evidence = [
-        _protection(
-            "ev-1",
-            "www.example.test",
-            41,
-            45,
-            pages_rendered_past_challenge=6,
-            site_pages_rendered_past_challenge=6,
-        )
-    ]
+    evidence = [_six_rendered_past_the_challenge()]
     coverage = site_coverage(evidence)
     assert coverage is not None and coverage.rendered == 6 and coverage.seen == 10
     assert coverage.sentence() == (
@@ -92,14 +94,7 @@ def test_pages_the_browser_rendered_past_the_challenge_count_as_seen() -> None:
 
 def test_pages_found_behind_the_challenge_but_past_the_render_limit_count_as_unseen() -> None:
     evidence = [
-        _protection(
-            "ev-1",
-            "www.example.test",
-            41,
-            45,
-            pages_rendered_past_challenge=6,
-            site_pages_rendered_past_challenge=6,
-        ),
+        _six_rendered_past_the_challenge(),
         _item(
             "ev-2",
             "render_summary",
