@@ -6,6 +6,8 @@
   found only by an `xhr` pattern).
 - `/directory` is client-rendered: its HTML is an empty mount point; the script builds the list (Vue-style scoped
   attributes) and the links to the partner pages, which exist only after rendering.
+- `/console` is an Angular-style app: its bootstrap script stamps `ng-version` on the root element, the framework's
+  only trace (Angular: found only by a `dom` pattern, version included).
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ RENDER_ONLY_TECHNOLOGIES = {
     "Vue.js": "scoped attributes written by /static/directory.js on /directory",
     "Crisp": "page globals $crisp and CRISP_WEBSITE_ID set by /static/tags.js; in no DOM or request",
     "Mixpanel": "fetch to api-js.mixpanel.com made by /static/tags.js; in no DOM",
+    "Angular": "ng-version attribute stamped by /static/console.js on /console",
 }
 # Of those, the ones only a `js` pattern (a page global) or only an `xhr` pattern (an XHR/fetch host) finds.
 JS_ONLY_TECHNOLOGIES = {"Crisp": "$crisp"}
 XHR_ONLY_TECHNOLOGIES = {"Mixpanel": "api-js.mixpanel.com"}
+# And the one only a `dom` pattern finds: (selector, version it reads).
+ANGULAR_VERSION = "17.3.4"
+DOM_ONLY_TECHNOLOGIES = {"Angular": ("[ng-version]", ANGULAR_VERSION)}
 
 TAGS_JS = f"""(function () {{
   var tags = [
@@ -74,6 +80,16 @@ DIRECTORY_JS = """(function () {
 """.replace("PARTNERS", json.dumps(list(PARTNERS))).replace("SCOPE", VUE_SCOPE)
 
 
+CONSOLE_JS = f"""(function () {{
+  var root = document.querySelector("nw-console");
+  root.setAttribute("ng-version", "{ANGULAR_VERSION}");
+  var heading = document.createElement("h1");
+  heading.textContent = "Close console";
+  root.appendChild(heading);
+}})();
+"""
+
+
 def _page(title: str, body: str, head: str = "") -> bytes:
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
@@ -92,7 +108,7 @@ def install(builder: Any) -> dict[str, Any]:
     home = _page(
         "Northwind Ledger app",
         '<main><h1>Welcome back</h1><p>Sign in to close your books.</p><a href="/directory">Partner directory</a>'
-        "</main>",
+        ' <a href="/console">Close console</a></main>',
         '<script async src="/static/tags.js"></script>',
     )
     directory = _page(
@@ -100,8 +116,15 @@ def install(builder: Any) -> dict[str, Any]:
         '<div id="app"></div><noscript>The directory needs JavaScript.</noscript>',
         '<script defer src="/static/directory.js"></script>',
     )
+    console = _page(
+        "Close console | Northwind Ledger",
+        "<nw-console></nw-console>",
+        '<script defer src="/static/console.js"></script>',
+    )
     responses = {
         "/": (html, home),
+        "/console": (html, console),
+        "/static/console.js": (script, CONSOLE_JS.encode()),
         "/directory": (html, directory),
         "/static/tags.js": (script, TAGS_JS.encode()),
         "/static/directory.js": (script, DIRECTORY_JS.encode()),
@@ -120,4 +143,5 @@ def install(builder: Any) -> dict[str, Any]:
         "render_only_technologies": RENDER_ONLY_TECHNOLOGIES,
         "js_only_technologies": JS_ONLY_TECHNOLOGIES,
         "xhr_only_technologies": XHR_ONLY_TECHNOLOGIES,
+        "dom_only_technologies": DOM_ONLY_TECHNOLOGIES,
     }

@@ -70,6 +70,10 @@ def test_render_only_facts_are_found_with_rendering_and_reported_unseen_without(
     for name, host in facts["xhr_only_technologies"].items():
         assert {m["signal"] for m in technologies[name]["matches"]} == {"rendered xhr"}, technologies[name]
         assert technologies[name]["matches"][0]["excerpt"].startswith(host), technologies[name]
+    for name, (selector, version) in facts["dom_only_technologies"].items():
+        assert {m["signal"] for m in technologies[name]["matches"]} == {"rendered dom"}, technologies[name]
+        assert technologies[name]["matches"][0]["key"].startswith(selector), technologies[name]
+        assert technologies[name]["version"] == version, technologies[name]
     summary = next(i.data for i in items if i.type == "render_summary")
     assert summary["status"] == "done" and summary["pages_rendered"] >= 2, summary
     assert {"static.hotjar.com", "cdn.optimizely.com"} <= set(summary["third_parties"])
