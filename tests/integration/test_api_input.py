@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from techscaniq.app import create_app
+from techscaniq.celery_app import celery_app
 from tests.support.api import ACME_SUBMISSION, ApiClient, make_api_client, queued, scan_count
 from tests.support.databases import Database
 from tests.support.processes import RedisServer
@@ -175,6 +176,9 @@ def test_broker_down_at_submit_is_503_and_leaves_nothing(api: ApiClient, redis_s
     assert response.status_code == 201
     assert scan_count(api) == 1
     assert api.get("/api/ready").status_code == 200
+    # Nothing in the API waits on a result: sending subscribes to no result channel (with Redis down, dropping such
+    # a subscription held the 503 answer for 20 s of reconnect retries).
+    assert not celery_app.backend.result_consumer.subscribed_to
 
 
 def test_the_app_sends_its_messages_to_the_broker_its_settings_name(
