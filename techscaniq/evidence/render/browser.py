@@ -30,7 +30,9 @@ from techscaniq.evidence.fetch import FetchResult, GuardedFetcher, ResourceKind
 from techscaniq.evidence.render.js_probe import chains_for, read_chains
 from techscaniq.evidence.render.vitals import READ_SCRIPT, observer_script, page_vitals
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# The headless shell first: Chromium's rendering engine without the desktop browser around it, about half the
+# memory (bench/results/render.md); Debian packages it as chromium-headless-shell.
+CHROMIUM_NAMES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 VIEWPORT = {"width": 1280, "height": 800}
 LAUNCH_TIMEOUT_SECONDS = 30.0
 PAGE_SECONDS = 30.0  # one page: navigation, settling and capture
@@ -305,17 +307,24 @@ class Renderer:
         if not self.tag:
             return None
         marker = f"--techscaniq-renderer={self.tag}".encode()
+        found: dict[int, int] = {}  # pid: parent pid
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as handle:
                     parts = handle.read().split(b"\0")
-            except OSError:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
             if marker in parts and not any(p.startswith(b"--type=") for p in parts):
-                return int(entry)
-        return None
+                found[int(entry)] = parent
+        # A wrapper script that runs the binary without exec (Debian's /usr/bin/chromium-headless-shell) carries the
+        # same command line: the browser is the innermost, the candidate that is no other candidate's parent.
+        parents = set(found.values())
+        browsers = [pid for pid in found if pid not in parents]
+        return browsers[0] if browsers else None
 
     # -- one page -------------------------------------------------------------------------------------------
 
