@@ -22,7 +22,7 @@ from techscaniq.demo.dns_server import LoopbackDNSServer
 from techscaniq.demo.server import SiteServer
 from techscaniq.demo.site import build_site
 from techscaniq.evidence.fetch import GuardedFetcher
-from techscaniq.evidence.render.browser import MEMORY_CEILING_MB, Renderer, find_chromium, tree_memory_mb
+from techscaniq.evidence.render.browser import MEMORY_GROWTH_MB, Renderer, find_chromium, tree_memory_mb
 from tests.support.http_servers import LoopbackHTTPServer, respond
 
 SITE_PAGES = 500
@@ -313,8 +313,8 @@ def main() -> None:
         notes=f"Browser: {find_chromium(Settings.from_env())}. Pages crawled: {int(without['pages'])} / {int(with_render['pages'])}; evidence items: "
         f"{int(without['items'])} / {int(with_render['items'])}. The renderer row renders {len(urls)} demo pages one "
         "by one after a warm-up page (every request through the guarded fetch; the demo's third-party tags do not "
-        f"resolve, as offline; {int(alone['launches'])} browser launch(es), the memory ceiling relaunches past "
-        f"{MEMORY_CEILING_MB} MiB; lab vitals recorded on {int(alone['pages_with_vitals'])} pages, median LCP "
+        f"resolve, as offline; {int(alone['launches'])} browser launch(es), the browser is relaunched once it "
+        f"holds {MEMORY_GROWTH_MB} MiB more than after its first page; lab vitals recorded on {int(alone['pages_with_vitals'])} pages, median LCP "
         f"{alone['median_lcp_ms']:.0f} ms, TBT {alone['median_tbt_ms']:.0f} ms). Memory is sampled every 0.1 s over "
         "a process tree: for the evidence step, the evidence process and every process it started (Playwright's Node.js driver and Chromium), "
         "the figure the 600 MB budget is about. **Alone** is what the tree would hold on a machine of its own: "
