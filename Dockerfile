@@ -9,10 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000
 
 # Pango and HarfBuzz are what WeasyPrint needs to render PDF reports; DejaVu gives it a font.
-# Chromium is the browser the render phase drives (Playwright never downloads one).
+# Chromium's headless shell is the browser the render phase drives (Playwright never downloads one); it needs about
+# half the memory of the full chromium package (bench/results/render.md).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-       chromium \
+       chromium-headless-shell \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/techscaniq

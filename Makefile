@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# redis-server: private brokers in tests; WeasyPrint's Pango stack for PDF reports; chromium: browser tests.
-APT_PACKAGES := redis-server libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium
+# redis-server: private brokers in tests; WeasyPrint's Pango stack for PDF reports; chromium-headless-shell: the
+# render phase's browser; chromium: the UI's browser tests.
+APT_PACKAGES := redis-server libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium-headless-shell chromium
 
 .PHONY: serve test test-deps lint typecheck unit demo bench clean
 

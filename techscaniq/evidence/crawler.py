@@ -77,6 +77,9 @@ DEFAULT_BACKOFF_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 60.0
 # With a long Crawl-delay, one request at a time is what the site asked for.
 SERIAL_CRAWL_DELAY_SECONDS = 1.0
+# Pages the pool threads parse before the main loop takes them (a lexbor tree is about 12 times its page, and
+# every finished fetch waits for the one loop); a page fetched past these is parsed when the loop takes it.
+PARSED_AHEAD = 2
 # A host whose shared budget is spent (other scans hold its slots) is asked again after this long.
 BUDGET_RETRY_SECONDS = 0.05
 # How long a cancelled crawl waits for requests already on the wire before it gives them up.
@@ -202,6 +205,7 @@ class _Fetched:
     tree: LexborHTMLParser | None = None
     binary: bool = False
     bot_check: BotCheck = NOT_PROTECTED
+    parsed_ahead: bool = False  # the tree holds one of the PARSED_AHEAD places
 
 
 @dataclass
@@ -296,6 +300,8 @@ class Crawler:
         self._sampled_out = 0
         self._offsite_over_quota = 0
         self._host_in_flight: Counter[str] = Counter()
+        self._parsed_ahead = 0
+        self._parsed_ahead_lock = threading.Lock()
         self._host_next_start: dict[str, float] = {}
         self._tally = _Tally()
         self._stop = threading.Event()
@@ -593,10 +599,15 @@ class Crawler:
                 fetched = work.future.result() if work.future is not None else None
                 if fetched is None:
                     continue
-                self._hand_over(work, fetched, on_page)
-                # The done futures still hold this page: drop its text and tree, and give their memory back
-                # before the next big page is parsed.
-                fetched.html, fetched.tree = "", None
+                try:
+                    self._hand_over(work, fetched, on_page)
+                finally:
+                    # The done futures still hold this page: drop its text and tree, and give their memory back
+                    # before the next big page is parsed.
+                    fetched.html, fetched.tree = "", None
+                    if fetched.parsed_ahead:
+                        with self._parsed_ahead_lock:
+                            self._parsed_ahead -= 1
                 release_free_memory()
                 checkpoint()
                 self._last_checkpoint = time.monotonic()
@@ -640,7 +651,11 @@ class Crawler:
             if not fetched.binary:
                 fetched.html = result.text
                 # lexbor parses without holding the GIL: here it runs beside the page analysis.
-                fetched.tree = LexborHTMLParser(fetched.html)
+                with self._parsed_ahead_lock:
+                    fetched.parsed_ahead = self._parsed_ahead < PARSED_AHEAD
+                    self._parsed_ahead += fetched.parsed_ahead
+                if fetched.parsed_ahead:
+                    fetched.tree = LexborHTMLParser(fetched.html)
         if result.status is not None and not fetched.binary:
             text = fetched.html or (result.text if result.body and _is_text(result.content_type) else "")
             fetched.bot_check = check_response(result.status, result.headers, text)
@@ -676,6 +691,8 @@ class Crawler:
             fetched.tree,
             fetched.binary,
         )
+        if tree is None and html:
+            tree = LexborHTMLParser(html)  # fetched while PARSED_AHEAD pages were already parsed
         final = canonical_url(result.final_url) or candidate.url
         title: str | None = None
         links: list[tuple[str, str]] = []

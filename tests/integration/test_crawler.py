@@ -443,3 +443,51 @@ def test_at_most_two_requests_in_flight_per_host(
         )
     assert len(handed) == 1 + 12 + len(PROBE_PATHS)  # home, its links, the probe paths
     assert in_flight["most"] == 2
+
+
+def test_pages_waiting_for_the_loop_hold_at_most_a_few_parsed_trees(
+    small: tuple[LoopbackHTTPServer, str], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from techscaniq.evidence import crawler
+
+    server, name = small
+    links = "".join(f"<a href='/integrations/app-{i}'>App {i}</a>" for i in range(24))
+    server.route("/", respond(200, links.encode()), name=name)
+    server.route("/robots.txt", respond(404, b"", "text/plain"), name=name)
+    for i in range(24):
+        page = f"<html><head><title>App {i}</title></head><body><a href='/'>home</a></body></html>"
+        server.route(f"/integrations/app-{i}", respond(200, page.encode()), name=name)
+    loop_thread = threading.get_ident()
+    lock = threading.Lock()
+    ahead: set[int] = set()  # trees parsed on pool threads and not yet handed over
+    most = {"ahead": 0}
+
+    def counting_parser(html: str) -> LexborHTMLParser:
+        tree = LexborHTMLParser(html)
+        if threading.get_ident() != loop_thread:
+            with lock:
+                ahead.add(id(tree))
+                most["ahead"] = max(most["ahead"], len(ahead))
+        return tree
+
+    def slow_loop(page: CrawledPage, outlinks: list[str]) -> None:
+        with lock:
+            ahead.discard(id(page.tree))
+        title = page.tree.css_first("title") if page.tree is not None else None
+        titles[page.requested_url] = title.text() if title is not None else None
+        time.sleep(0.03)  # the collectors' work: every fetch finishes long before the loop takes it
+
+    monkeypatch.setattr(crawler, "LexborHTMLParser", counting_parser)
+    titles: dict[str, str | None] = {}
+    with GuardedFetcher(settings) as fetcher:
+        Crawler(
+            fetcher, server.url("/", name), CrawlLimits(per_host_concurrency=16, scan_concurrency=16)
+        ).run(slow_loop, checkpoint=lambda: None, progress=lambda p: None)
+    # Unbounded, about 15 of the 16 fetches in flight wait parsed for the loop.
+    assert 1 <= most["ahead"] <= crawler.PARSED_AHEAD == 2
+    # Pages fetched past those places are parsed when the loop takes them: every one has its tree.
+    assert {url: titles[url] for url in titles if "/integrations/" in url} == {
+        server.url(f"/integrations/app-{i}", name): f"App {i}" for i in range(24)
+    }

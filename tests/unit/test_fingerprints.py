@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from techscaniq.evidence.fingerprints import FingerprintMatcher, PageSignals, SiteSignals
 from techscaniq.evidence.fingerprints.loader import configured_dirs, load_directory
@@ -380,6 +381,33 @@ def test_the_candidate_index_skips_no_technology_a_sample_page_shows() -> None:
                 )
                 checked += 1
     assert checked > 1000
+
+
+def test_a_huge_page_with_the_crawls_tree_is_matched_whole_by_selectors_and_the_index_agrees() -> None:
+    # Past the cut (the middle of a page of over 2 M characters): an element a selector finds, an inline script.
+    specs = {
+        "Widget": {
+            "cats": [1],
+            "dom": {"#acme-widget-root": {"attributes": {"data-build": r"([\d.]+)\;version:\1"}}},
+        },
+        "Inline": {"cats": [1], "scripts": r"acmeInlineBoot"},
+        "Head": {"cats": [1], "html": r"<meta name=.acme-head"},
+    }
+    filler = "<p>" + "documentation text " * 50 + "</p>\n"
+    middle = '<div id="acme-widget-root" data-build="3.2"></div><script>window.acmeInlineBoot = 1;</script>'
+    html = (
+        '<html><head><meta name="acme-head" content="x"></head><body>'
+        + filler * (1_700_000 // len(filler))
+        + middle
+        + filler * (800_000 // len(filler))
+        + "</body></html>"
+    )
+    whole = page(html, tree=LexborHTMLParser(html))
+    found = {name: detection.version for name, detection in detect(specs, whole).items()}
+    assert found == {"Widget": "3.2", "Inline": None, "Head": None}
+    assert set(detect(specs, whole, prefilter=False)) == set(found)
+    # Without the crawl's tree the page is parsed from its head and tail alone, filtered or not.
+    assert set(detect(specs, page(html))) == set(detect(specs, page(html), prefilter=False)) == {"Head"}
 
 
 def test_huge_page_is_fast() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from techscaniq.config import Settings
@@ -54,6 +56,18 @@ def test_the_chromium_binary_comes_from_the_setting_or_the_path() -> None:
     assert find_chromium(Settings().with_overrides(chromium_path="/nonexistent/chromium")) is None
     assert find_chromium(Settings().with_overrides(chromium_path="/usr/bin/chromium")) == "/usr/bin/chromium"
     assert find_chromium(Settings()) is not None  # the Debian package, on the PATH
+
+
+def test_the_headless_shell_is_preferred_to_the_full_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("chromium", "google-chrome", "chromium-headless-shell"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_chromium(Settings()) == str(tmp_path / "chromium-headless-shell")
+    (tmp_path / "chromium-headless-shell").unlink()
+    assert find_chromium(Settings()) == str(tmp_path / "chromium")
 
 
 def test_a_required_browser_that_is_missing_fails_clearly_and_auto_goes_on(

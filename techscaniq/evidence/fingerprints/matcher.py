@@ -28,7 +28,7 @@ DATA_DIR = Path(__file__).parent / "data"
 
 REGEX_FLAGS = regex.IGNORECASE | regex.ASCII
 REGEX_TIMEOUT_SECONDS = 0.1  # backstop against catastrophic backtracking in operator data
-HTML_HEAD_CHARS = 1_500_000  # html patterns see the head and the tail of very large pages
+HTML_HEAD_CHARS = 1_500_000  # html and text patterns see the head and the tail of very large pages
 HTML_TAIL_CHARS = 500_000
 VALUE_MAX_CHARS = 8_192  # header, cookie, meta, src and record values longer than this are cut
 EXCERPT_CHARS = 200
@@ -438,6 +438,10 @@ class _CandidateIndex:
         for page in pages:
             if self.searchable:
                 parts = [page.html_lower, page.script_srcs.joined, page.url_texts.joined]
+                if page.tree_html_lower is not page.html_lower:
+                    parts.append(
+                        page.tree_html_lower
+                    )  # the selectors' and inline scripts' literals, past the cut
                 if self.wants_css:
                     parts.append(page.css.joined)  # hrefs with entities decoded
                 if self.wants_text:
@@ -485,12 +489,11 @@ class _Page:
 
     def __init__(self, page: PageSignals) -> None:
         self.url = page.url
-        html = page.html
         self._given_tree = page.tree if isinstance(page.tree, LexborHTMLParser) else None
-        if len(html) > HTML_HEAD_CHARS + HTML_TAIL_CHARS:
-            html = html[:HTML_HEAD_CHARS] + "\n" + html[-HTML_TAIL_CHARS:]
-            self._given_tree = None  # the patterns see the cut html; so must the selectors
-        self.html = html
+        self.html = _head_and_tail(page.html)
+        # The html the tree holds: the whole page when the crawl's parse is given (selectors, scripts, meta and
+        # stylesheets see all of it, and a second parse of a cut copy would cost a tree of its own), else the cut.
+        self._tree_html = page.html if self._given_tree is not None else self.html
         self.headers: dict[str, list[str]] = {}
         cookies: dict[str, str] = {}
         for name, value in page.headers:
@@ -510,26 +513,31 @@ class _Page:
         return self.html.lower()
 
     @functools.cached_property
+    def tree_html_lower(self) -> str:
+        """The lower-cased html the tree was parsed from, where the selectors' literals are looked for."""
+        return self.html_lower if self._tree_html is self.html else self._tree_html.lower()
+
+    @functools.cached_property
     def tree(self) -> LexborHTMLParser:
         return self._given_tree if self._given_tree is not None else LexborHTMLParser(self.html)
 
     @functools.cached_property
     def script_srcs(self) -> _Texts:
-        if "<script" not in self.html_lower:
+        if "<script" not in self.tree_html_lower:
             return _Texts([])
         srcs = (node.attributes.get("src") for node in self.tree.css("script[src]"))
         return _Texts([s[:VALUE_MAX_CHARS] for s in srcs if s])
 
     @functools.cached_property
     def scripts(self) -> _Texts:
-        if "<script" not in self.html_lower:
+        if "<script" not in self.tree_html_lower:
             return _Texts([])
         return _Texts([node.text(deep=True) for node in self.tree.css("script:not([src])")])
 
     @functools.cached_property
     def css(self) -> _Texts:
         """Stylesheet link URLs, then the text of each inline `<style>`."""
-        lower = self.html_lower
+        lower = self.tree_html_lower
         if "<link" not in lower and "<style" not in lower:
             return _Texts([])
         hrefs = [
@@ -546,7 +554,7 @@ class _Page:
         """The body's text: tags dropped, whitespace collapsed (what a reader sees, plus inline code)."""
         body = self.tree.body
         raw = body.text(deep=True, separator=" ") if body is not None else ""
-        return " ".join(raw.split())
+        return _head_and_tail(" ".join(raw.split()))
 
     @functools.cached_property
     def text_lower(self) -> str:
@@ -559,7 +567,7 @@ class _Page:
     @functools.cached_property
     def meta(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        if "<meta" not in self.html_lower:
+        if "<meta" not in self.tree_html_lower:
             return out
         for node in self.tree.css("meta"):
             attrs = node.attributes
@@ -568,6 +576,13 @@ class _Page:
             if key and content is not None:
                 out.setdefault(key.lower(), []).append(content[:VALUE_MAX_CHARS])
         return out
+
+
+def _head_and_tail(text: str) -> str:
+    """A very large page's text cut to its head and tail, which bounds the regular expressions' work."""
+    if len(text) <= HTML_HEAD_CHARS + HTML_TAIL_CHARS:
+        return text
+    return text[:HTML_HEAD_CHARS] + "\n" + text[-HTML_TAIL_CHARS:]
 
 
 def _search(
@@ -754,7 +769,7 @@ class FingerprintMatcher:
             if (
                 prefilter
                 and rule.literals is not None
-                and not any(lit in page.html_lower for lit in rule.literals)
+                and not any(lit in page.tree_html_lower for lit in rule.literals)
             ):
                 continue
             self._match_dom(rule, page, hit)
