@@ -10,6 +10,7 @@ from pathlib import Path
 
 BENCHMARKS = (
     "fingerprints",
+    "fingerprint_memory",
     "report",
     "api",
     "dispatch",
