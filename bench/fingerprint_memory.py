@@ -1,7 +1,8 @@
 """Fingerprint data's memory: resident growth of a matcher loaded and warmed on the corpus, today's data against the
 731-technology set it grew from (git revision BASELINE_REVISION), each in a fresh process. Target: growth <= 30 MB.
 
-Run from the repository root: `python -m bench.fingerprint_memory`; needs git history and ../shared/corpus.
+Run from the repository root: `python -m bench.fingerprint_memory`; needs git history and the saved corpus pages
+(`shared/corpus` beside the repository, as bench/fingerprints.py reads them).
 """
 
 from __future__ import annotations
