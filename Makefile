@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# pytest-xdist processes for `make test`: the integration tests mostly wait on workers, Redis and browsers, so three
+# processes overlap that waiting on two cores; each has its own Redis, temporary folder and stacks (tests/conftest.py).
+TEST_WORKERS ?= 3
 # redis-server: private brokers in tests; WeasyPrint's Pango stack for PDF reports; chromium-headless-shell: the
 # render phase's browser; chromium: the UI's browser tests.
 APT_PACKAGES := redis-server libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium-headless-shell chromium
@@ -45,7 +48,7 @@ typecheck: $(VENV)/.installed-dev
 
 ## Set up and run the whole test suite: lint, types, unit and integration tests (real Redis, workers, databases).
 test: $(VENV)/.installed-dev test-deps lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15 -n $(TEST_WORKERS) --dist loadfile
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest -q tests/unit

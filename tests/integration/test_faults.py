@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from techscaniq.domain import EventKind, ScanStatus, StepName, StepStatus
+from techscaniq.evidence.crawler import CrawlLimits
 from techscaniq.storage import repo
 from techscaniq.storage.db import session_scope
 from tests.support.databases import TEST_DATABASE_URL
@@ -77,8 +78,8 @@ def test_report_worker_killed_mid_report_leaves_exactly_one_report(faults: Fault
                 lambda: (
                     faults.step(scan_id, StepName.REPORT).status == StepStatus.ACTIVE
                     and blocker.execute(
-                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                        "WHERE c.relname = 'reports' AND NOT l.granted"
+                        "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted",
+                        (f'"{schema}".reports',),
                     ).fetchone()[0]  # type: ignore[index]
                     > 0
                 ),
@@ -207,6 +208,7 @@ HOME_WITH_SLOW_PAGES = (
     b"<p>Revenue intelligence for subscription businesses.</p></body></html>"
 )
 SLOW_PAGE_SECONDS = 2.0
+SLOW_PATHS = ("/pricing", "/security", "/careers")
 
 
 def _slow_page(handler: Any) -> None:
@@ -219,12 +221,16 @@ def test_cancel_mid_crawl_fetches_nothing_more_and_keeps_partial_evidence(faults
     faults.worker("reports")
     with LoopbackHTTPServer() as site:
         site.route("/", respond(body=HOME_WITH_SLOW_PAGES))
-        for path in ("/pricing", "/security", "/careers"):
+        for path in SLOW_PATHS:
             site.route(path, _slow_page)
         scan_id = faults.submit(site.url("/"))
+        # The host's slots all hold slow pages: the crawler starts nothing more before one of them ends, so the pages
+        # on the wire are known (with one of them seen, another may still be on its way when the flag is set).
         faults.wait_for(
-            "a page after the home page to be in flight",
-            lambda: any(seen.path in {"/pricing", "/security", "/careers"} for seen in site.seen()),
+            "the host's slots to hold pages after the home page",
+            lambda: (
+                sum(seen.path in SLOW_PATHS for seen in site.seen()) >= CrawlLimits().per_host_concurrency
+            ),
         )
         in_flight = [seen.path for seen in site.seen()]
         cancelled_at = time.monotonic()

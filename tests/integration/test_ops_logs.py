@@ -217,7 +217,11 @@ def test_lines_from_the_scan_s_worker_threads_carry_its_scan_and_task(
     with log_context(scan_id=SCAN_ID, task_id=f"{SCAN_ID}.evidence.1"):
         scan_fixture_company(fixture_dns, tmp_path, domain="thread-logs.test", pages=5)
     assert threads and threads[0] != threading.main_thread().name
-    failures = [line for line in json_log.lines() if line["message"] == "collector security failed"]
+    failures = [
+        line
+        for line in json_log.lines()
+        if str(line["message"]).startswith("collector security failed (reference ")
+    ]
     assert len(failures) == 1
     assert failures[0]["scan_id"] == SCAN_ID and failures[0]["task_id"] == f"{SCAN_ID}.evidence.1"
     assert "the probe blew up" in str(failures[0].get("exception", ""))
