@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 _RESENT_SUFFIX = re.compile(r"\.q(?P<count>\d+)$")
 BROKER_SCAN_CHUNK = 500
 BROKER_TIMEOUT_SECONDS = 10.0
-# Redis reports uptime from a start time cut to whole seconds: the restart may lie up to this much later.
-RESTART_UPTIME_MARGIN_SECONDS = 2
 
 _stop = threading.Event()
 _thread: threading.Thread | None = None
@@ -47,19 +45,6 @@ def lost_message_action(*, in_broker: bool, sends: int, max_sends: int) -> str:
     if in_broker:
         return "wait"
     return "lost" if sends >= max_sends else "resend"
-
-
-def seconds_waited_before_lookup(uptime: int | None, queue_timeout: int) -> int:
-    """How long a step must have waited for its message before the reaper looks for it in the broker.
-
-    The queue timeout, or, when Redis restarted more recently (INFO uptime), just long enough to reach back to
-    the restart: a message sent before it may be gone. Redis counts uptime from a start time cut to whole seconds,
-    so it can read a second long; the margin makes sure a step sent in the last second before the restart is
-    looked for too (one sent just after is found in the broker and left to wait).
-    """
-    if uptime is None or uptime >= queue_timeout:
-        return queue_timeout
-    return uptime - RESTART_UPTIME_MARGIN_SECONDS
 
 
 def reap_once(settings: Settings, *, dispatch: bool = True) -> list[tuple[str, StepName, str]]:
@@ -177,13 +162,13 @@ def recover_lost_messages(settings: Settings, *, dispatch: bool = True) -> list[
     again under a new task id; once it was sent max_step_deliveries times, it fails with code `lost`.
     """
     uptime = broker_uptime_seconds(settings)
-    waited = seconds_waited_before_lookup(uptime, settings.step_queue_timeout_seconds)
-    if waited < settings.step_queue_timeout_seconds:
-        # Redis restarted since: a message sent before that may be gone with a Redis that keeps nothing on disk,
-        # so every step waiting since before the restart is looked for now, not after the full wait.
-        log.info("the broker restarted %s s ago: looking for steps waiting since before it", uptime)
     with session_scope(settings, write=False) as session:
-        cutoff = repo.database_time(session, -waited)
+        cutoff = repo.database_time(session, -settings.step_queue_timeout_seconds)
+        if uptime is not None and uptime < settings.step_queue_timeout_seconds:
+            # Redis restarted since: a message sent before that may be gone with a Redis that keeps nothing on
+            # disk, so every step waiting since before the restart is looked for now, not after the full wait.
+            cutoff = repo.database_time(session, -uptime)
+            log.info("the broker restarted %d s ago: looking for steps waiting since before it", uptime)
         waiting = ops_repo.steps_waiting_for_a_message(
             session, pipeline.STEP_ORDER, waiting_since_before=cutoff
         )

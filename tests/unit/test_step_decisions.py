@@ -6,12 +6,7 @@ import pytest
 
 from techscaniq.domain import StepStatus
 from techscaniq.pipeline import StepOutcome, claim_verdict
-from techscaniq.reaper import (
-    RESTART_UPTIME_MARGIN_SECONDS,
-    expired_lease_action,
-    lost_message_action,
-    seconds_waited_before_lookup,
-)
+from techscaniq.reaper import expired_lease_action, lost_message_action
 from techscaniq.tasks import RetryAction, retry_action
 
 W, A, C, F, S = (
@@ -119,22 +114,3 @@ def test_expired_lease_action(deliveries: int, limit: int, expected: str) -> Non
 )
 def test_lost_message_action(in_broker: bool, sends: int, limit: int, expected: str) -> None:
     assert lost_message_action(in_broker=in_broker, sends=sends, max_sends=limit) == expected
-
-
-@pytest.mark.parametrize(
-    ("uptime", "expected"),
-    [
-        (None, 300),  # Redis cannot say (or no Redis): the queue timeout alone decides
-        (300, 300),  # up longer than the timeout: nothing to reach back for
-        (5000, 300),
-        # Restarted 26 s ago by Redis's count: reach back past it, as the count may be a second long (a step sent
-        # 0.2 s before a restart at hh:mm:40.6 reads 26 s at hh:mm:06.2, when the true restart is 25.6 s back).
-        (26, 26 - RESTART_UPTIME_MARGIN_SECONDS),
-        (0, -RESTART_UPTIME_MARGIN_SECONDS),  # just restarted: every waiting step is looked for
-    ],
-)
-def test_how_long_a_step_waits_before_the_reaper_looks_for_its_message(
-    uptime: int | None, expected: int
-) -> None:
-    assert seconds_waited_before_lookup(uptime, 300) == expected
-    assert RESTART_UPTIME_MARGIN_SECONDS >= 1
